@@ -1,0 +1,136 @@
+"""SPEC §4: discrepancies between the store, the 3PL and the carrier (any number per order).
+
+Three are facts about the data (stored at write time); `missing_at_3pl` and `stalled_in_transit`
+depend on the as-of time and are evaluated from two stored moments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from checks.categories import OPEN, Classification
+from checks.model import OrderView
+from checks.policy import SlaPolicy
+
+CODES = (
+    "cancelled_but_shipped",
+    "missing_at_3pl",
+    "tracking_mismatch",
+    "carrier_exception",
+    "stalled_in_transit",
+)
+EXCEPTION_STATUSES = frozenset({"return_to_sender", "failure", "error"})
+MOVING_STATUSES = frozenset({"pre_transit", "in_transit"})
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    code: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class TimedDiscrepancyFacts:
+    """The stored moments the time-dependent rules compare with the as-of."""
+
+    missing_since: datetime | None  # created_at when open with no matched 3PL order, else None
+    stalled_since: datetime | None  # oldest last scan among moving linked trackers
+    stalled_tracking_code: str | None = None
+
+
+def static_discrepancies(view: OrderView, classification: Classification) -> tuple[Discrepancy, ...]:
+    found: list[Discrepancy] = []
+    warehouse = view.warehouse
+    if classification.base_category in ("cancelled", "refunded") and warehouse is not None:
+        completed = warehouse.completed_shipments
+        if completed:
+            ids = ", ".join(str(s.id) for s in completed)
+            found.append(
+                Discrepancy(
+                    "cancelled_but_shipped",
+                    f"Store says {classification.base_category}, but 3PL order {warehouse.id} "
+                    f"shipped (shipment {ids}).",
+                )
+            )
+    store_codes = view.store.tracking_numbers
+    warehouse_codes = warehouse.tracking_numbers if warehouse is not None else frozenset()
+    if store_codes and warehouse_codes and not (store_codes & warehouse_codes):
+        found.append(
+            Discrepancy(
+                "tracking_mismatch",
+                f"Store tracking {', '.join(sorted(store_codes))} does not match "
+                f"3PL tracking {', '.join(sorted(warehouse_codes))}.",
+            )
+        )
+    for tracker in view.trackers:
+        if tracker.status in EXCEPTION_STATUSES:
+            detail = f" ({tracker.status_detail})" if tracker.status_detail else ""
+            found.append(
+                Discrepancy(
+                    "carrier_exception",
+                    f"Carrier reports {tracker.status}{detail} for {tracker.tracking_code}.",
+                )
+            )
+    return tuple(found)
+
+
+def timed_facts(view: OrderView, classification: Classification) -> TimedDiscrepancyFacts:
+    missing_since = (
+        classification.created_at
+        if classification.base_category == OPEN and view.warehouse is None
+        else None
+    )
+    stalled_since: datetime | None = None
+    stalled_code: str | None = None
+    for tracker in view.trackers:
+        scan = tracker.last_scan_at
+        if tracker.status in MOVING_STATUSES and scan is not None and (
+            stalled_since is None or scan < stalled_since
+        ):
+            stalled_since, stalled_code = scan, tracker.tracking_code
+    return TimedDiscrepancyFacts(missing_since, stalled_since, stalled_code)
+
+
+def is_missing_at_3pl(facts: TimedDiscrepancyFacts, as_of: datetime, policy: SlaPolicy) -> bool:
+    return facts.missing_since is not None and as_of - facts.missing_since > timedelta(
+        hours=policy.missing_after_hours
+    )
+
+
+def is_stalled(facts: TimedDiscrepancyFacts, as_of: datetime, policy: SlaPolicy) -> bool:
+    return facts.stalled_since is not None and as_of - facts.stalled_since > timedelta(
+        days=policy.stalled_after_days
+    )
+
+
+def timed_discrepancies(
+    facts: TimedDiscrepancyFacts, as_of: datetime, policy: SlaPolicy
+) -> tuple[Discrepancy, ...]:
+    found: list[Discrepancy] = []
+    if is_missing_at_3pl(facts, as_of, policy):
+        assert facts.missing_since is not None
+        hours = (as_of - facts.missing_since).total_seconds() / 3600
+        found.append(
+            Discrepancy("missing_at_3pl", f"No 3PL order {hours:.0f} h after the order was placed.")
+        )
+    if is_stalled(facts, as_of, policy):
+        assert facts.stalled_since is not None
+        days = (as_of - facts.stalled_since).total_seconds() / 86400
+        found.append(
+            Discrepancy(
+                "stalled_in_transit",
+                f"No carrier scan for {facts.stalled_tracking_code} in {days:.1f} days.",
+            )
+        )
+    return tuple(found)
+
+
+def discrepancies_at(
+    view: OrderView, classification: Classification, as_of: datetime, policy: SlaPolicy
+) -> tuple[Discrepancy, ...]:
+    """Every SPEC §4 discrepancy of one order at `as_of`, in CODES order."""
+    found = static_discrepancies(view, classification) + timed_discrepancies(
+        timed_facts(view, classification), as_of, policy
+    )
+    return tuple(sorted(found, key=lambda d: CODES.index(d.code)))

@@ -1,0 +1,1 @@
+"""Database layer: tables, engine, migrations."""

@@ -1,0 +1,102 @@
+"""All configuration in one place: environment variables first, then `.streamlit/secrets.toml`."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from checks.policy import SlaPolicy, load_policy
+from db.session import default_database_url
+from services.errors import ConfigurationError, PolicyError
+
+DEFAULT_POLICY_PATH = Path(__file__).with_name("sla_default.toml")
+SECRETS_PATH = Path(".streamlit/secrets.toml")
+
+
+class _SecretsSource(PydanticBaseSettingsSource):
+    """Top-level keys of `.streamlit/secrets.toml` (the file Streamlit itself reads)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self._data: dict[str, Any] = {}
+        if path.is_file():
+            with path.open("rb") as handle:
+                raw = tomllib.load(handle)
+            self._data = {k.lower(): v for k, v in raw.items() if not isinstance(v, dict)}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    order_recon_config: Path | None = None  # SLA policy TOML; the packaged default when unset
+
+    shopify_shop_url: str | None = None
+    shopify_access_token: str | None = None
+    shipbob_api_url: str | None = None
+    shipbob_token: str | None = None
+    easypost_api_url: str | None = None
+    easypost_api_key: str | None = None
+
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    openai_model: str | None = None
+    openai_timeout_s: float = 20.0
+
+    demo_mode: bool = False
+    cookie_key: str | None = None
+    cookie_expiry_days: float = 0.5  # a working day at most
+    source_timeout_s: float = 10.0
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _SecretsSource(settings_cls, SECRETS_PATH))
+
+    def policy(self) -> SlaPolicy:
+        try:
+            return load_policy(self.order_recon_config or DEFAULT_POLICY_PATH)
+        except PolicyError:
+            raise
+        except ValueError as exc:  # checks.policy.PolicyError: re-raise in the product's tree
+            raise PolicyError(str(exc)) from exc
+
+    def source_configured(self, source: str) -> bool:
+        url, secret = self.source_credentials(source, required=False)
+        return bool(url and secret)
+
+    def source_credentials(self, source: str, *, required: bool = True) -> tuple[str | None, str | None]:
+        """(base URL, secret) for 'shopify' | 'shipbob' | 'easypost'; a missing one names its setting."""
+        names = {
+            "shopify": ("SHOPIFY_SHOP_URL", "SHOPIFY_ACCESS_TOKEN"),
+            "shipbob": ("SHIPBOB_API_URL", "SHIPBOB_TOKEN"),
+            "easypost": ("EASYPOST_API_URL", "EASYPOST_API_KEY"),
+        }[source]
+        values = tuple(getattr(self, n.lower()) for n in names)
+        if required:
+            for name, value in zip(names, values, strict=True):
+                if not value:
+                    raise ConfigurationError(f"{name} is not set: {source} cannot be reached.", setting=name)
+        return values[0], values[1]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

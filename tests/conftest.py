@@ -1,0 +1,68 @@
+"""Shared fixtures: a fresh, migrated database per test (SQLite file, or a PostgreSQL schema)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from db.migrate import upgrade
+from db.session import make_engine
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+if not SAMPLES.is_dir():  # CI lays shared/ beside the clone; a copy in the repo serves elsewhere
+    SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
+SMALL_STORE = SAMPLES / "small-store"
+
+
+def _sqlite_engine(tmp_path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    upgrade(engine)
+    return engine
+
+
+def _postgres_engine() -> Iterator[Engine]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = _sqlite_engine(tmp_path)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    yield from _postgres_engine()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """Every test using this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        eng = _sqlite_engine(tmp_path)
+        yield eng
+        eng.dispose()
+    else:
+        yield from _postgres_engine()
