@@ -93,7 +93,8 @@ class StoreOrder:
 
     @property
     def tracking_numbers(self) -> frozenset[str]:
-        return frozenset(n for f in self.fulfillments if f.is_success for n in f.tracking_numbers if n)
+        """Tracking numbers of every store fulfillment (SPEC §1 and §4 name no status filter)."""
+        return frozenset(n for f in self.fulfillments for n in f.tracking_numbers if n)
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,8 @@ def policy_from_mapping(data: dict[str, Any], source: str = "policy") -> SlaPoli
             ZoneInfo(kwargs["timezone"])
         if "cutoff" in data:
             kwargs["cutoff"] = time.fromisoformat(_expect(data, "cutoff", str, source))
+            if kwargs["cutoff"].tzinfo is not None:  # compared with naive store-local times
+                raise PolicyError(f"{source}: `cutoff` is a store-local time; give it without an offset")
         for key in ("handling_days", "vendor_handling_days"):
             if key in data:
                 kwargs[key] = _expect(data, key, int, source)

@@ -92,7 +92,9 @@ class WarehouseOrder(SQLModel, table=True):
     last_update_at: datetime | None = _ts()
     shipping_method: str | None = None
     products: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    # The store order this is the fulfillment of; None for replacements and unmatched orders.
+    # The store order id the reference_id names ("<id>" or "<id>-R<n>"), None when not numeric.
+    reference_store_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
+    # The store order this is the fulfillment of, resolved by SPEC §1; None for replacements and unmatched.
     store_order_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
     # Set when reference_id is "<store order id>-R<n>".
     replacement_of: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
@@ -167,8 +169,9 @@ class OrderClassification(SQLModel, table=True):
 
     __tablename__ = "order_classification"
     __table_args__ = (
-        Index("ix_classification_category_due", "base_category", "due_day"),
-        Index("ix_classification_naive_standard_due", "looks_unshipped", "standard_due_day"),
+        # Overdue queue: open orders by due day; informational view: per category, by standard due day.
+        Index("ix_classification_category_due", "base_category", "due_day", "order_id"),
+        Index("ix_classification_naive", "base_category", "looks_unshipped", "standard_due_day", "order_id"),
     )
 
     order_id: int = Field(
@@ -201,11 +204,10 @@ class OrderDiscrepancy(SQLModel, table=True):
     """The discrepancies that are facts about the data (not the as-of): stored at write time."""
 
     __tablename__ = "order_discrepancy"
+    __table_args__ = (Index("ix_discrepancy_code_order", "code", "order_id"),)
 
     order_id: int = Field(
-        sa_column=Column(
-            BigInteger, ForeignKey("store_order.id", ondelete="CASCADE"), primary_key=True, index=True
-        )
+        sa_column=Column(BigInteger, ForeignKey("store_order.id", ondelete="CASCADE"), primary_key=True)
     )
-    code: str = Field(sa_column=Column(String(32), primary_key=True, index=True))
+    code: str = Field(sa_column=Column(String(32), primary_key=True))
     detail: str = ""

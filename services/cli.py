@@ -1,0 +1,249 @@
+"""`order-recon` command line. Exit 0 on success, 2 on bad input (one line on stderr), 1 on other failures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, NoReturn
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from checks.policy import SlaPolicy
+from db.migrate import upgrade
+from db.session import make_engine
+from services import orders, queries, sla
+from services.errors import InputError, NotFoundError, OrderReconError
+from services.policy_state import ensure_policy
+from services.settings import Settings
+from services.snapshot import import_snapshot
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, no usage dump
+        raise InputError(f"{self.prog}: {message}")
+
+
+class Context:
+    """What a command needs: settings, policy, the migrated engine, the clock."""
+
+    def __init__(self, args: argparse.Namespace, settings: Settings | None = None) -> None:
+        self.args = args
+        self.settings = settings or Settings()
+        config = getattr(args, "config", None) or os.environ.get("ORDER_RECON_CONFIG")
+        if config:
+            self.settings = self.settings.model_copy(update={"order_recon_config": Path(config)})
+        self.policy: SlaPolicy = self.settings.policy()
+        self.now = datetime.now(UTC)
+        self.as_of = parse_as_of(getattr(args, "as_of", None), self.policy, self.now)
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+            upgrade(self._engine)
+            with self._engine.begin() as conn:
+                ensure_policy(conn, self.policy, self.now)
+        return self._engine
+
+
+def parse_as_of(text: str | None, policy: SlaPolicy, now: datetime) -> datetime:
+    """ISO time with an offset; without one it is store time; a bare date means the end of that store day."""
+    if not text:
+        return now
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(23, 59, 59), tzinfo=policy.tz).astimezone(UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--as-of {text!r} is not an ISO 8601 time (e.g. 2026-07-06T14:00:00Z)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=policy.tz)
+    return moment.astimezone(UTC)
+
+
+def parse_day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+# ---------------------------------------------------------------- output
+
+
+def emit(args: argparse.Namespace, payload: Any, table: Callable[[], str]) -> None:
+    if getattr(args, "json", False):
+        json.dump(payload, sys.stdout, indent=1, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(table() + "\n")
+
+
+def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: str) -> str:
+    if not rows:
+        return empty
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "-"
+    return str(value)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_import(ctx: Context) -> int:
+    report = import_snapshot(ctx.args.directory, engine=ctx.engine, policy=ctx.policy, now=ctx.now)
+    parts = ", ".join(f"{n} {k}" for k, n in report.counts.items())
+    missing = f"; absent: {', '.join(report.missing_files)}" if report.missing_files else ""
+    print(f"Imported {parts}; classified {report.classified} order(s){missing}.")
+    return 0
+
+
+def cmd_queue(ctx: Context) -> int:
+    with ctx.engine.connect() as conn:
+        rows = [r.as_dict() for r in queries.overdue_queue(conn, as_of=ctx.as_of, policy=ctx.policy)]
+    emit(ctx.args, rows, lambda: format_table(
+        rows, ["order", "due_at", "business_days_late", "shipping_method", "warehouse", "discrepancies"],
+        "The overdue queue is empty."))
+    return 0
+
+
+def cmd_informational(ctx: Context) -> int:
+    with ctx.engine.connect() as conn:
+        rows = [r.as_dict() for r in queries.informational_view(conn, as_of=ctx.as_of, policy=ctx.policy)]
+    emit(ctx.args, rows, lambda: format_table(rows, ["order", "category", "vendor_late", "reason"],
+                                              "No informational orders."))
+    return 0
+
+
+def cmd_discrepancies(ctx: Context) -> int:
+    with ctx.engine.connect() as conn:
+        rows = [r.as_dict() for r in queries.discrepancies(conn, as_of=ctx.as_of, policy=ctx.policy)]
+    emit(ctx.args, rows, lambda: format_table(rows, ["order", "code", "detail"], "No discrepancies."))
+    return 0
+
+
+def cmd_check(ctx: Context) -> int:
+    inventory = live_inventory_or_none(ctx)
+    with ctx.engine.connect() as conn:
+        detail = orders.order_detail(conn, name=ctx.args.name, as_of=ctx.as_of, policy=ctx.policy,
+                                     inventory=inventory)
+    name = orders.normalize_name(ctx.args.name)
+    results = detail.checks if detail is not None else orders.missing_order_checks(name, ctx.policy)
+    payload = {
+        "order": name,
+        "actionable": all(r.level.value != "blocked" for r in results),
+        "results": [r.as_dict() for r in results],
+    }
+    emit(ctx.args, payload, lambda: f"{name}: {'actionable' if payload['actionable'] else 'blocked'}\n"
+         + format_table(payload["results"], ["code", "level", "message"], ""))
+    return 0
+
+
+def live_inventory_or_none(ctx: Context) -> Any:
+    """Live 3PL inventory when a 3PL is configured; None means 'use the stored inventory'."""
+    if not ctx.settings.source_configured("shipbob"):
+        return None
+    from services.sources.shipbob_client import fetch_inventory_for_skus  # connectors are optional here
+
+    with ctx.engine.connect() as conn:
+        detail = orders.order_detail(conn, name=ctx.args.name, as_of=ctx.as_of, policy=ctx.policy)
+    if detail is None:
+        return None
+    skus = sorted({li.sku for li in detail.view.store.line_items if li.sku})
+    return fetch_inventory_for_skus(ctx.settings, skus)
+
+
+def cmd_metrics(ctx: Context) -> int:
+    start, end = parse_day(ctx.args.date_from, "--from"), parse_day(ctx.args.date_to, "--to")
+    if start > end:
+        raise InputError(f"--from {start} is after --to {end}")
+    with ctx.engine.connect() as conn:
+        metrics = sla.sla_metrics(conn, date_from=start, date_to=end, as_of=ctx.as_of, policy=ctx.policy)
+    payload = metrics.as_dict()
+    emit(ctx.args, payload, lambda: format_table([payload], list(payload), ""))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Context], int]] = {
+    "import": cmd_import,
+    "queue": cmd_queue,
+    "informational": cmd_informational,
+    "discrepancies": cmd_discrepancies,
+    "check": cmd_check,
+    "metrics": cmd_metrics,
+}
+EXTENSIONS: list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser], None]] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help="SLA policy TOML (default: ORDER_RECON_CONFIG or the packaged policy)")
+    timed = _Parser(add_help=False)
+    timed.add_argument("--as-of", dest="as_of", default=None, help="ISO time to evaluate at (default: now)")
+    timed.add_argument("--json", action="store_true", help="print JSON")
+    parser = _Parser(prog="order-recon", description="Reconcile store, 3PL and carrier data.")
+    parser.add_argument("--config", default=None, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("import", parents=[common], help="import a snapshot directory")
+    p.add_argument("directory")
+    sub.add_parser("queue", parents=[common, timed], help="the overdue queue")
+    sub.add_parser("informational", parents=[common, timed], help="orders kept out of the queue, with why")
+    sub.add_parser("discrepancies", parents=[common, timed], help="differences between the systems")
+    p = sub.add_parser("check", parents=[common, timed], help="validation checks before a replacement")
+    p.add_argument("name")
+    p = sub.add_parser("metrics", parents=[common, timed], help="SLA metrics for a period of due days")
+    p.add_argument("--from", dest="date_from", required=True)
+    p.add_argument("--to", dest="date_to", required=True)
+    for extend in EXTENSIONS:
+        extend(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sandbox"]:  # the simulator has its own parser and runs in the foreground
+        from sandbox.cli import main as sandbox_main
+
+        return sandbox_main(argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        handler = getattr(args, "handler", None) or COMMANDS[args.command]
+        return handler(Context(args))
+    except (InputError, NotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OrderReconError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (ArgumentError, OperationalError) as exc:
+        print(f"error: database: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `order-recon queue | head` is fine
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""One order from all three systems (lookup), and finding orders by what an agent has in hand."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.engine import Connection
+
+from checks.categories import category_at, classify, is_informational_at, vendor_late_at
+from checks.discrepancies import discrepancies_at
+from checks.model import InventoryItem, OrderView
+from checks.policy import SlaPolicy
+from checks.validations import CheckContext, ResendItem, run_checks
+from services import store
+from services.order_detail import OrderDetail
+from services.store import T_CLASS, T_CODES, T_ORDER, T_SHIPMENT, T_TRACKER, T_WAREHOUSE
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    order_id: int
+    order: str
+    email: str | None
+    created_at: datetime
+    category: str | None
+    matched_on: str
+
+
+def normalize_name(text: str) -> str:
+    """'1002', '#1002' and ' #1002 ' all name order #1002."""
+    text = text.strip()
+    return text if text.startswith("#") else f"#{text}"
+
+
+def search_orders(conn: Connection, text: str, *, limit: int = 20) -> list[SearchHit]:
+    """Orders matching an order name or number, a store id, a customer email or a tracking number."""
+    text = text.strip()
+    if not text:
+        return []
+    hits: dict[int, str] = {}
+    number = text.lstrip("#")
+    for oid in conn.scalars(select(T_ORDER.c.id).where(or_(T_ORDER.c.name == normalize_name(text),
+                                                           T_ORDER.c.number == number)).limit(limit)):
+        hits.setdefault(oid, "order name")
+    if number.isdigit() and len(number) < 19:
+        for oid in conn.scalars(select(T_ORDER.c.id).where(T_ORDER.c.id == int(number))):
+            hits.setdefault(oid, "store id")
+    if "@" in text:
+        for oid in conn.scalars(select(T_ORDER.c.id).where(func.lower(T_ORDER.c.email) == text.lower())
+                                .order_by(T_ORDER.c.created_at.desc()).limit(limit)):
+            hits.setdefault(oid, "customer email")
+    if re.fullmatch(r"[A-Za-z0-9]{6,64}", text):
+        for oid in conn.scalars(select(T_CODES.c.order_id).where(T_CODES.c.tracking_number == text).limit(limit)):
+            hits.setdefault(oid, "tracking number")
+        # A 3PL shipment whose order is not linked yet still points at its store order by reference.
+        shipped = (select(T_WAREHOUSE.c.reference_store_id).join(T_SHIPMENT, T_SHIPMENT.c.warehouse_order_id == T_WAREHOUSE.c.id)
+                   .where(T_SHIPMENT.c.tracking_number == text))
+        for oid in conn.scalars(shipped):
+            if oid is not None:
+                hits.setdefault(oid, "tracking number")
+    if not hits:
+        return []
+    rows = conn.execute(
+        select(T_ORDER.c.id, T_ORDER.c.name, T_ORDER.c.email, T_ORDER.c.created_at, T_CLASS.c.base_category)
+        .outerjoin(T_CLASS, T_CLASS.c.order_id == T_ORDER.c.id)
+        .where(T_ORDER.c.id.in_(list(hits)))
+        .order_by(T_ORDER.c.created_at.desc())
+        .limit(limit)
+    )
+    return [SearchHit(r.id, r.name, r.email, r.created_at, r.base_category, hits[r.id]) for r in rows]
+
+
+def find_order_id(conn: Connection, name: str) -> int | None:
+    return conn.scalar(select(T_ORDER.c.id).where(T_ORDER.c.name == normalize_name(name)))
+
+
+def sources_as_of(conn: Connection, view: OrderView) -> dict[str, datetime | None]:
+    """When each system's data about this order was last fetched."""
+    store_at = conn.scalar(select(T_ORDER.c.synced_at).where(T_ORDER.c.id == view.store.id))
+    warehouse_at = (conn.scalar(select(T_WAREHOUSE.c.synced_at).where(T_WAREHOUSE.c.id == view.warehouse.id))
+                    if view.warehouse else None)
+    carrier_at = None
+    if view.trackers:
+        carrier_at = conn.scalar(select(func.min(T_TRACKER.c.synced_at))
+                                 .where(T_TRACKER.c.id.in_([t.id for t in view.trackers])))
+    return {"store": store_at, "3pl": warehouse_at, "carrier": carrier_at}
+
+
+def console_replacement_count(conn: Connection, order_id: int) -> int:
+    """Replacements the console recorded for the order (0 until the replacements table exists)."""
+    try:
+        from services.replacements import recorded_replacements  # type: ignore[attr-defined]
+    except ImportError:
+        return 0
+    return int(recorded_replacements(conn, order_id))
+
+
+def order_detail(conn: Connection, *, name: str, as_of: datetime, policy: SlaPolicy,
+                 inventory: dict[str, InventoryItem] | None = None,
+                 items: tuple[ResendItem, ...] | None = None) -> OrderDetail | None:
+    """Everything the lookup page shows about one order, or None when the store has no such order.
+
+    `inventory` is the 3PL inventory to check against; None reads the stored inventory.
+    """
+    order_id = find_order_id(conn, name)
+    if order_id is None:
+        return None
+    views = store.load_views(conn, [order_id])
+    if not views:
+        return None
+    view = views[0]
+    return detail_from_view(conn, view, as_of=as_of, policy=policy, inventory=inventory, items=items)
+
+
+def detail_from_view(conn: Connection, view: OrderView, *, as_of: datetime, policy: SlaPolicy,
+                     inventory: dict[str, InventoryItem] | None = None,
+                     items: tuple[ResendItem, ...] | None = None) -> OrderDetail:
+    classification = classify(view, policy)
+    skus = {li.sku for li in view.store.line_items if li.sku}
+    if inventory is None:
+        inventory = store.load_inventory(conn, skus)
+    checks = run_checks(CheckContext(
+        order_name=view.store.name, view=view, policy=policy, inventory=inventory, items=items,
+        console_replacements=console_replacement_count(conn, view.store.id),
+    ))
+    return OrderDetail(
+        view=view, classification=classification, category=category_at(classification, as_of, policy),
+        due_at=policy.due_at(classification.due_day),
+        discrepancies=discrepancies_at(view, classification, as_of, policy), checks=checks, as_of=as_of,
+        policy=policy, sources_as_of=sources_as_of(conn, view),
+        informational=is_informational_at(classification, as_of, policy),
+        vendor_late=vendor_late_at(classification, as_of, policy),
+    )
+
+
+def missing_order_checks(name: str, policy: SlaPolicy) -> tuple[Any, ...]:
+    """The check results for an order the store does not have: order.exists blocked, nothing else."""
+    return run_checks(CheckContext(order_name=normalize_name(name), view=None, policy=policy, inventory={}))

@@ -1,0 +1,42 @@
+"""Keep stored classifications in step with the SLA policy: a change reclassifies every order once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Connection
+
+from checks.policy import SlaPolicy
+from db.models import AppState
+from services import store
+
+T_STATE: Table = AppState.__table__  # type: ignore[assignment]
+POLICY_KEY = "policy_fingerprint"
+
+
+def get_state(conn: Connection, key: str) -> str | None:
+    return conn.scalar(select(T_STATE.c.value).where(T_STATE.c.key == key))
+
+
+def set_state(conn: Connection, key: str, value: str, now: datetime) -> None:
+    store.upsert(conn, T_STATE, [{"key": key, "value": value, "updated_at": now}], ["key"])
+
+
+def ensure_policy(conn: Connection, policy: SlaPolicy, now: datetime) -> int:
+    """Reclassify every order when the stored classifications follow another policy.
+
+    Returns how many orders were reclassified (0 when nothing changed). The caller audits a change.
+    """
+    fingerprint = policy.fingerprint()
+    current = get_state(conn, POLICY_KEY)
+    if current == fingerprint:
+        return 0
+    changed = store.reclassify_all(conn, policy, now) if current is not None or _has_orders(conn) else 0
+    set_state(conn, POLICY_KEY, fingerprint, now)
+    return changed
+
+
+def _has_orders(conn: Connection) -> Any:
+    return conn.execute(select(store.T_ORDER.c.id).limit(1)).first() is not None

@@ -1,0 +1,90 @@
+"""ShipBob 1.0 `Order` (with `shipments`) and inventory items → domain records."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from checks.model import InventoryItem, Shipment, WarehouseOrder, WarehouseProduct
+from services.sources.fields import field, integer, items, text, timestamp
+
+REPLACEMENT_REFERENCE = re.compile(r"^(\d+)-R(\d+)$")
+
+
+def replacement_reference(store_order_id: int, seq: int) -> str:
+    """The 3PL reference of the n-th replacement of a store order (SPEC §1)."""
+    return f"{store_order_id}-R{seq}"
+
+
+def parse_reference(reference_id: str) -> tuple[int | None, int | None]:
+    """(store order id, replacement number) encoded in a reference_id; (id, None) for the original."""
+    match = REPLACEMENT_REFERENCE.match(reference_id)
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    return (int(reference_id), None) if reference_id.isdigit() else (None, None)
+
+
+def parse_order(raw: Any) -> WarehouseOrder:
+    order_id = integer(raw, "id")
+    reference_id = text(raw, "reference_id")
+    assert order_id is not None and reference_id is not None
+    return WarehouseOrder(
+        id=order_id,
+        reference_id=reference_id,
+        order_number=text(raw, "order_number", optional=True),
+        status=text(raw, "status", optional=True),
+        created_date=timestamp(raw, "created_date", optional=True),
+        shipping_method=text(raw, "shipping_method", optional=True),
+        products=tuple(_product(p, f"products[{i}].") for i, p in enumerate(items(raw, "products"))),
+        shipments=tuple(_shipment(s, f"shipments[{i}].") for i, s in enumerate(items(raw, "shipments"))),
+        last_update_at=timestamp(raw, "last_update_at", optional=True),
+    )
+
+
+def _product(raw: Any, path: str) -> WarehouseProduct:
+    quantity = integer(raw, "quantity", path=path)
+    assert quantity is not None
+    return WarehouseProduct(
+        sku=text(raw, "sku", path=path, optional=True),
+        quantity=quantity,
+        reference_id=text(raw, "reference_id", path=path, optional=True),
+    )
+
+
+def _shipment(raw: Any, path: str) -> Shipment:
+    shipment_id = integer(raw, "id", path=path)
+    status = text(raw, "status", path=path)
+    assert shipment_id is not None and status is not None
+    tracking = field(raw, "tracking", dict, path=path, optional=True) or {}
+    location = field(raw, "location", dict, path=path, optional=True) or {}
+    tpath = f"{path}tracking."
+    return Shipment(
+        id=shipment_id,
+        status=status,
+        location_name=text(location, "name", path=f"{path}location.", optional=True),
+        tracking_number=text(tracking, "tracking_number", path=tpath, optional=True) or None,
+        carrier=text(tracking, "carrier", path=tpath, optional=True),
+        shipping_date=timestamp(tracking, "shipping_date", path=tpath, optional=True),
+        actual_fulfillment_date=timestamp(raw, "actual_fulfillment_date", path=path, optional=True),
+        created_date=timestamp(raw, "created_date", path=path, optional=True),
+        last_update_at=timestamp(raw, "last_update_at", path=path, optional=True),
+        ship_option=text(raw, "ship_option", path=path, optional=True),
+    )
+
+
+def parse_inventory_item(raw: Any) -> InventoryItem:
+    """A ShipBob inventory item carrying its product's `sku` (the snapshot shape of SPEC §1)."""
+    sku = text(raw, "sku")
+    total = integer(raw, "total_fulfillable_quantity")
+    assert sku is not None and total is not None
+    centers = []
+    for i, center in enumerate(items(raw, "fulfillable_quantity_by_fulfillment_center")):
+        path = f"fulfillable_quantity_by_fulfillment_center[{i}]."
+        centers.append((text(center, "name", path=path) or "", integer(center, "fulfillable_quantity", path=path) or 0))
+    return InventoryItem(
+        sku=sku,
+        total_fulfillable_quantity=total,
+        by_fulfillment_center=tuple(centers),
+        name=text(raw, "name", optional=True),
+        inventory_id=integer(raw, "id", optional=True),
+    )

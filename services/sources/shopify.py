@@ -1,0 +1,133 @@
+"""Shopify Admin REST `Order` → `checks.model.StoreOrder` (the one reading of that shape)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks.model import Address, Fulfillment, LineItem, LineQuantity, Refund, StoreOrder
+from services.sources.fields import RecordError, field, integer, items, text, timestamp
+
+
+def parse_order(raw: Any, *, on_hold: bool | None = None) -> StoreOrder:
+    created_at = timestamp(raw, "created_at")
+    assert created_at is not None
+    name = text(raw, "name")
+    assert name is not None
+    order_id = integer(raw, "id")
+    assert order_id is not None
+    shipping_lines = items(raw, "shipping_lines")
+    shipping_method = text(shipping_lines[0], "title", path="shipping_lines[0].", optional=True) if shipping_lines else None
+    customer = field(raw, "customer", dict, optional=True) or {}
+    customer_name = " ".join(
+        p for p in (customer.get("first_name"), customer.get("last_name")) if isinstance(p, str) and p
+    ) or None
+    return StoreOrder(
+        id=order_id,
+        name=name,
+        created_at=created_at,
+        updated_at=timestamp(raw, "updated_at", optional=True) or created_at,
+        cancelled_at=timestamp(raw, "cancelled_at", optional=True),
+        cancel_reason=text(raw, "cancel_reason", optional=True),
+        financial_status=text(raw, "financial_status", optional=True),
+        fulfillment_status=text(raw, "fulfillment_status", optional=True),
+        shipping_method=shipping_method,
+        line_items=tuple(_line_item(li, f"line_items[{i}].") for i, li in enumerate(items(raw, "line_items", optional=False))),
+        fulfillments=tuple(_fulfillment(f, f"fulfillments[{i}].") for i, f in enumerate(items(raw, "fulfillments"))),
+        refunds=tuple(_refund(r, f"refunds[{i}].") for i, r in enumerate(items(raw, "refunds"))),
+        email=text(raw, "email", optional=True) or (customer.get("email") if isinstance(customer.get("email"), str) else None),
+        phone=text(raw, "phone", optional=True),
+        customer_name=customer_name,
+        shipping_address=_address(field(raw, "shipping_address", dict, optional=True)),
+        note=text(raw, "note", optional=True),
+        tags=text(raw, "tags", optional=True),
+        on_hold=on_hold,
+    )
+
+
+def _line_item(raw: Any, path: str) -> LineItem:
+    line_id = integer(raw, "id", path=path)
+    quantity = integer(raw, "quantity", path=path)
+    assert line_id is not None and quantity is not None
+    return LineItem(
+        id=line_id,
+        sku=text(raw, "sku", path=path, optional=True) or None,
+        title=text(raw, "name", path=path, optional=True) or text(raw, "title", path=path, optional=True) or "",
+        vendor=text(raw, "vendor", path=path, optional=True),
+        quantity=quantity,
+        fulfillable_quantity=integer(raw, "fulfillable_quantity", path=path, optional=True),
+        price=text(raw, "price", path=path, optional=True),
+    )
+
+
+def _quantities(raw: list[Any], path: str, id_key: str) -> tuple[LineQuantity, ...]:
+    out = []
+    for i, line in enumerate(raw):
+        line_id = integer(line, id_key, path=f"{path}[{i}].")
+        quantity = integer(line, "quantity", path=f"{path}[{i}].")
+        assert line_id is not None and quantity is not None
+        out.append(LineQuantity(line_id, quantity))
+    return tuple(out)
+
+
+def _fulfillment(raw: Any, path: str) -> Fulfillment:
+    numbers = [n for n in items(raw, "tracking_numbers", path=path) if isinstance(n, str) and n]
+    single = text(raw, "tracking_number", path=path, optional=True)
+    if single and single not in numbers:
+        numbers.insert(0, single)
+    fulfillment_id = integer(raw, "id", path=path)
+    status = text(raw, "status", path=path)
+    created_at = timestamp(raw, "created_at", path=path)
+    assert fulfillment_id is not None and status is not None and created_at is not None
+    return Fulfillment(
+        id=fulfillment_id,
+        status=status,
+        created_at=created_at,
+        tracking_numbers=tuple(numbers),
+        tracking_company=text(raw, "tracking_company", path=path, optional=True),
+        line_items=_quantities(items(raw, "line_items", path=path), f"{path}line_items", "id"),
+    )
+
+
+def _refund(raw: Any, path: str) -> Refund:
+    refund_id = integer(raw, "id", path=path)
+    created_at = timestamp(raw, "created_at", path=path)
+    assert refund_id is not None and created_at is not None
+    return Refund(
+        id=refund_id,
+        created_at=created_at,
+        line_items=_quantities(items(raw, "refund_line_items", path=path), f"{path}refund_line_items", "line_item_id"),
+        note=text(raw, "note", path=path, optional=True),
+    )
+
+
+def _address(raw: dict[str, Any] | None) -> Address | None:
+    if not raw:
+        return None
+
+    def s(key: str) -> str | None:
+        value = raw.get(key)
+        return value if isinstance(value, str) and value else None
+
+    name = s("name") or " ".join(p for p in (s("first_name"), s("last_name")) if p) or None
+    return Address(
+        name=name,
+        address1=s("address1"),
+        address2=s("address2"),
+        city=s("city"),
+        province_code=s("province_code"),
+        country_code=s("country_code"),
+        zip=s("zip"),
+        phone=s("phone"),
+    )
+
+
+def parse_on_hold(fulfillment_orders_payload: Any) -> bool:
+    """True when any fulfillment order of the store order is `on_hold` (SPEC §3 rule 7)."""
+    orders = items(fulfillment_orders_payload, "fulfillment_orders", optional=False)
+    for i, fo in enumerate(orders):
+        if text(fo, "status", path=f"fulfillment_orders[{i}].") == "on_hold":
+            return True
+    return False
+
+
+__all__ = ["RecordError", "parse_on_hold", "parse_order"]
