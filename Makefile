@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each sets itself up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_DATABASE_URL ?=
+
+.PHONY: run test test-fast lint format bench bench-1m setup browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian's Chromium for the browser tests (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian chromium for the browser tests"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null; }
+
+run: $(STAMP)
+	$(BIN)/python -m services.demo run
+
+test: $(STAMP) browser lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -x -m "not e2e"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check services checks db
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format services checks db tests sandbox ui pages bench Home.py
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-1m: $(STAMP)
+	$(BIN)/python -m bench --orders 1000000
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
