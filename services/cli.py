@@ -245,5 +245,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m services.cli
     sys.exit(main())

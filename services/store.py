@@ -441,17 +441,6 @@ def touched_order_ids(conn: Connection, since: datetime, *, include_store: bool 
     return sorted(existing)
 
 
-def first_written_since(conn: Connection, order_ids: Sequence[int], since: datetime) -> int | None:
-    """The first of `order_ids` whose store row was already written at or after `since`."""
-    for part in chunks(list(order_ids)):
-        found = conn.scalars(
-            select(T_ORDER.c.id).where(T_ORDER.c.id.in_(part), T_ORDER.c.synced_at >= since).limit(1)
-        ).first()
-        if found is not None:
-            return found
-    return None
-
-
 def reclassify(conn: Connection, order_ids: Sequence[int], policy: SlaPolicy, now: datetime, batch: int = 2000) -> int:
     for part in chunks(list(order_ids), batch):
         store_classifications(conn, load_views(conn, part), policy, now)

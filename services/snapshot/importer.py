@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import BigInteger, Column, MetaData, Table, select
 from sqlalchemy.engine import Connection, Engine
 
 from checks.policy import SlaPolicy
@@ -123,25 +124,36 @@ def _import(conn: Connection, present: dict[str, Path], report: ImportReport, po
                 report.counts[name] += len(batch)
     if "store" in present:
         report.counts["store"] = 0
+        seen = _seen_table(conn)
         for batch in _batched(_records(present["store"], FILES["store"]), batch_size):
-            _refuse_repeats(conn, batch, now)
+            _refuse_repeats(conn, batch, seen)
             store.write_store_orders(conn, batch, now)
             store.store_classifications(conn, store.build_views(conn, batch), policy, now)
             report.counts["store"] += len(batch)
             report.classified += len(batch)
+        seen.drop(conn)
     # Orders this snapshot touched only through their 3PL order or a tracker.
     others = store.touched_order_ids(conn, now, include_store="store" not in present)
     report.classified += store.reclassify(conn, others, policy, now)
 
 
-def _refuse_repeats(conn: Connection, batch: list[Any], now: datetime) -> None:
-    """An order id twice in one file is a broken export; asking the database keeps memory flat."""
+def _refuse_repeats(conn: Connection, batch: list[Any], seen: Table) -> None:
+    """An order id twice in one file is a broken export. The ids seen so far live in a temporary
+    table, not in Python, so memory stays flat however long the file is."""
     ids = [o.id for o in batch]
-    spec = FILES["store"]
-    if len(set(ids)) != len(ids):
-        repeated = next(i for i in ids if ids.count(i) > 1)
-    else:
-        repeated = store.first_written_since(conn, ids, now)
+    repeated = next((i for i in ids if ids.count(i) > 1), None) if len(set(ids)) != len(ids) else None
+    if repeated is None:
+        repeated = conn.scalar(select(seen.c.id).where(seen.c.id.in_(ids)).limit(1))
     if repeated is not None:
+        spec = FILES["store"]
         raise SnapshotError(f"{spec.relative}: order id {repeated} appears twice", file=spec.relative,
                             record=f"id {repeated}")
+    conn.execute(seen.insert(), [{"id": i} for i in ids])
+
+
+def _seen_table(conn: Connection) -> Table:
+    table = Table("import_seen_order", MetaData(), Column("id", BigInteger, primary_key=True),
+                  prefixes=["TEMPORARY"])
+    table.drop(conn, checkfirst=True)
+    table.create(conn)
+    return table
