@@ -48,6 +48,7 @@ from db.models import (
     WarehouseOrder as WarehouseOrderRow,
     WarehouseShipment,
 )
+from services.bulk import bulk_write
 from services.sources.shipbob import parse_reference
 
 T_ORDER: Table = StoreOrderRow.__table__  # type: ignore[assignment]
@@ -73,22 +74,13 @@ def chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any
 
 def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE, on SQLite and PostgreSQL alike."""
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates) if updates else (
-        stmt.on_conflict_do_nothing(index_elements=list(keys))
-    )
-    conn.execute(stmt, rows)
+    bulk_write(conn, table, rows, keys)
 
 
 def _replace_children(conn: Connection, table: Table, fk: str, parent_ids: Sequence[int], rows: list[dict]) -> None:
     for part in chunks(list(parent_ids)):
         conn.execute(delete(table).where(table.c[fk].in_(part)))
-    if rows:
-        conn.execute(table.insert(), rows)
+    bulk_write(conn, table, rows)
 
 
 # ---------------------------------------------------------------- writes

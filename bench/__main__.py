@@ -1,0 +1,163 @@
+"""`make bench`: import speed and memory against a plain json+sqlite3 baseline, query latency at any
+as-of, the CLI as a whole process, sync and refresh throughput, fallback summaries. Prints a table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+CLOCK = "2026-11-20T18:00:00+00:00"
+
+
+def generate(orders: int, seed: int) -> Path:
+    target = OUT / f"snapshot-{orders}-{seed}"
+    if (target / "shopify" / "orders.json").exists():
+        return target
+    from sandbox.cli import write_snapshot_main
+
+    start = time.perf_counter()
+    write_snapshot_main(["--orders", str(orders), "--seed", str(seed), "--clock", CLOCK, "--out", str(target)])
+    print(f"generated {orders:,} orders in {time.perf_counter() - start:.1f} s -> {target}", file=sys.stderr)
+    return target
+
+
+def run_job_isolated(job: str, directory: Path, db: Path) -> dict[str, Any]:
+    """Peak RSS of exactly this job: measured by a wrapper process that reports its own child's usage."""
+    code = (
+        "import json,os,subprocess,sys,resource;"
+        f"p=subprocess.run([sys.executable,'-m','bench.jobs','{job}',{str(directory)!r},{str(db)!r}],"
+        "capture_output=True,text=True,check=True);"
+        "r=json.loads(p.stdout);r['peak_mb']=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024;"
+        "print(json.dumps(r))"
+    )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                                     check=True).stdout)
+
+
+def timed_ms(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples), max(samples)
+
+
+def query_latencies(db: Path) -> list[tuple[str, str, str]]:
+    from db.session import make_engine
+    from services import queries
+    from services.settings import Settings
+
+    policy = Settings().policy()
+    engine = make_engine(f"sqlite:///{db}")
+    base = datetime.fromisoformat(CLOCK)
+    as_ofs = [base + timedelta(days=d) for d in (-20, -7, -2, 0, 3, 30)]
+    rows = []
+    with engine.connect() as conn:
+        for label, fn in (
+            ("queue", lambda a: (queries.overdue_queue(conn, as_of=a, policy=policy, limit=100),
+                                 queries.count_overdue(conn, as_of=a, policy=policy))),
+            ("informational", lambda a: (queries.informational_view(conn, as_of=a, policy=policy, limit=100),
+                                         queries.informational_counts(conn, as_of=a, policy=policy))),
+            ("discrepancies", lambda a: (queries.discrepancies(conn, as_of=a, policy=policy, limit=100),
+                                         queries.discrepancy_counts(conn, as_of=a, policy=policy))),
+        ):
+            worst = []
+            for as_of in as_ofs:
+                worst.append(timed_ms(lambda a=as_of: fn(a), repeat=3)[1])
+            rows.append((f"{label}: page of 100 + counts, 6 as-ofs", f"median {statistics.median(worst):.1f} ms",
+                         f"max {max(worst):.1f} ms (goal < 50 ms)"))
+        full = timed_ms(lambda: queries.overdue_queue(conn, as_of=base, policy=policy), repeat=3)
+        size = len(queries.overdue_queue(conn, as_of=base, policy=policy))
+        rows.append((f"queue: whole list ({size:,} rows)", f"median {full[0]:.1f} ms", f"max {full[1]:.1f} ms"))
+    engine.dispose()
+    return rows
+
+
+def cli_queue_seconds(db: Path) -> float:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
+    samples = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([str(ROOT / ".venv/bin/order-recon"), "queue", "--json", "--as-of", CLOCK], env=env,
+                       stdout=subprocess.DEVNULL, check=True, cwd=ROOT)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def optional(label: str, fn: Callable[[], list[tuple[str, str, str]]]) -> list[tuple[str, str, str]]:
+    try:
+        return fn()
+    except Exception as exc:  # a missing part of the bench is reported, not fatal
+        return [(label, "not measured", f"{type(exc).__name__}: {exc}")]
+
+
+def sync_rows() -> list[tuple[str, str, str]]:
+    from bench.sync_bench import bench_refresh, bench_sync
+
+    result = bench_sync(5000)
+    refresh = bench_refresh()
+    return [
+        ("full sync from the simulator (5,000 orders)", f"{result['orders_per_s']:,.0f} orders/s", "goal >= 5,000"),
+        ("per-order refresh, 3 sources at 200 ms each", f"{refresh['wall_ms']:.0f} ms wall", "goal < 300 ms"),
+    ]
+
+
+def summary_rows() -> list[tuple[str, str, str]]:
+    from services.summaries import bench_fallback
+
+    ms = bench_fallback()
+    return [("fallback summary of one order", f"{ms:.2f} ms", "goal < 50 ms")]
+
+
+def print_table(rows: list[tuple[str, str, str]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--skip-import", action="store_true", help="reuse the last imported database")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    snapshot = generate(args.orders, args.seed)
+    size_mb = sum(p.stat().st_size for p in snapshot.rglob("*.json")) / 1e6
+    recon_db = OUT / f"recon-{args.orders}.db"
+    rows: list[tuple[str, str, str]] = [("snapshot", f"{args.orders:,} orders", f"{size_mb:,.0f} MB of JSON")]
+    if not args.skip_import:
+        plain = run_job_isolated("plain", snapshot, OUT / "plain.db")
+        recon = run_job_isolated("recon", snapshot, recon_db)
+        rows += [
+            ("import, plain json.load + sqlite3.executemany", f"{plain['seconds']:.1f} s "
+             f"({plain['orders'] / plain['seconds']:,.0f} orders/s)", f"peak {plain['peak_mb']:,.0f} MB"),
+            ("import, order-recon (stream, classify, upsert)", f"{recon['seconds']:.1f} s "
+             f"({recon['orders'] / recon['seconds']:,.0f} orders/s)", f"peak {recon['peak_mb']:,.0f} MB"),
+            ("import ratio (goal: time <= 2x, memory lower)", f"{recon['seconds'] / plain['seconds']:.2f}x time",
+             f"{recon['peak_mb'] / plain['peak_mb']:.2f}x memory"),
+        ]
+    rows += query_latencies(recon_db)
+    cli = cli_queue_seconds(recon_db)
+    rows.append(("`order-recon queue --json`, whole process", f"{cli:.2f} s", "goal < 2 s at 100k"))
+    rows += optional("sync", sync_rows)
+    rows += optional("summaries", summary_rows)
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
