@@ -1,5 +1,9 @@
 """All tables, imported here so `SQLModel.metadata` knows every one of them (Alembic reads it)."""
 
+from db.models.audit import AuditEntry, AuditHead
+from db.models.auth import AppUser, LoginThrottle
+from db.models.claims import OrderClaim
+from db.models.locks import RunLock
 from db.models.orders import (
     CarrierTracker,
     InventoryLevel,
@@ -13,17 +17,29 @@ from db.models.orders import (
     WarehouseOrder,
     WarehouseShipment,
 )
+from db.models.state import AppState
+from db.models.summaries import SummaryCache
+from db.models.sync import SyncRun
 
 __all__ = [
+    "AppState",
+    "AppUser",
+    "AuditEntry",
+    "AuditHead",
     "CarrierTracker",
     "InventoryLevel",
+    "LoginThrottle",
+    "OrderClaim",
     "OrderClassification",
     "OrderDiscrepancy",
     "OrderTrackingNumber",
+    "RunLock",
     "StoreFulfillment",
     "StoreLineItem",
     "StoreOrder",
     "StoreRefund",
+    "SummaryCache",
+    "SyncRun",
     "WarehouseOrder",
     "WarehouseShipment",
 ]
