@@ -184,6 +184,21 @@ def cmd_metrics(ctx: Context) -> int:
     return 0
 
 
+def cmd_summarize(ctx: Context) -> int:
+    from sqlmodel import Session
+
+    from services.summaries import summarize, summary_as_json
+
+    with Session(ctx.engine) as session:
+        detail = orders.order_detail(session.connection(), name=ctx.args.name, as_of=ctx.as_of, policy=ctx.policy)
+        if detail is None:
+            raise NotFoundError(f"order {orders.normalize_name(ctx.args.name)} is not in the store data")
+        summary = summarize(detail, session=session, settings=ctx.settings)
+    payload = summary_as_json(summary)
+    emit(ctx.args, payload, lambda: f"{payload['order']} ({payload['engine']})\n{payload['summary']}")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[Context], int]] = {
     "import": cmd_import,
     "queue": cmd_queue,
@@ -191,6 +206,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "discrepancies": cmd_discrepancies,
     "check": cmd_check,
     "metrics": cmd_metrics,
+    "summarize": cmd_summarize,
 }
 EXTENSIONS: list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser], None]] = []
 
@@ -214,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("metrics", parents=[common, timed], help="SLA metrics for a period of due days")
     p.add_argument("--from", dest="date_from", required=True)
     p.add_argument("--to", dest="date_to", required=True)
+    p = sub.add_parser("summarize", parents=[common, timed], help="plain-language summary of one order")
+    p.add_argument("name")
     for extend in EXTENSIONS:
         extend(sub, common)
     return parser
