@@ -208,7 +208,16 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "metrics": cmd_metrics,
     "summarize": cmd_summarize,
 }
-EXTENSIONS: list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser], None]] = []
+def _extensions() -> list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser], None]]:
+    """Commands that live in their own modules (imported lazily: they pull in HTTP clients)."""
+    from services.cli_sync import register as register_sync
+
+    extensions = [register_sync]
+    try:
+        from services.cli_audit import register as register_audit
+    except ImportError:
+        return extensions
+    return [*extensions, register_audit]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -232,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", required=True)
     p = sub.add_parser("summarize", parents=[common, timed], help="plain-language summary of one order")
     p.add_argument("name")
-    for extend in EXTENSIONS:
+    for extend in _extensions():
         extend(sub, common)
     return parser
 

@@ -1,0 +1,92 @@
+"""`order-recon sync`: bulk sync of one or all sources, or a per-order refresh.
+
+    order-recon sync [--source shopify|shipbob|easypost|all] [--order NAME] [--full]
+
+Progress goes to stderr as pages are committed, the summary to stdout. Exit 0 when every source asked
+succeeded, 1 otherwise (2 for bad input, via `services.cli.main`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from services.errors import InputError
+from services.sync import SOURCES, SyncProgress, refresh_order, sync_all
+
+if TYPE_CHECKING:
+    from services.cli import Context
+
+ROLE = {"shopify": "store", "shipbob": "3pl", "easypost": "carrier"}
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the `sync` command to the `order-recon` subparsers."""
+    parser = sub.add_parser("sync", parents=[common], help="sync from Shopify, ShipBob and EasyPost")
+    parser.add_argument(
+        "--source", choices=[*SOURCES, "all"], default="all", help="which system to sync (default: all)"
+    )
+    parser.add_argument(
+        "--order",
+        metavar="NAME",
+        default=None,
+        help="refresh one order (e.g. #1001) from the chosen source(s) instead of a bulk sync",
+    )
+    parser.add_argument("--full", action="store_true", help="read everything, not only what changed")
+    parser.set_defaults(handler=cmd_sync)
+
+
+def cmd_sync(ctx: Context) -> int:
+    args = ctx.args
+    sources = list(SOURCES) if args.source == "all" else [args.source]
+    if args.order:
+        if args.full:
+            raise InputError("--full does not apply to --order (a refresh always reads the whole order)")
+        return _refresh(ctx, args.order, sources)
+    results = sync_all(
+        ctx.engine,
+        ctx.settings,
+        ctx.policy,
+        sources=sources,
+        full=args.full,
+        now=ctx.now,
+        progress=_print_progress,
+    )
+    for result in results.values():
+        state = "ok" if result.ok else "FAILED"
+        resumed = ", resumed" if result.resumed else ""
+        rescan = ", re-scanned" if result.rescan_from else ""
+        print(
+            f"{result.source:<9} {state:<6} {result.mode}{resumed}{rescan}: {result.pages} page(s), "
+            f"{result.records} record(s), {result.reclassified} order(s) reclassified, "
+            f"{result.requests} request(s) in {result.seconds:.1f}s"
+        )
+        if result.error:
+            print(f"          {result.error}")
+        elif result.watermark:
+            print(f"          data as of {result.watermark.isoformat(timespec='seconds')}")
+    return 0 if results and all(r.ok for r in results.values()) else 1
+
+
+def _refresh(ctx: Context, name: str, sources: list[str]) -> int:
+    result = refresh_order(
+        ctx.engine, ctx.settings, ctx.policy, name, sources=[ROLE[s] for s in sources], now=ctx.now
+    )
+    print(f"{result.name}: refreshed in {result.seconds * 1000:.0f} ms")
+    for report in result.sources.values():
+        if report.ok:
+            print(f"  {report.source:<8} ok      {report.detail}")
+        else:
+            print(f"  {report.source:<8} FAILED  {report.error}")
+    if result.category_before != result.category_after:
+        print(f"  category {result.category_before} → {result.category_after}")
+    return 0 if result.ok else 1
+
+
+def _print_progress(progress: SyncProgress) -> None:
+    print(
+        f"{progress.source}: {progress.pages} page(s), {progress.records} {progress.kind} record(s)",
+        file=sys.stderr,
+        flush=True,
+    )

@@ -1,0 +1,393 @@
+"""Full and incremental sync of one source, one committed page at a time, under the source's lock."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+
+from checks.model import InventoryItem, StoreOrder, Tracker, WarehouseOrder
+from checks.policy import SlaPolicy
+from services import store
+from services.errors import ConflictError, InputError, SourceError
+from services.locks import named_lock
+from services.settings import Settings
+from services.sources.easypost_client import EasyPostClient
+from services.sources.http import SourceClient
+from services.sources.shipbob import parse_reference
+from services.sources.shipbob_client import ShipBobClient
+from services.sources.shopify_client import ShopifyClient
+from services.store import T_CODES, T_ORDER, T_WAREHOUSE, chunks
+from services.sync import runs
+from services.sync.passes import (
+    Event,
+    Page,
+    PassComplete,
+    Plan,
+    RescanDone,
+    SyncOptions,
+    store_pages,
+    tracker_pages,
+    warehouse_pages,
+)
+from services.sync.runs import SOURCE_OF, SOURCES, SyncRunResult
+
+# sync_all's order: the 3PL and the carrier first, so store pages are classified against fresh 3PL data
+# and holds are asked only for orders the 3PL has not shipped (as the snapshot import does).
+SYNC_ORDER = ("shipbob", "easypost", "shopify")
+LOCK_REFRESH_S = 60.0  # well inside the lock's 15 min time-to-live
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """Reported after every committed page."""
+
+    source: str
+    kind: str  # store | warehouse | trackers | inventory
+    pages: int
+    records: int
+
+
+Progress = Callable[[SyncProgress], None]
+
+
+def lock_name(source: str) -> str:
+    return f"sync:{source}"
+
+
+def sync_source(
+    engine: Engine,
+    settings: Settings,
+    policy: SlaPolicy,
+    source: str,
+    *,
+    full: bool = False,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    options: SyncOptions | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> SyncRunResult:
+    """Sync one source ('shopify' | 'shipbob' | 'easypost', or 'store' | '3pl' | 'carrier').
+
+    Incremental unless `full` or the source was never synced completely; an unfinished pass left by a
+    failed run is resumed first. Each page is written, its orders reclassified and the run row updated in
+    one transaction. A source error stops the run and is returned (`ok` False) with the pages committed so
+    far kept; stored data is never deleted or blanked. Raises ConflictError when another sync of the
+    source is running, ConfigurationError when its settings are missing.
+    """
+    source = _source(source)
+    options = options or SyncOptions()
+    start = now or datetime.now(UTC)
+    started = time.perf_counter()
+
+    def clock() -> datetime:  # `now` plus the time this run has taken
+        return start + timedelta(seconds=time.perf_counter() - started)
+
+    settings.source_credentials(source)  # a missing setting is a ConfigurationError before anything starts
+    with named_lock(engine, lock_name(source)) as lock:
+        with engine.begin() as conn:
+            runs.mark_interrupted(conn, source)
+            plan = _plan(conn, source, full, start, options)
+            run_id = runs.start_run(
+                conn,
+                source=source,
+                mode=plan.mode,
+                started_at=start,
+                pass_since=plan.since,
+                pass_started_at=plan.pass_started_at,
+                cursor=plan.cursor,
+            )
+        totals = {"pages": 0, "records": 0, "reclassified": 0}
+        watermark: datetime | None = None
+        rescan_from: datetime | None = None
+        error: str | None = None
+        client = _client(source, settings, transport, options)
+        events = _prefetch(_events(client, engine, policy, plan, start, options))
+        refreshed = time.perf_counter()
+        try:
+            for event in events:
+                if isinstance(event, PassComplete):
+                    watermark = plan.pass_started_at
+                    with engine.begin() as conn:
+                        runs.record_values(conn, run_id, watermark=watermark, cursor=None)
+                elif isinstance(event, RescanDone):
+                    rescan_from = event.since
+                    with engine.begin() as conn:
+                        runs.record_values(conn, run_id, rescan_from=rescan_from)
+                else:
+                    with engine.begin() as conn:
+                        reclassified = _commit(conn, event, policy, start)
+                        runs.record_page(
+                            conn,
+                            run_id,
+                            records=len(event.records),
+                            reclassified=reclassified,
+                            cursor=event.cursor,
+                        )
+                    totals["pages"] += 1
+                    totals["records"] += len(event.records)
+                    totals["reclassified"] += reclassified
+                    if time.perf_counter() - refreshed > LOCK_REFRESH_S:  # keeps a SQLite lock alive
+                        lock.refresh()
+                        refreshed = time.perf_counter()
+                    if progress is not None:
+                        progress(SyncProgress(source, event.kind, totals["pages"], totals["records"]))
+        except SourceError as exc:
+            error = str(exc)
+        except BaseException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            _finish(engine, run_id, error, clock())
+            raise
+        finally:
+            events.close()  # stops the fetching thread before its client is closed
+            client.close()
+        finished = clock()
+        _finish(engine, run_id, error, finished)
+    return SyncRunResult(
+        source=source,
+        mode=plan.mode,
+        ok=error is None,
+        run_id=run_id,
+        started_at=start,
+        finished_at=finished,
+        watermark=watermark,
+        rescan_from=rescan_from,
+        resumed=plan.resumed,
+        error=error,
+        requests=client.stats.requests,
+        retries=client.stats.retries,
+        seconds=time.perf_counter() - started,
+        **totals,
+    )
+
+
+def sync_all(
+    engine: Engine,
+    settings: Settings,
+    policy: SlaPolicy,
+    *,
+    sources: Sequence[str] = SOURCES,
+    full: bool = False,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    options: SyncOptions | None = None,
+) -> dict[str, SyncRunResult]:
+    """Sync each of `sources` (3PL, then carrier, then store); one failing never stops the others.
+
+    A source whose sync is already running gets a result with `ok` False and no run id.
+    """
+    wanted = {_source(s) for s in sources}
+    results: dict[str, SyncRunResult] = {}
+    for source in (s for s in SYNC_ORDER if s in wanted):
+        moment = now or datetime.now(UTC)
+        try:
+            results[source] = sync_source(
+                engine, settings, policy, source, full=full, now=moment, progress=progress, options=options
+            )
+        except ConflictError as exc:
+            results[source] = SyncRunResult(
+                source=source,
+                mode="full" if full else "incremental",
+                ok=False,
+                run_id=None,
+                started_at=moment,
+                finished_at=moment,
+                error=str(exc),
+            )
+    return results
+
+
+def _source(name: str) -> str:
+    if name not in SOURCE_OF:
+        raise InputError(
+            f"unknown source {name!r}: use one of shopify, shipbob, easypost (or store, 3pl, carrier)"
+        )
+    return SOURCE_OF[name]
+
+
+def _client(
+    source: str, settings: Settings, transport: httpx.BaseTransport | None, options: SyncOptions
+) -> SourceClient:
+    patience: dict[str, Any] = {"max_attempts": options.max_attempts, "backoff_s": options.backoff_s}
+    if source == "shopify":
+        return ShopifyClient(settings, transport=transport, **patience)
+    if source == "shipbob":
+        return ShipBobClient(settings, transport=transport, **patience)
+    return EasyPostClient(settings, transport=transport, **patience)
+
+
+def _events(
+    client: SourceClient,
+    engine: Engine,
+    policy: SlaPolicy,
+    plan: Plan,
+    now: datetime,
+    options: SyncOptions,
+) -> Iterator[Event]:
+    if isinstance(client, ShopifyClient):
+        return store_pages(client, engine, policy, plan, now, options)
+    if isinstance(client, ShipBobClient):
+        return warehouse_pages(client, plan, options)
+    assert isinstance(client, EasyPostClient)
+    return tracker_pages(client, engine, plan, options)
+
+
+def _plan(conn: Connection, source: str, full: bool, now: datetime, options: SyncOptions) -> Plan:
+    """Resume an unfinished pass, or start a full or incremental one; decide whether to re-scan."""
+    last = runs.last_pass_run(conn, source)
+    mark = runs.watermark(conn, source)
+    if (
+        last is not None
+        and last.status == "failed"
+        and last.cursor is not None
+        and (not full or last.pass_since is None)
+        and last.pass_started_at is not None
+    ):
+        plan = Plan(
+            mode=last.mode,
+            since=last.pass_since,
+            pass_started_at=last.pass_started_at,
+            cursor=last.cursor,
+            resumed=True,
+            rescan=False,
+        )
+    elif full or mark is None:
+        plan = Plan(mode="full", since=None, pass_started_at=now, cursor=None, resumed=False, rescan=False)
+    else:
+        plan = Plan(
+            mode="incremental",
+            since=mark - options.overlap,
+            pass_started_at=now,
+            cursor=None,
+            resumed=False,
+            rescan=False,
+        )
+    if source == "shopify" and plan.mode == "incremental":
+        last_rescan = runs.last_rescan(conn, source)
+        due = (
+            last_rescan is None
+            or now - last_rescan >= options.rescan_after
+            or runs.runs_since(conn, source, last_rescan) + 1 >= options.rescan_every
+        )
+        plan = replace(plan, rescan=due)
+    return plan
+
+
+def _finish(engine: Engine, run_id: int, error: str | None, finished: datetime) -> None:
+    with engine.begin() as conn:
+        runs.record_values(
+            conn, run_id, status="failed" if error else "ok", error=error, finished_at=finished
+        )
+
+
+# ---------------------------------------------------------------- one page, one transaction
+
+
+def _commit(conn: Connection, page: Page, policy: SlaPolicy, now: datetime) -> int:
+    """Write one page and reclassify the orders it touches; returns how many were reclassified."""
+    if page.kind == "store":
+        orders = _keep_stored_holds(conn, [o for o in page.records if isinstance(o, StoreOrder)])
+        store.write_store_orders(conn, orders, now)
+        store.store_classifications(conn, store.build_views(conn, orders), policy, now)
+        return len(orders)
+    if page.kind == "warehouse":
+        warehouse = [w for w in page.records if isinstance(w, WarehouseOrder)]
+        affected = _orders_of_warehouse(conn, warehouse)
+        store.write_warehouse_orders(conn, warehouse, now)
+        return store.reclassify(conn, affected, policy, now)
+    if page.kind == "trackers":
+        trackers = [t for t in page.records if isinstance(t, Tracker)]
+        store.write_trackers(conn, trackers, now)
+        return store.reclassify(conn, _orders_of_trackers(conn, trackers), policy, now)
+    store.write_inventory(conn, [i for i in page.records if isinstance(i, InventoryItem)], now)
+    return 0
+
+
+def _keep_stored_holds(conn: Connection, orders: list[StoreOrder]) -> list[StoreOrder]:
+    """An order whose hold was not asked keeps the stored one, for its classification as for its row."""
+    unknown = [o.id for o in orders if o.on_hold is None]
+    stored: dict[int, Any] = {}
+    for part in chunks(unknown):
+        stored.update(
+            conn.execute(
+                select(T_ORDER.c.id, T_ORDER.c.on_hold).where(
+                    T_ORDER.c.id.in_(part), T_ORDER.c.on_hold.is_not(None)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    return [replace(o, on_hold=stored[o.id]) if o.id in stored else o for o in orders]
+
+
+def _orders_of_warehouse(conn: Connection, warehouse: list[WarehouseOrder]) -> list[int]:
+    """Store orders a page of 3PL orders may change: by reference, by number, and any earlier match."""
+    ids = {sid for sid in (parse_reference(w.reference_id)[0] for w in warehouse) if sid is not None}
+    numbers = sorted({w.order_number for w in warehouse if w.order_number})
+    for part in chunks(numbers):
+        ids.update(conn.scalars(select(T_ORDER.c.id).where(T_ORDER.c.number.in_(part))))
+    for part in chunks([w.id for w in warehouse]):
+        ids.update(
+            i
+            for i in conn.scalars(select(T_WAREHOUSE.c.store_order_id).where(T_WAREHOUSE.c.id.in_(part)))
+            if i is not None
+        )
+    existing: list[int] = []
+    for part in chunks(sorted(ids)):
+        existing += conn.scalars(select(T_ORDER.c.id).where(T_ORDER.c.id.in_(part)))
+    return sorted(existing)
+
+
+def _orders_of_trackers(conn: Connection, trackers: list[Tracker]) -> list[int]:
+    ids: set[int] = set()
+    for part in chunks(sorted({t.tracking_code for t in trackers})):
+        ids.update(conn.scalars(select(T_CODES.c.order_id).where(T_CODES.c.tracking_number.in_(part))))
+    return sorted(ids)
+
+
+def _prefetch(events: Iterator[Event], depth: int = 2) -> Generator[Event, None, None]:
+    """Fetch ahead in a thread while the caller commits: HTTP and JSON decoding overlap the database
+    writes. Events keep their order; an error is raised where it occurred in the sequence."""
+    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for event in events:
+                while not stop.is_set():
+                    try:
+                        box.put(("event", event), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised in order
+            box.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = box.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                box.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.05)

@@ -1,0 +1,264 @@
+"""The three connectors against the simulator over loopback: paging, lookups, auth, rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sandbox.world import order_id
+from services.errors import SourceAuthError, SourceUnavailable
+from services.sources.easypost_client import AsyncEasyPostClient, EasyPostClient
+from services.sources.shipbob_client import (
+    DuplicateReference,
+    ShipBobClient,
+    fetch_inventory_for_skus,
+)
+from services.sources.shopify_client import AsyncShopifyClient, CallLimitPacer, ShopifyClient
+from tests.services.sources.simulator import Sim, simulator
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Sim]:
+    with simulator() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _clean(sim: Sim) -> Iterator[None]:
+    sim.clear_faults()
+    sim.reset_requests()
+    yield
+    sim.clear_faults()
+    sim.faults(shopify_bucket={"capacity": 100_000, "leak_per_s": 100_000})
+
+
+def _counts(sim: Sim) -> dict[str, int]:
+    return sim.http.get("/_sim/state").json()["counts"]
+
+
+def _paths(sim: Sim) -> list[tuple[str, str, int | None]]:
+    return [(r["method"], r["path"].split("/", 2)[-1], r["status"]) for r in sim.requests()["recent"]]
+
+
+# ---------------------------------------------------------------- Shopify
+
+
+def test_shopify_pages_follow_the_link_header(sim: Sim) -> None:
+    with ShopifyClient(sim.settings()) as client:
+        pages = list(client.order_pages(limit=100))
+    ids = [o.id for page in pages for o in page.orders]
+    assert len(ids) == len(set(ids)) == _counts(sim)["store_orders"]
+    assert ids == sorted(ids)
+    assert len(pages) == -(-len(ids) // 100) and pages[-1].next_url is None
+    queries = [r["query"] for r in sim.requests()["recent"]]
+    assert "status=any" in queries[0] and "limit=100" in queries[0]
+    assert all(q.startswith("limit=100&page_info=") for q in queries[1:])
+
+
+def test_shopify_updated_at_min_asks_only_for_changes(sim: Sim) -> None:
+    now = sim.now()
+    from datetime import timedelta
+
+    with ShopifyClient(sim.settings()) as client:
+        recent = [o for p in client.order_pages(updated_at_min=now - timedelta(hours=6)) for o in p.orders]
+    assert 0 < len(recent) < _counts(sim)["store_orders"]
+    assert "updated_at_min=2026-11-20T09%3A00%3A00%2B00%3A00" in sim.requests()["recent"][0]["query"]
+
+
+def test_shopify_order_by_id_by_name_and_hold(sim: Sim) -> None:
+    world = sim.running.world
+    held = next(
+        i
+        for i in range(world.n)
+        if world.scenario_name(i) == "on_hold"
+        and world.row(i).t_release > world.now()
+        and world.row(i).t0 <= world.now()
+    )
+    with ShopifyClient(sim.settings()) as client:
+        by_name = client.order_by_name(f"#{2001 + held}")
+        assert by_name is not None and by_name.id == order_id(held) and by_name.on_hold is True
+        assert client.order(order_id(held)) == by_name
+        assert client.order_by_name(str(2001 + held)) == by_name
+        assert client.order_by_name("#999999") is None
+        assert client.order(5) is None
+
+
+def test_shopify_wrong_token_names_the_setting(sim: Sim) -> None:
+    with (
+        ShopifyClient(sim.settings(shopify_access_token="wrong")) as client,
+        pytest.raises(SourceAuthError) as caught,
+    ):
+        client.order_by_name("#2001")
+    assert caught.value.status == 401 and caught.value.source == "shopify"
+    assert "SHOPIFY_ACCESS_TOKEN" in str(caught.value)
+    assert len(sim.requests()["recent"]) == 1  # never retried
+
+
+def test_shopify_429_waits_retry_after(sim: Sim) -> None:
+    sim.faults(script=["429"], source="shopify", retry_after="0.3")
+    with ShopifyClient(sim.settings()) as client:
+        assert client.order_by_name("#2001") is not None
+        assert 0.3 in client.stats.waits and client.stats.retries == 1
+    assert [s for _, _, s in _paths(sim)][:2] == [429, 200]
+
+
+def test_shopify_pacer_slows_down_before_the_bucket_is_full(sim: Sim) -> None:
+    sim.faults(shopify_bucket={"capacity": 10, "leak_per_s": 20})
+    pacer = CallLimitPacer(leak_per_s=20)
+    with ShopifyClient(sim.settings(), pacer=pacer) as client:
+        for i in range(30):
+            client.on_hold(order_id(i))
+        paced = client.stats.waited_s
+    statuses = [s for _, _, s in _paths(sim)]
+    assert statuses == [200] * 30  # never throttled
+    assert paced > 0.5  # ~ (30 - 7.5) / 20 s spread over the calls
+
+
+def test_shopify_async_client_retries_like_the_blocking_one(sim: Sim) -> None:
+    sim.faults(script=["500"], source="shopify")
+
+    async def ask() -> Any:
+        async with AsyncShopifyClient(sim.settings()) as client:
+            return await client.order(order_id(3)), client.stats.retries
+
+    order, retries = asyncio.run(ask())
+    assert order is not None and order.name == "#2004" and retries == 1
+
+
+# ---------------------------------------------------------------- ShipBob
+
+
+def test_shipbob_pages_follow_next_page(sim: Sim) -> None:
+    with ShipBobClient(sim.settings()) as client:
+        pages = list(client.order_pages(limit=100))
+    ids = [w.id for page in pages for w in page.records]
+    assert len(ids) == len(set(ids)) == _counts(sim)["threepl_orders"]
+    assert ids == sorted(ids)  # SortOrder=Oldest: stable while new orders arrive
+    assert len(sim.requests()["recent"]) == len(pages) == -(-len(ids) // 100)
+
+
+def test_shipbob_inventory_carries_product_skus(sim: Sim) -> None:
+    with ShipBobClient(sim.settings()) as client:
+        inventory = client.inventory()
+    assert "MUG-BLUE" in inventory and inventory["MUG-BLUE"].inventory_id
+    assert all(item.sku == sku for sku, item in inventory.items())
+    live = fetch_inventory_for_skus(sim.settings(), ["MUG-BLUE", "NO-SUCH-SKU"])
+    assert list(live) == ["MUG-BLUE"]
+    assert live["MUG-BLUE"].total_fulfillable_quantity == inventory["MUG-BLUE"].total_fulfillable_quantity
+
+
+def test_shipbob_orders_by_reference(sim: Sim) -> None:
+    with ShipBobClient(sim.settings()) as client:
+        first = next(iter(client.order_pages(limit=5))).records[0]
+        found = client.orders_by_reference([first.reference_id, "no-such-reference"])
+    assert [w.id for w in found] == [first.id]
+
+
+def _create_body(reference: str) -> dict[str, Any]:
+    return {
+        "reference_id": reference,
+        "shipping_method": "Standard",
+        "recipient": {
+            "name": "Dana Reyes",
+            "address": {"address1": "41 Pier Road", "city": "Portland", "country": "US"},
+        },
+        "products": [{"reference_id": "TEE-M", "quantity": 1}],
+    }
+
+
+def test_shipbob_create_order_refuses_a_duplicate_reference(sim: Sim) -> None:
+    with ShipBobClient(sim.settings()) as client:
+        created = client.create_order(_create_body("conn-test-1"))
+        assert created["reference_id"] == "conn-test-1"
+        with pytest.raises(DuplicateReference) as caught:
+            client.create_order(_create_body("conn-test-1"))
+    assert caught.value.reference_id == "conn-test-1" and caught.value.status == 422
+    assert [m for m, _, _ in _paths(sim)] == ["POST", "POST"]
+
+
+def test_shipbob_post_is_never_retried_after_sending(sim: Sim) -> None:
+    sim.faults(script=["500"], source="shipbob")
+    with ShipBobClient(sim.settings()) as client, pytest.raises(SourceUnavailable) as caught:
+        client.create_order(_create_body("conn-test-2"))
+    assert caught.value.status == 500 and caught.value.call == "POST /1.0/order"
+    assert [m for m, _, _ in _paths(sim)] == ["POST"]
+
+
+def test_shipbob_post_is_retried_when_the_connection_never_opened(sim: Sim) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = sim.settings(shipbob_api_url=f"http://127.0.0.1:{port}/shipbob")
+    with ShipBobClient(settings, backoff_s=0.01, max_attempts=3) as client:
+        with pytest.raises(SourceUnavailable) as caught:
+            client.create_order(_create_body("conn-test-3"))
+        assert client.stats.requests == 3
+    assert "SHIPBOB_API_URL" in str(caught.value)
+
+
+def test_shipbob_429_waits_x_retry_after(sim: Sim) -> None:
+    sim.faults(script=["429"], source="shipbob", retry_after="0.2")
+    with ShipBobClient(sim.settings()) as client:
+        assert client.orders_by_reference(["nothing"]) == []
+        assert client.stats.waits == [0.2]
+
+
+def test_shipbob_wrong_token_names_the_setting(sim: Sim) -> None:
+    with (
+        ShipBobClient(sim.settings(shipbob_token="wrong")) as client,
+        pytest.raises(SourceAuthError) as caught,
+    ):
+        client.inventory()
+    assert "SHIPBOB_TOKEN" in str(caught.value) and caught.value.status == 401
+
+
+# ---------------------------------------------------------------- EasyPost
+
+
+def test_easypost_pages_with_before_id(sim: Sim) -> None:
+    with EasyPostClient(sim.settings()) as client:
+        pages = list(client.tracker_pages(page_size=50))
+    trackers = [t for page in pages for t in page.trackers]
+    assert len({t.id for t in trackers}) == len(trackers) == _counts(sim)["trackers"]
+    created = [t.created_at.isoformat() if t.created_at else "" for t in trackers]
+    assert all(created) and created == sorted(created, reverse=True)  # newest first
+    assert not pages[-1].has_more and all(p.has_more for p in pages[:-1])
+    queries = [r["query"] for r in sim.requests()["recent"]]
+    assert "before_id" not in queries[0] and all("before_id=" in q for q in queries[1:])
+
+
+def test_easypost_tracker_by_id_and_by_code(sim: Sim) -> None:
+    with EasyPostClient(sim.settings()) as client:
+        newest = next(iter(client.tracker_pages(page_size=1))).trackers[0]
+        assert client.tracker(newest.id) == newest
+        assert client.tracker_by_code(newest.tracking_code) == newest
+        assert client.tracker("trk_doesnotexist") is None
+        assert client.tracker_by_code("NOSUCHCODE") is None
+
+    async def ask() -> Any:
+        async with AsyncEasyPostClient(sim.settings()) as client:
+            return await client.tracker_by_code(newest.tracking_code)
+
+    assert asyncio.run(ask()) == newest
+
+
+def test_easypost_wrong_key_names_the_setting(sim: Sim) -> None:
+    with (
+        EasyPostClient(sim.settings(easypost_api_key="wrong")) as client,
+        pytest.raises(SourceAuthError) as caught,
+    ):
+        client.tracker("trk_x")
+    assert "EASYPOST_API_KEY" in str(caught.value)
+
+
+def test_easypost_429_waits_retry_after(sim: Sim) -> None:
+    sim.faults(script=["429"], source="easypost", retry_after="0.2")
+    with EasyPostClient(sim.settings()) as client:
+        assert client.tracker("trk_x") is None
+        assert client.stats.waits == [0.2]

@@ -1,0 +1,82 @@
+"""The shared HTTP layer: which failures are retried, and what a caller sees when retries run out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from services.errors import SourceError, SourceProtocolError, SourceRateLimited, SourceUnavailable
+from services.sources.shopify_client import ShopifyClient
+from tests.services.sources.simulator import Sim, simulator
+
+pytestmark = pytest.mark.timeout(60)
+TIMEOUT_S = 0.3
+HANG_S = 0.6  # a hung request is logged when the simulator finally answers it
+
+
+def _settle(kind: str) -> None:
+    if kind == "timeout":
+        time.sleep(HANG_S)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Sim]:
+    with simulator(orders=60) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _clean(sim: Sim) -> Iterator[None]:
+    sim.clear_faults()
+    sim.reset_requests()
+    yield
+    sim.clear_faults()
+
+
+@pytest.mark.parametrize("kind", ["500", "malformed", "truncated", "timeout", "latency"])
+def test_a_failed_page_is_fetched_again(sim: Sim, kind: str) -> None:
+    sim.faults(script=[kind], source="shopify", hang_s=HANG_S, spike_ms=300)
+    with ShopifyClient(
+        sim.settings(source_timeout_s=0.5 if kind == "latency" else TIMEOUT_S), backoff_s=0.01
+    ) as client:
+        pages = list(client.order_pages())
+        assert client.stats.retries == (0 if kind == "latency" else 1)
+    assert sum(len(p.orders) for p in pages) == 60
+    _settle(kind)
+    assert [r["fault"] for r in sim.requests()["recent"]].count(kind) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "status"),
+    [
+        ("500", SourceUnavailable, 500),
+        ("malformed", SourceProtocolError, 200),
+        ("truncated", SourceProtocolError, None),
+        ("timeout", SourceUnavailable, None),
+        ("429", SourceRateLimited, 429),
+    ],
+)
+def test_errors_after_the_last_attempt_say_source_call_and_status(
+    sim: Sim, kind: str, error: type[SourceError], status: int | None
+) -> None:
+    sim.faults(script=[kind] * 3, source="shopify", hang_s=HANG_S, retry_after="0.01")
+    with (
+        ShopifyClient(sim.settings(source_timeout_s=TIMEOUT_S), backoff_s=0.01, max_attempts=3) as client,
+        pytest.raises(error) as caught,
+    ):
+        client.order_by_name("#2001")
+    assert type(caught.value) is error
+    assert caught.value.source == "shopify" and caught.value.call == "GET orders.json?name="
+    assert caught.value.status == status
+    assert str(caught.value).startswith("shopify GET orders.json?name=: ")
+    _settle(kind)
+    assert len(sim.requests()["recent"]) == 3
+
+
+def test_a_retry_after_beyond_the_limit_is_raised_at_once(sim: Sim) -> None:
+    sim.faults(script=["429"], source="shopify", retry_after="120")
+    with ShopifyClient(sim.settings()) as client, pytest.raises(SourceRateLimited) as caught:
+        client.order_by_name("#2001")
+    assert caught.value.retry_after == 120 and client.stats.waits == []

@@ -1,0 +1,62 @@
+"""`order-recon sync` through `services.cli.main`, with `cli_sync.register` as an extension."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services import cli, cli_sync
+from tests.services.sources.simulator import Sim, simulator
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def sim(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Sim]:
+    with simulator(orders=200) as running:
+        for name, value in running.running.settings().items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+        monkeypatch.setattr(cli, "EXTENSIONS", [*cli.EXTENSIONS, cli_sync.register])
+        yield running
+
+
+def test_sync_one_source_then_all_then_one_order(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["sync", "--source", "shipbob"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("shipbob   ok     full: ") and "data as of" in out
+    assert "shipbob: 1 page(s)" in err  # progress, page by page
+
+    assert cli.main(["sync"]) == 0
+    out, _ = capsys.readouterr()
+    assert [line.split()[:3] for line in out.splitlines() if not line.startswith(" ")] == [
+        ["shipbob", "ok", "incremental:"],
+        ["easypost", "ok", "full:"],
+        ["shopify", "ok", "full:"],
+    ]
+
+    assert cli.main(["sync", "--order", "2005"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.startswith("#2005: refreshed in ")
+    assert [line.split()[:2] for line in out.splitlines()[1:4]] == [
+        ["store", "ok"],
+        ["3pl", "ok"],
+        ["carrier", "ok"],
+    ]
+
+
+def test_a_failing_source_exits_1_and_says_why(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", "wrong")
+    assert cli.main(["sync", "--source", "shopify"]) == 1
+    out, _ = capsys.readouterr()
+    assert "shopify   FAILED" in out and "check SHOPIFY_ACCESS_TOKEN" in out
+
+
+def test_bad_input_exits_2(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["sync", "--order", "2005", "--full"]) == 2
+    assert "--full does not apply to --order" in capsys.readouterr().err
+    assert cli.main(["sync", "--source", "fedex"]) == 2
