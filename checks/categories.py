@@ -55,15 +55,18 @@ def classify(view: OrderView, policy: SlaPolicy) -> Classification:
     vendor_open = vendor_open_quantity(order, policy)
     base, reason = _base_category(view, own_open, vendor_open)
     has_vendor_lines = any(policy.is_third_party(i.vendor) for i in order.line_items)
+    # policy.due_day(created_at, n) is add_business_days(start_day(created_at), n): find the start
+    # day once for the three due days (it converts to the store's timezone).
+    start = policy.start_day(order.created_at)
     return Classification(
         base_category=base,
         reason=reason,
         own_open=own_open,
         vendor_open=vendor_open,
         created_at=order.created_at,
-        due_day=policy.due_day(order.created_at, policy.handling_days_for(order.shipping_method)),
-        standard_due_day=policy.due_day(order.created_at, policy.handling_days),
-        vendor_due_day=policy.due_day(order.created_at, policy.vendor_handling_days) if has_vendor_lines else None,
+        due_day=policy.add_business_days(start, policy.handling_days_for(order.shipping_method)),
+        standard_due_day=policy.add_business_days(start, policy.handling_days),
+        vendor_due_day=policy.add_business_days(start, policy.vendor_handling_days) if has_vendor_lines else None,
         looks_unshipped=order.fulfillment_status in NAIVE_UNSHIPPED,
     )
 

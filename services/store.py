@@ -12,8 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, and_, select
 from sqlalchemy.engine import Connection
 
 from checks.categories import classify
@@ -43,12 +42,26 @@ from db.models import (
     OrderTrackingNumber,
     StoreFulfillment,
     StoreLineItem,
-    StoreOrder as StoreOrderRow,
     StoreRefund,
-    WarehouseOrder as WarehouseOrderRow,
     WarehouseShipment,
 )
-from services.bulk import bulk_write
+from db.models import (
+    StoreOrder as StoreOrderRow,
+)
+from db.models import (
+    WarehouseOrder as WarehouseOrderRow,
+)
+from services import bulk
+from services.bulk import (
+    bulk_delete,
+    bulk_select,
+    bulk_write,
+    bulk_write_values,
+    in_list,
+    placeholder,
+    quote,
+    select_rows,
+)
 from services.sources.shipbob import parse_reference
 
 T_ORDER: Table = StoreOrderRow.__table__  # type: ignore[assignment]
@@ -77,13 +90,24 @@ def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Seq
     bulk_write(conn, table, rows, keys)
 
 
-def _replace_children(conn: Connection, table: Table, fk: str, parent_ids: Sequence[int], rows: list[dict]) -> None:
-    for part in chunks(list(parent_ids)):
-        conn.execute(delete(table).where(table.c[fk].in_(part)))
-    bulk_write(conn, table, rows)
+def _replace_children(conn: Connection, table: Table, fk: str, parent_ids: Sequence[int],
+                      columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Delete the children of `parent_ids`, then insert `rows` (tuples in `columns` order)."""
+    bulk_delete(conn, table, fk, parent_ids)
+    bulk_write_values(conn, table, columns, rows)
 
 
 # ---------------------------------------------------------------- writes
+# Rows are built as tuples in a fixed column order: the import writes hundreds of thousands of them.
+
+ORDER_COLUMNS = (
+    "id", "name", "number", "email", "phone", "customer_name", "created_at", "updated_at", "cancelled_at",
+    "cancel_reason", "financial_status", "fulfillment_status", "shipping_method", "shipping_address", "note",
+    "tags", "on_hold", "synced_at",
+)
+LINE_COLUMNS = ("id", "order_id", "sku", "title", "vendor", "quantity", "fulfillable_quantity", "price")
+FULFILLMENT_COLUMNS = ("id", "order_id", "status", "created_at", "tracking_company", "tracking_numbers", "line_items")
+REFUND_COLUMNS = ("id", "order_id", "created_at", "note", "line_items")
 
 
 def write_store_orders(conn: Connection, orders: Sequence[StoreOrder], synced_at: datetime) -> None:
@@ -92,51 +116,43 @@ def write_store_orders(conn: Connection, orders: Sequence[StoreOrder], synced_at
     ids = [o.id for o in orders]
     rows, lines, fulfillments, refunds = [], [], [], []
     for o in orders:
-        rows.append(
-            {
-                "id": o.id, "name": o.name, "number": o.number, "email": o.email, "phone": o.phone,
-                "customer_name": o.customer_name, "created_at": o.created_at, "updated_at": o.updated_at,
-                "cancelled_at": o.cancelled_at, "cancel_reason": o.cancel_reason,
-                "financial_status": o.financial_status, "fulfillment_status": o.fulfillment_status,
-                "shipping_method": o.shipping_method,
-                "shipping_address": _address_dict(o.shipping_address), "note": o.note, "tags": o.tags,
-                "on_hold": o.on_hold, "synced_at": synced_at,
-            }
-        )
+        oid = o.id
+        rows.append((
+            oid, o.name, o.number, o.email, o.phone, o.customer_name, o.created_at, o.updated_at,
+            o.cancelled_at, o.cancel_reason, o.financial_status, o.fulfillment_status, o.shipping_method,
+            _address_dict(o.shipping_address), o.note, o.tags, o.on_hold, synced_at,
+        ))
         for li in o.line_items:
-            lines.append(
-                {"id": li.id, "order_id": o.id, "sku": li.sku, "title": li.title, "vendor": li.vendor,
-                 "quantity": li.quantity, "fulfillable_quantity": li.fulfillable_quantity, "price": li.price}
-            )
+            lines.append((li.id, oid, li.sku, li.title, li.vendor, li.quantity, li.fulfillable_quantity, li.price))
         for f in o.fulfillments:
-            fulfillments.append(
-                {"id": f.id, "order_id": o.id, "status": f.status, "created_at": f.created_at,
-                 "tracking_company": f.tracking_company, "tracking_numbers": list(f.tracking_numbers),
-                 "line_items": [{"id": q.line_item_id, "quantity": q.quantity} for q in f.line_items]}
-            )
+            fulfillments.append((
+                f.id, oid, f.status, f.created_at, f.tracking_company, list(f.tracking_numbers),
+                [{"id": q.line_item_id, "quantity": q.quantity} for q in f.line_items],
+            ))
         for r in o.refunds:
-            refunds.append(
-                {"id": r.id, "order_id": o.id, "created_at": r.created_at, "note": r.note,
-                 "line_items": [{"id": q.line_item_id, "quantity": q.quantity} for q in r.line_items]}
-            )
-    _upsert_keeping_hold(conn, rows)
-    _replace_children(conn, T_LINE, "order_id", ids, lines)
-    _replace_children(conn, T_FULFILLMENT, "order_id", ids, fulfillments)
-    _replace_children(conn, T_REFUND, "order_id", ids, refunds)
-
-
-def _upsert_keeping_hold(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Upsert store orders; an unknown hold (None: a snapshot says nothing about holds) keeps what a
-    live sync learned instead of blanking it."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(T_ORDER)
-    updates = {c.name: stmt.excluded[c.name] for c in T_ORDER.columns if c.name != "id"}
-    updates["on_hold"] = func.coalesce(stmt.excluded["on_hold"], T_ORDER.c.on_hold)
-    conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=updates), rows)
+            refunds.append((
+                r.id, oid, r.created_at, r.note, [{"id": q.line_item_id, "quantity": q.quantity} for q in r.line_items]
+            ))
+    # An unknown hold (None: a snapshot says nothing about holds) keeps what a live sync learned
+    # instead of blanking it.
+    bulk_write_values(conn, T_ORDER, ORDER_COLUMNS, rows, ["id"], keep_on_null=["on_hold"])
+    _replace_children(conn, T_LINE, "order_id", ids, LINE_COLUMNS, lines)
+    _replace_children(conn, T_FULFILLMENT, "order_id", ids, FULFILLMENT_COLUMNS, fulfillments)
+    _replace_children(conn, T_REFUND, "order_id", ids, REFUND_COLUMNS, refunds)
 
 
 def _address_dict(address: Address | None) -> dict[str, Any] | None:
     return None if address is None else {k: v for k, v in address.__dict__.items() if v is not None}
+
+
+WAREHOUSE_COLUMNS = (
+    "id", "reference_id", "order_number", "status", "created_date", "last_update_at", "shipping_method", "products",
+    "reference_store_id", "replacement_of", "replacement_seq", "synced_at",
+)
+SHIPMENT_COLUMNS = (
+    "id", "warehouse_order_id", "status", "location_name", "tracking_number", "carrier", "ship_option",
+    "shipping_date", "actual_fulfillment_date", "created_date", "last_update_at",
+)
 
 
 def write_warehouse_orders(conn: Connection, orders: Sequence[WarehouseOrder], synced_at: datetime) -> None:
@@ -145,26 +161,19 @@ def write_warehouse_orders(conn: Connection, orders: Sequence[WarehouseOrder], s
     rows, shipments = [], []
     for w in orders:
         store_id, seq = parse_reference(w.reference_id)
-        rows.append(
-            {
-                "id": w.id, "reference_id": w.reference_id, "order_number": w.order_number, "status": w.status,
-                "created_date": w.created_date, "last_update_at": w.last_update_at,
-                "shipping_method": w.shipping_method,
-                "products": [{"sku": p.sku, "quantity": p.quantity, "reference_id": p.reference_id} for p in w.products],
-                "reference_store_id": store_id, "replacement_of": store_id if seq is not None else None,
-                "replacement_seq": seq, "synced_at": synced_at,
-            }
-        )
+        rows.append((
+            w.id, w.reference_id, w.order_number, w.status, w.created_date, w.last_update_at, w.shipping_method,
+            [{"sku": p.sku, "quantity": p.quantity, "reference_id": p.reference_id} for p in w.products],
+            store_id, store_id if seq is not None else None, seq, synced_at,
+        ))
         for s in w.shipments:
-            shipments.append(
-                {"id": s.id, "warehouse_order_id": w.id, "status": s.status, "location_name": s.location_name,
-                 "tracking_number": s.tracking_number, "carrier": s.carrier, "ship_option": s.ship_option,
-                 "shipping_date": s.shipping_date, "actual_fulfillment_date": s.actual_fulfillment_date,
-                 "created_date": s.created_date, "last_update_at": s.last_update_at}
-            )
+            shipments.append((
+                s.id, w.id, s.status, s.location_name, s.tracking_number, s.carrier, s.ship_option,
+                s.shipping_date, s.actual_fulfillment_date, s.created_date, s.last_update_at,
+            ))
     # store_order_id is resolved by classification; keep the stored match on update.
-    upsert(conn, T_WAREHOUSE, rows, ["id"])
-    _replace_children(conn, T_SHIPMENT, "warehouse_order_id", [w.id for w in orders], shipments)
+    bulk_write_values(conn, T_WAREHOUSE, WAREHOUSE_COLUMNS, rows, ["id"])
+    _replace_children(conn, T_SHIPMENT, "warehouse_order_id", [w.id for w in orders], SHIPMENT_COLUMNS, shipments)
 
 
 def write_trackers(conn: Connection, trackers: Sequence[Tracker], synced_at: datetime) -> None:
@@ -183,11 +192,11 @@ def write_trackers(conn: Connection, trackers: Sequence[Tracker], synced_at: dat
         for t in trackers
     ]
     # Trackers are linked by code: a re-created tracker (new id, same code) replaces the old row.
-    for part in chunks(list(trackers)):
-        conn.execute(delete(T_TRACKER).where(
-            T_TRACKER.c.tracking_code.in_([t.tracking_code for t in part]),
-            T_TRACKER.c.id.not_in([t.id for t in part]),
-        ))
+    # Find those rows first (rare), so the common case costs one indexed read, not a DELETE per chunk.
+    ids = {t.id for t in trackers}
+    codes = list(dict.fromkeys(t.tracking_code for t in trackers))
+    stale = [tid for (tid,) in bulk_select(conn, T_TRACKER, ("id",), "tracking_code", codes) if tid not in ids]
+    bulk_delete(conn, T_TRACKER, "id", stale)
     upsert(conn, T_TRACKER, rows, ["id"])
 
 
@@ -250,88 +259,110 @@ def load_store_orders(conn: Connection, order_ids: Sequence[int]) -> dict[int, S
     return {i: _order_from_rows(r, lines[i], fulfillments[i], refunds[i]) for i, r in rows.items()}
 
 
-def _warehouse_from_rows(row: Any, shipments: list[Any]) -> WarehouseOrder:
+W_READ = ("id", "reference_id", "order_number", "status", "created_date", "shipping_method", "last_update_at",
+          "products", "replacement_of", "reference_store_id")
+S_READ = ("id", "warehouse_order_id", "status", "location_name", "tracking_number", "carrier", "shipping_date",
+          "actual_fulfillment_date", "created_date", "last_update_at", "ship_option")
+TRACKER_READ = ("id", "tracking_code", "status", "status_detail", "carrier", "created_at", "updated_at", "public_url",
+                "events")
+
+
+def _warehouse_from_row(row: tuple[Any, ...], shipments: list[Shipment]) -> WarehouseOrder:
+    wid, reference_id, order_number, status, created_date, shipping_method, last_update_at, products, _, _ = row
     return WarehouseOrder(
-        id=row.id, reference_id=row.reference_id, order_number=row.order_number, status=row.status,
-        created_date=row.created_date, shipping_method=row.shipping_method, last_update_at=row.last_update_at,
+        id=wid, reference_id=reference_id, order_number=order_number, status=status,
+        created_date=created_date, shipping_method=shipping_method, last_update_at=last_update_at,
         products=tuple(WarehouseProduct(sku=p.get("sku"), quantity=p["quantity"], reference_id=p.get("reference_id"))
-                       for p in row.products),
-        shipments=tuple(
-            Shipment(id=s.id, status=s.status, location_name=s.location_name, tracking_number=s.tracking_number,
-                     carrier=s.carrier, shipping_date=s.shipping_date,
-                     actual_fulfillment_date=s.actual_fulfillment_date, created_date=s.created_date,
-                     last_update_at=s.last_update_at, ship_option=s.ship_option)
-            for s in sorted(shipments, key=lambda x: x.id)
-        ),
+                       for p in products),
+        shipments=tuple(sorted(shipments, key=lambda x: x.id)),
     )
 
 
-def _tracker_from_row(row: Any) -> Tracker:
+def _shipment_from_row(row: tuple[Any, ...]) -> Shipment:
+    (sid, _, status, location_name, tracking_number, carrier, shipping_date, actual_fulfillment_date, created_date,
+     last_update_at, ship_option) = row
+    return Shipment(id=sid, status=status, location_name=location_name, tracking_number=tracking_number,
+                    carrier=carrier, shipping_date=shipping_date, actual_fulfillment_date=actual_fulfillment_date,
+                    created_date=created_date, last_update_at=last_update_at, ship_option=ship_option)
+
+
+def _tracker_from_row(row: tuple[Any, ...]) -> Tracker:
+    tid, tracking_code, status, status_detail, carrier, created_at, updated_at, public_url, events = row
     return Tracker(
-        id=row.id, tracking_code=row.tracking_code, status=row.status, status_detail=row.status_detail,
-        carrier=row.carrier, created_at=row.created_at, updated_at=row.updated_at, public_url=row.public_url,
+        id=tid, tracking_code=tracking_code, status=status, status_detail=status_detail,
+        carrier=carrier, created_at=created_at, updated_at=updated_at, public_url=public_url,
         events=tuple(
             TrackingEvent(datetime=datetime.fromisoformat(e["datetime"]), status=e.get("status"),
                           message=e.get("message"), status_detail=e.get("status_detail"),
                           location=e.get("location"))
-            for e in row.events
+            for e in events
         ),
     )
 
 
+def _warehouse_candidates(conn: Connection, orders: Sequence[StoreOrder]) -> list[tuple[Any, ...]]:
+    """3PL rows that may belong to `orders` (SPEC §1): those whose reference names one of them, and
+    originals whose order number is one of theirs. One indexed query per chunk of orders.
+
+    "Originals" is checked here, not in SQL: `replacement_of IS NULL` in the WHERE clause tempts
+    SQLite into scanning the replacement_of index (nearly every row) instead of order_number's."""
+    found: dict[int, tuple[Any, ...]] = {}
+    half = bulk.IN_CHUNK // 2
+    for start in range(0, len(orders), half):
+        part = orders[start : start + half]
+        ids, numbers = [o.id for o in part], list(dict.fromkeys(o.number for o in part))
+        where = (f"{quote(conn, 'reference_store_id')} IN {in_list(conn, len(ids))}"
+                 f" OR {quote(conn, 'order_number')} IN {in_list(conn, len(numbers))}")
+        wanted_ids, wanted_numbers = set(ids), set(numbers)
+        for row in select_rows(conn, T_WAREHOUSE, W_READ, where, [*ids, *numbers]):
+            replacement_of, reference_store_id, order_number = row[8], row[9], row[2]
+            if reference_store_id in wanted_ids or (replacement_of is None and order_number in wanted_numbers):
+                found[row[0]] = row
+    return [found[i] for i in sorted(found)]
+
+
 def build_views(conn: Connection, orders: Sequence[StoreOrder]) -> list[OrderView]:
-    """Join store orders with their 3PL orders, replacements and trackers (SPEC §1), in a few queries."""
+    """Join store orders with their 3PL orders, replacements and trackers (SPEC §1), in a few queries.
+
+    Reads with driver SQL and converts only the columns the views need: this runs for every batch of
+    an import.
+    """
     if not orders:
         return []
-    ids = [o.id for o in orders]
-    numbers = [o.number for o in orders]
-    candidates: dict[int, Any] = {}
-    for part in chunks(ids):
-        for row in conn.execute(select(T_WAREHOUSE).where(T_WAREHOUSE.c.reference_store_id.in_(part))):
-            candidates[row.id] = row
-    for part in chunks(numbers):
-        for row in conn.execute(select(T_WAREHOUSE).where(
-            T_WAREHOUSE.c.order_number.in_(part), T_WAREHOUSE.c.replacement_of.is_(None)
-        )):
-            candidates[row.id] = row
-    shipments: dict[int, list[Any]] = defaultdict(list)
-    for part in chunks(list(candidates)):
-        for row in conn.execute(select(T_SHIPMENT).where(T_SHIPMENT.c.warehouse_order_id.in_(part))):
-            shipments[row.warehouse_order_id].append(row)
-    by_reference: dict[str, Any] = {}
-    by_number: dict[str, list[Any]] = defaultdict(list)
-    replacements: dict[int, list[Any]] = defaultdict(list)
-    for row in sorted(candidates.values(), key=lambda r: r.id):
-        if row.replacement_of is not None:
-            replacements[row.replacement_of].append(row)
+    candidates = _warehouse_candidates(conn, orders)
+    shipments: dict[int, list[Shipment]] = defaultdict(list)
+    for row in bulk_select(conn, T_SHIPMENT, S_READ, "warehouse_order_id", [r[0] for r in candidates]):
+        shipments[row[1]].append(_shipment_from_row(row))
+    by_reference: dict[str, WarehouseOrder] = {}
+    by_number: dict[str, WarehouseOrder] = {}
+    replacements: dict[int, list[WarehouseOrder]] = defaultdict(list)
+    for row in candidates:  # in id order: the lowest id wins a tie
+        warehouse = _warehouse_from_row(row, shipments[row[0]])
+        replacement_of = row[8]
+        if replacement_of is not None:
+            replacements[replacement_of].append(warehouse)
         else:
-            by_reference.setdefault(row.reference_id, row)
-            if row.order_number:
-                by_number[row.order_number].append(row)
-    partial: list[tuple[StoreOrder, WarehouseOrder | None, tuple[WarehouseOrder, ...]]] = []
+            by_reference.setdefault(warehouse.reference_id, warehouse)
+            if warehouse.order_number:
+                by_number.setdefault(warehouse.order_number, warehouse)
+    partial: list[tuple[StoreOrder, WarehouseOrder | None, tuple[WarehouseOrder, ...], frozenset[str]]] = []
     codes: set[str] = set()
     for order in orders:
         match = by_reference.get(str(order.id))
         if match is None:
-            match = next(iter(by_number.get(order.number, ())), None)
-        warehouse = _warehouse_from_rows(match, shipments[match.id]) if match is not None else None
-        reps = tuple(_warehouse_from_rows(r, shipments[r.id]) for r in replacements.get(order.id, ()))
-        partial.append((order, warehouse, reps))
-        codes |= linked_tracking_codes(OrderView(store=order, warehouse=warehouse))
+            match = by_number.get(order.number)
+        reps = tuple(replacements.get(order.id, ()))
+        linked = linked_tracking_codes(OrderView(store=order, warehouse=match))
+        partial.append((order, match, reps, linked))
+        codes |= linked
     trackers: dict[str, Tracker] = {}
-    for part in chunks(sorted(codes)):
-        for row in conn.execute(select(T_TRACKER).where(T_TRACKER.c.tracking_code.in_(part))):
-            trackers[row.tracking_code] = _tracker_from_row(row)
-    views = []
-    for order, warehouse, reps in partial:
-        linked = linked_tracking_codes(OrderView(store=order, warehouse=warehouse))
-        views.append(
-            OrderView(
-                store=order, warehouse=warehouse, replacements=reps,
-                trackers=tuple(trackers[c] for c in sorted(linked) if c in trackers),
-            )
-        )
-    return views
+    for row in bulk_select(conn, T_TRACKER, TRACKER_READ, "tracking_code", sorted(codes)):
+        trackers[row[1]] = _tracker_from_row(row)
+    return [
+        OrderView(store=order, warehouse=warehouse, replacements=reps,
+                  trackers=tuple(trackers[c] for c in sorted(linked) if c in trackers))
+        for order, warehouse, reps, linked in partial
+    ]
 
 
 def load_views(conn: Connection, order_ids: Sequence[int]) -> list[OrderView]:
@@ -357,46 +388,47 @@ def load_inventory(conn: Connection, skus: Iterable[str] | None = None) -> dict[
 # ---------------------------------------------------------------- classification
 
 
+CLASS_COLUMNS = (
+    "order_id", "order_name", "base_category", "reason", "own_open", "vendor_open", "created_at", "due_day", "due_at",
+    "standard_due_day", "vendor_due_day", "looks_unshipped", "shipping_method", "warehouse_name", "carrier",
+    "shipped_at", "missing_since", "stalled_since", "stalled_tracking_code", "policy_fingerprint", "classified_at",
+)
+
+
 def store_classifications(conn: Connection, views: Sequence[OrderView], policy: SlaPolicy, now: datetime) -> None:
     """Classify each order (SPEC §3, §4 facts) and store the result with its links."""
     if not views:
         return
     fingerprint = policy.fingerprint()
     rows, discrepancies, codes = [], [], []
-    matches: list[dict[str, Any]] = []
+    matches: list[tuple[int, int]] = []
     for view in views:
         c = classify(view, policy)
         timed = timed_facts(view, c)
         order = view.store
-        rows.append(
-            {
-                "order_id": order.id, "order_name": order.name, "base_category": c.base_category,
-                "reason": c.reason, "own_open": c.own_open, "vendor_open": c.vendor_open,
-                "created_at": c.created_at, "due_day": c.due_day, "due_at": policy.due_at(c.due_day),
-                "standard_due_day": c.standard_due_day, "vendor_due_day": c.vendor_due_day,
-                "looks_unshipped": c.looks_unshipped, "shipping_method": order.shipping_method,
-                "warehouse_name": warehouse_name(view), "carrier": carrier_name(view),
-                "shipped_at": shipped_at(view), "missing_since": timed.missing_since,
-                "stalled_since": timed.stalled_since, "stalled_tracking_code": timed.stalled_tracking_code,
-                "policy_fingerprint": fingerprint, "classified_at": now,
-            }
-        )
-        discrepancies += [{"order_id": order.id, "code": d.code, "detail": d.detail}
-                          for d in static_discrepancies(view, c)]
-        codes += [{"order_id": order.id, "tracking_number": code} for code in sorted(linked_tracking_codes(view))]
+        oid = order.id
+        rows.append((
+            oid, order.name, c.base_category, c.reason, c.own_open, c.vendor_open, c.created_at, c.due_day,
+            policy.due_at(c.due_day), c.standard_due_day, c.vendor_due_day, c.looks_unshipped,
+            order.shipping_method, warehouse_name(view), carrier_name(view), shipped_at(view),
+            timed.missing_since, timed.stalled_since, timed.stalled_tracking_code, fingerprint, now,
+        ))
+        discrepancies += [(oid, d.code, d.detail) for d in static_discrepancies(view, c)]
+        codes += [(oid, code) for code in sorted(linked_tracking_codes(view))]
         if view.warehouse is not None:
-            matches.append({"wid": view.warehouse.id, "sid": order.id})
+            matches.append((oid, view.warehouse.id))
     ids = [v.store.id for v in views]
-    upsert(conn, T_CLASS, rows, ["order_id"])
-    _replace_children(conn, T_DISC, "order_id", ids, discrepancies)
-    _replace_children(conn, T_CODES, "order_id", ids, codes)
-    for part in chunks(ids):
-        conn.execute(update(T_WAREHOUSE).where(T_WAREHOUSE.c.store_order_id.in_(part)).values(store_order_id=None))
+    bulk_write_values(conn, T_CLASS, CLASS_COLUMNS, rows, ["order_id"])
+    _replace_children(conn, T_DISC, "order_id", ids, ("order_id", "code", "detail"), discrepancies)
+    _replace_children(conn, T_CODES, "order_id", ids, ("order_id", "tracking_number"), codes)
+    # Re-point the 3PL matches: clear what pointed at these orders, then set the current ones.
+    table, column = quote(conn, T_WAREHOUSE.name), quote(conn, "store_order_id")
+    for part in chunks(ids, bulk.IN_CHUNK):
+        conn.exec_driver_sql(f"UPDATE {table} SET {column} = NULL WHERE {column} IN {in_list(conn, len(part))}",
+                             tuple(part))
     if matches:
-        conn.execute(
-            update(T_WAREHOUSE).where(T_WAREHOUSE.c.id == bindparam("wid")).values(store_order_id=bindparam("sid")),
-            matches,
-        )
+        mark = placeholder(conn)
+        conn.exec_driver_sql(f"UPDATE {table} SET {column} = {mark} WHERE {quote(conn, 'id')} = {mark}", matches)
 
 
 def touched_order_ids(conn: Connection, since: datetime, *, include_store: bool = True) -> list[int]:
@@ -416,21 +448,18 @@ def touched_order_ids(conn: Connection, since: datetime, *, include_store: bool 
         ids.update(v for v in (row.reference_store_id, row.store_order_id) if v is not None)
         if row.order_number:
             numbers.add(row.order_number)
-    for part in chunks(sorted(numbers)):
-        ids |= set(conn.scalars(select(T_ORDER.c.id).where(T_ORDER.c.number.in_(part))))
+    ids.update(i for (i,) in bulk_select(conn, T_ORDER, ("id",), "number", sorted(numbers)))
     linked = (
         select(T_CODES.c.order_id)
         .join(T_TRACKER, T_TRACKER.c.tracking_code == T_CODES.c.tracking_number)
         .where(T_TRACKER.c.synced_at >= since)
     )
     ids |= set(conn.scalars(linked))
-    existing: set[int] = set()
-    for part in chunks(sorted(ids)):
-        query = select(T_ORDER.c.id).where(T_ORDER.c.id.in_(part))
-        if not include_store:
-            query = query.where(T_ORDER.c.synced_at < since)
-        existing |= set(conn.scalars(query))
-    return sorted(existing)
+    # Driver SQL (one statement per few thousand ids): after a large import this is every order.
+    rows = bulk_select(conn, T_ORDER, ("id", "synced_at"), "id", sorted(ids))
+    if not include_store:  # as SQL's `synced_at < since` would: a null synced_at never passes
+        rows = [r for r in rows if r[1] is not None and r[1] < since]
+    return sorted(i for i, _ in rows)
 
 
 def reclassify(conn: Connection, order_ids: Sequence[int], policy: SlaPolicy, now: datetime, batch: int = 2000) -> int:

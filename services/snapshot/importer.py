@@ -8,17 +8,20 @@ by 3PL or carrier records are reclassified. Memory holds one batch, never a whol
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Column, MetaData, Table, select
+from sqlalchemy import BigInteger, Column, MetaData, Table
 from sqlalchemy.engine import Connection, Engine
 
 from checks.policy import SlaPolicy
 from services import store
+from services.bulk import bulk_select, bulk_write_values
 from services.errors import SnapshotError
+from services.snapshot import pipeline
 from services.snapshot.jsonstream import JsonStreamError, iter_array
 from services.sources import easypost, shipbob, shopify
 from services.sources.fields import RecordError
@@ -116,39 +119,53 @@ def _import(conn: Connection, present: dict[str, Path], report: ImportReport, po
         "warehouse": store.write_warehouse_orders,
         "trackers": store.write_trackers,
     }
-    for name, writer in writers.items():
-        if name in present:
-            report.counts[name] = 0
-            for batch in _batched(_records(present[name], FILES[name]), batch_size):
-                writer(conn, batch, now)
-                report.counts[name] += len(batch)
-    if "store" in present:
-        report.counts["store"] = 0
-        seen = _seen_table(conn)
-        for batch in _batched(_records(present["store"], FILES["store"]), batch_size):
-            _refuse_repeats(conn, batch, seen)
-            store.write_store_orders(conn, batch, now)
-            store.store_classifications(conn, store.build_views(conn, batch), policy, now)
-            report.counts["store"] += len(batch)
-            report.classified += len(batch)
+    report.counts = {name: 0 for name in present}
+    seen = _seen_table(conn) if "store" in present else None
+    with _parsed(present, batch_size) as batches:
+        for name, batch in batches:
+            if name == "store":
+                assert seen is not None
+                _refuse_repeats(conn, batch, seen)
+                store.write_store_orders(conn, batch, now)
+                store.store_classifications(conn, store.build_views(conn, batch), policy, now)
+                report.classified += len(batch)
+            else:
+                writers[name](conn, batch, now)
+            report.counts[name] += len(batch)
+    if seen is not None:
         seen.drop(conn)
     # Orders this snapshot touched only through their 3PL order or a tracker.
     others = store.touched_order_ids(conn, now, include_store="store" not in present)
     report.classified += store.reclassify(conn, others, policy, now)
 
 
+def _parsed(present: dict[str, Path], batch_size: int) -> AbstractContextManager[Iterator[tuple[str, list[Any]]]]:
+    """(file name, batch of records) for every present file, in FILES order (inventory, 3PL orders,
+    trackers, store orders): parsed in a helper process for a large snapshot, here otherwise."""
+
+    def batches() -> Iterator[tuple[str, list[Any]]]:
+        for name, path in present.items():
+            for batch in _batched(_records(path, FILES[name]), batch_size):
+                yield name, batch
+
+    if pipeline.worthwhile(sum(path.stat().st_size for path in present.values())):
+        return pipeline.batches_in_helper(batches)
+    return nullcontext(batches())
+
+
 def _refuse_repeats(conn: Connection, batch: list[Any], seen: Table) -> None:
     """An order id twice in one file is a broken export. The ids seen so far live in a temporary
-    table, not in Python, so memory stays flat however long the file is."""
+    table, not in Python, so memory stays flat however long the file is. Driver SQL: this runs for
+    every batch."""
     ids = [o.id for o in batch]
     repeated = next((i for i in ids if ids.count(i) > 1), None) if len(set(ids)) != len(ids) else None
     if repeated is None:
-        repeated = conn.scalar(select(seen.c.id).where(seen.c.id.in_(ids)).limit(1))
+        repeated = min((i for (i,) in bulk_select(conn, seen, ("id",), "id", ids)), default=None)
     if repeated is not None:
         spec = FILES["store"]
         raise SnapshotError(f"{spec.relative}: order id {repeated} appears twice", file=spec.relative,
                             record=f"id {repeated}")
-    conn.execute(seen.insert(), [{"id": i} for i in ids])
+    bulk_write_values(conn, seen, ("id",), [(i,) for i in ids])
 
 
 def _seen_table(conn: Connection) -> Table:

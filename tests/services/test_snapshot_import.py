@@ -147,3 +147,40 @@ def test_import_memory_does_not_grow_with_the_file(sqlite_engine: Engine, tmp_pa
         tracemalloc.stop()
     # Past one batch, four times the records may not cost more memory (within noise).
     assert peaks[1] < peaks[0] * 1.25, peaks
+
+
+@pytest.fixture
+def two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Force the parse-in-a-second-process path that large snapshots take."""
+    from services.snapshot import pipeline
+
+    monkeypatch.setattr(pipeline, "MIN_BYTES", 0)
+    assert pipeline.worthwhile(1)
+
+
+def test_the_two_process_path_writes_the_same_rows(sqlite_engine: Engine, tmp_path: Path, two_processes: None) -> None:
+    from db.migrate import upgrade
+    from db.session import make_engine
+
+    _import(SMALL_STORE, sqlite_engine)
+    single = make_engine(f"sqlite:///{tmp_path / 'single.db'}")
+    upgrade(single)
+    from services.snapshot import pipeline
+
+    pipeline.MIN_BYTES = 1 << 60  # this one in one process (monkeypatch restores it afterwards)
+    _import(SMALL_STORE, single)
+    assert dump_tables(sqlite_engine) == dump_tables(single)
+
+
+def test_the_two_process_path_refuses_a_bad_record_the_same_way(
+    sqlite_engine: Engine, tmp_path: Path, two_processes: None
+) -> None:
+    _import(SMALL_STORE, sqlite_engine)
+    before = dump_tables(sqlite_engine)
+    snapshot = copy_sample(tmp_path)
+    edit_json(snapshot / "shopify/orders.json", lambda d: d["orders"][2].pop("created_at"))
+    with pytest.raises(SnapshotError) as caught:
+        _import(snapshot, sqlite_engine)
+    assert "shopify/orders.json: record 2 (id 5410000000003)" in str(caught.value)
+    assert "created_at" in str(caught.value)
+    assert dump_tables(sqlite_engine) == before
