@@ -1,0 +1,79 @@
+"""Audit log (admin only): who did what, filtered and paginated, the hash chain checked, CSV export."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import streamlit as st
+
+from services import audit
+from services.permissions import Permission, require
+from ui import resources, tables
+from ui.auth import current_actor
+from ui.errors import shown_once
+from ui.formatting import store_time
+
+VERIFY_ON_RENDER = 10_000  # beyond this many entries the chain is checked on request, not on every render
+
+actor, policy = current_actor(), resources.policy()
+st.title("Audit log")
+with shown_once():
+    with resources.session() as session:
+        require(session, actor, Permission.ADMINISTER, action="audit.view")
+    who, what, outcome_column, order_column, days = st.columns([2, 2, 1, 1, 2])
+    filters = {
+        "actor": who.text_input("Actor", key="audit.actor").strip() or None,
+        "action": what.text_input("Action", key="audit.action", placeholder="sign_in, order.claim…").strip()
+        or None,
+        "outcome": outcome_column.selectbox("Outcome", ["", *audit.Outcome], key="audit.outcome") or None,
+        "order": order_column.text_input("Order", key="audit.order").strip() or None,
+    }
+    period = days.date_input("Days (store time)", value=(), key="audit.period", format="YYYY-MM-DD")
+    if len(period) == 2:
+        filters["since"] = datetime.combine(period[0], time(0), tzinfo=policy.tz).astimezone(UTC)
+        filters["until"] = datetime.combine(
+            period[1] + timedelta(days=1), time(0), tzinfo=policy.tz
+        ).astimezone(UTC)
+
+    chain = st.container()  # the chain's state, above the list
+    with resources.session() as session:
+        total_all = audit.count_entries(session)
+        check_now = total_all <= VERIFY_ON_RENDER or chain.button("Verify the hash chain", key="audit.verify")
+        report = audit.verify(session) if check_now else None
+        total = audit.count_entries(session, **filters)
+        offset = tables.pager(total, key="audit.page")
+        entries = audit.list_entries(session, limit=tables.PAGE_SIZE, offset=offset, **filters)
+    if report is not None and report.ok:
+        chain.success(f"Hash chain intact: {report.checked:,} entries checked.", icon=":material/verified:")
+    elif report is not None:
+        chain.error(
+            f"Hash chain broken at entry {report.first_bad_id}: {report.reason}", icon=":material/gpp_bad:"
+        )
+
+    tables.download_button(
+        "Export CSV",
+        actor=actor,
+        action="export.audit",
+        file_name="audit-log.csv",
+        key="audit.export",
+        permission=Permission.ADMINISTER,
+        write=lambda session, out: audit.export_csv(session, out, **filters),
+    )
+    st.dataframe(
+        [
+            {
+                "id": e.id,
+                "at": store_time(e.at, policy, seconds=True),
+                "actor": e.actor,
+                "role": e.role,
+                "action": e.action,
+                "order": e.order_name,
+                "outcome": e.outcome,
+                "details": e.detail or (audit.canonical_json(e.params) if e.params else ""),
+            }
+            for e in entries
+        ],
+        hide_index=True,
+        width="stretch",
+        key="audit.table",
+    )

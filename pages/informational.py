@@ -1,0 +1,80 @@
+"""Informational view: orders a naive dashboard would flag as late, kept out of the queue, and why."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from services import queries
+from ui import resources, tables
+from ui.auth import current_actor
+from ui.errors import shown_once
+from ui.formatting import store_time
+
+LABELS = {
+    "cancelled": "Cancelled",
+    "refunded": "Refunded",
+    "third_party_vendor": "Third-party vendor",
+    "awaiting_payment": "Awaiting payment",
+    "sync_delay": "Sync delay",
+    "on_hold": "On hold",
+}
+
+actor, policy, as_of = current_actor(), resources.policy(), resources.as_of()
+st.title("Informational view")
+st.caption(
+    "Unshipped-looking orders past the standard deadline that are not SLA breaches: each row says why."
+)
+with shown_once():
+    with resources.connect() as conn:
+        counts = queries.informational_counts(conn, as_of=as_of, policy=policy)
+    st.metric("False alarms kept out of the queue", f"{sum(counts.values()):,}")
+    for column, (category, count) in zip(st.columns(len(counts)), counts.items(), strict=True):
+        column.metric(LABELS.get(category, category), f"{count:,}")
+
+    chosen = st.multiselect(
+        "Categories",
+        list(counts),
+        default=list(counts),
+        format_func=LABELS.get,
+        key="informational.categories",
+    )
+    scope = {"as_of": as_of, "policy": policy, "categories": chosen}
+    tables.export_button(
+        "Export CSV",
+        actor=actor,
+        action="export.informational",
+        file_name="informational.csv",
+        key="informational.export",
+        rows=lambda conn: (
+            r.as_dict()
+            for r in tables.batches(
+                lambda c, limit, offset: queries.informational_view(c, limit=limit, offset=offset, **scope),
+                conn,
+            )
+        ),
+    )
+
+    total = sum(counts[c] for c in chosen)
+    offset = tables.pager(total, key="informational.page")
+    with resources.connect() as conn:
+        rows = queries.informational_view(conn, limit=tables.PAGE_SIZE, offset=offset, **scope)
+    st.dataframe(
+        [
+            {
+                "order": f"lookup?order=%23{r.order.lstrip('#')}",
+                "category": LABELS.get(r.category, r.category),
+                "why": r.reason,
+                "standard deadline": store_time(r.standard_due_at, policy),
+                "vendor deadline": store_time(r.vendor_due_at, policy) if r.vendor_due_at else "",
+                "vendor late": {True: "yes", False: "no", None: ""}[r.vendor_late],
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        width="stretch",
+        key="informational.table",
+        column_config={
+            "order": st.column_config.LinkColumn("order", display_text=r"order=%23(.*)$"),
+            "why": st.column_config.TextColumn("why", width="large"),
+        },
+    )

@@ -1,0 +1,118 @@
+"""Overdue queue: SLA breaches oldest first, a page at a time, with who is working each one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from services import claims
+from services.permissions import Permission, allowed
+from ui import claims as ui_claims
+from ui import resources, sync, tables
+from ui.auth import current_actor
+from ui.errors import shown_once
+from ui.formatting import store_time
+
+OWNERS = {"anyone": "Anyone", "me": "Claimed by me", "unclaimed": "Unclaimed"}
+
+actor, policy, as_of = current_actor(), resources.policy(), resources.as_of()
+st.title("Overdue queue")
+with shown_once():
+    top_left, top_right = st.columns([4, 1], vertical_alignment="center")
+    with top_left:
+        sync.freshness_line()
+    if allowed(actor.role, Permission.BULK_SYNC) and top_right.button(
+        "Sync now", key="overdue.sync", icon=":material/sync:"
+    ):
+        sync.sync_sources(actor)
+
+    choices = resources.cached_filter_values()
+    method_column, warehouse_column, owner_column = st.columns(3)
+    method = method_column.selectbox(
+        "Shipping method",
+        ["", *choices["shipping_method"]],
+        key="overdue.method",
+        format_func=lambda v: v or "Any",
+    )
+    warehouse = warehouse_column.selectbox(
+        "Warehouse", ["", *choices["warehouse"]], key="overdue.warehouse", format_func=lambda v: v or "Any"
+    )
+    owner = (
+        owner_column.segmented_control(
+            "Owner", list(OWNERS), format_func=OWNERS.get, key="overdue.owner", default="anyone"
+        )
+        or "anyone"
+    )
+    scope: dict[str, Any] = {
+        "as_of": as_of,
+        "policy": policy,
+        "owner": owner,
+        "username": actor.username,
+        "shipping_method": method or None,
+        "warehouse": warehouse or None,
+    }
+
+    selected = ui_claims.selected_rows("overdue.table", "overdue.shown")
+    actions = st.container(horizontal=True, vertical_alignment="center")
+    if actions.button("Claim", key="overdue.claim", disabled=not selected, icon=":material/back_hand:"):
+        ui_claims.claim(selected, actor)
+    if actions.button(
+        "Release", key="overdue.release", disabled=not selected, icon=":material/do_not_touch:"
+    ):
+        ui_claims.release(selected, actor)
+    if allowed(actor.role, Permission.BULK_SYNC) and actions.button(
+        "Refresh from all systems", key="overdue.refresh", disabled=not selected, icon=":material/sync:"
+    ):
+        sync.bulk_refresh(selected, actor)
+    with actions:
+        tables.export_button(
+            "Export CSV",
+            actor=actor,
+            action="export.overdue",
+            file_name="overdue-queue.csv",
+            key="overdue.export",
+            rows=lambda conn: (
+                r.as_dict()
+                for r in tables.batches(
+                    lambda c, limit, offset: claims.queue(c, limit=limit, offset=offset, **scope), conn
+                )
+            ),
+        )
+        st.caption(
+            f"{len(selected)} selected" if selected else "Select rows to claim, release or refresh them."
+        )
+
+    with resources.connect() as conn:
+        total = claims.count_queue(conn, **scope)
+        st.metric("Overdue orders", f"{total:,}")
+        offset = tables.pager(total, key="overdue.page")
+        rows = claims.queue(conn, limit=tables.PAGE_SIZE, offset=offset, **scope)
+        owners = claims.claims_for(conn, [r.order_id for r in rows])
+    st.session_state["overdue.shown"] = [r.order for r in rows]
+    st.dataframe(
+        [
+            {
+                "order": f"lookup?order=%23{r.order.lstrip('#')}",
+                "due": store_time(r.due_at, policy),
+                "business days late": r.business_days_late,
+                "shipping method": r.shipping_method,
+                "warehouse": r.warehouse,
+                "carrier": r.carrier,
+                "discrepancies": ", ".join(r.discrepancies),
+                "owner": ui_claims.owner(owners, r.order_id),
+            }
+            for r in rows
+        ],
+        key="overdue.table",
+        on_select="rerun",
+        selection_mode="multi-row",
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(rows), 740),
+        column_config={
+            "order": st.column_config.LinkColumn(
+                "order", display_text=r"order=%23(.*)$", help="Open in order lookup"
+            )
+        },
+    )

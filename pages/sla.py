@@ -1,0 +1,74 @@
+"""SLA metrics (SPEC §6) for a period of due days: on-time rate, breaches, time to ship, false alarms removed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from ui import charts, resources, sla_report, tables
+from ui.auth import current_actor
+from ui.errors import shown_once
+
+BREAKDOWN_TITLES = {
+    "warehouse": "Breaches by warehouse",
+    "shipping_method": "Breaches by shipping method",
+    "carrier": "Breaches by carrier",
+}
+
+actor, policy = current_actor(), resources.policy()
+today = policy.local_date(resources.as_of())
+st.title("SLA metrics")
+with shown_once():
+    period = st.date_input(
+        "Due days",
+        value=(today - timedelta(days=29), today),
+        max_value=today,
+        key="sla.period",
+        format="YYYY-MM-DD",
+    )
+    if len(period) != 2:
+        st.info("Pick the last day of the period.")
+        st.stop()
+    date_from, date_to = period
+    report = sla_report.report(date_from, date_to)
+    metrics = report.metrics
+    rate = "—" if metrics.on_time_rate is None else f"{metrics.on_time_rate:.1%}"
+    figures = [
+        ("On-time rate", rate),
+        ("On time", metrics.on_time),
+        ("Shipped late", metrics.late),
+        ("Open, late", metrics.open_breach),
+        ("Open, in time", metrics.open),
+        ("False alarms removed", metrics.noise_removed),
+    ]
+    for column, (label, value) in zip(st.columns(len(figures)), figures, strict=True):
+        column.metric(label, f"{value:,}" if isinstance(value, int) else value)
+
+    left, right = st.columns(2, border=True)
+    with left:
+        charts.show(charts.rate_chart(report.daily, "On-time rate per day"), "sla.daily")
+    with right:
+        charts.show(charts.rate_chart(report.weekly, "On-time rate per week"), "sla.weekly")
+    charts.show(charts.naive_chart(report.overdue), "sla.naive")
+    for column, (key, title) in zip(st.columns(3, border=True), BREAKDOWN_TITLES.items(), strict=True):
+        with column:
+            charts.show(charts.breach_chart(report.breaches[key], title), f"sla.{key}")
+    charts.show(charts.ship_time_chart(report.ship_hours), "sla.ship_time")
+
+    overdue_by_day = {s["day"]: s for s in report.overdue}
+    tables.export_button(
+        "Export daily CSV",
+        actor=actor,
+        action="export.sla",
+        file_name=f"sla-{date_from}-{date_to}.csv",
+        key="sla.export",
+        rows=lambda conn: (
+            {
+                **point.as_dict(),
+                "naive_overdue": overdue_by_day.get(point.period, {}).get("naive"),
+                "true_overdue": overdue_by_day.get(point.period, {}).get("true"),
+            }
+            for point in report.daily
+        ),
+    )

@@ -1,0 +1,211 @@
+"""`make run`: the console on a fresh clone, against the local simulator of the three systems.
+
+    python -m services.demo run [--port 8501] [--sandbox-port 8787] [--orders 1500] [--seed 7]
+
+1. starts the simulator of the three APIs in a thread of this process (`sandbox.server.start_in_thread`);
+2. migrates the database, creates one demo user per role, syncs the store, the 3PL and the carrier from it;
+3. writes `.streamlit/secrets.toml` when there is none (random cookie key, demo mode, the source settings
+   and the demo users' passwords, which the sign-in page shows in demo mode);
+4. runs `streamlit run Home.py` until interrupted, then stops the simulator too.
+
+A second run reuses the database and the secrets file (demo users that already exist keep their passwords).
+This module never imports streamlit: the console runs in its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SECRETS_PATH = Path(".streamlit/secrets.toml")
+
+
+# ---------------------------------------------------------------- the simulator
+
+
+def start_simulator(port: int, orders: int, seed: int) -> Any:
+    """The simulator of the three APIs, served from a thread of this (supervisor) process."""
+    from sandbox.server import start_in_thread
+
+    try:
+        return start_in_thread(port=port, orders=orders, seed=seed, log_level="warning")
+    except OSError as exc:
+        raise SystemExit(
+            f"cannot start the simulator on port {port} ({exc}); is another `make run` running?"
+        ) from None
+
+
+def stop(process: subprocess.Popen[Any] | None, timeout_s: float = 10.0) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()  # SIGTERM: Streamlit shuts down cleanly on it
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+# ---------------------------------------------------------------- secrets
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def render_secrets(values: Mapping[str, Any]) -> str:
+    """TOML for flat keys and one level of tables (all the secrets file needs)."""
+    lines = ["# Written by `make run` (services/demo.py) for the local demo. Not for production.", ""]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in values.items() if not isinstance(v, Mapping)]
+    for name, table in values.items():
+        if isinstance(table, Mapping):
+            lines += ["", f"[{name}]", *(f"{k} = {_toml_value(v)}" for k, v in table.items())]
+    return "\n".join(lines) + "\n"
+
+
+def write_secrets(path: Path, sources: Mapping[str, str], demo_users: Mapping[str, str]) -> bool:
+    """Create the secrets file when there is none; else only add demo users created by this run.
+
+    Returns True when the file was written.
+    """
+    if path.is_file():
+        if not demo_users:
+            return False
+        current = tomllib.loads(path.read_text())
+        current["demo_users"] = {**current.get("demo_users", {}), **demo_users}
+        path.write_text(render_secrets(current))
+        return True
+    values: dict[str, Any] = {
+        "cookie_key": secrets.token_urlsafe(48),
+        "demo_mode": True,
+        "cookie_expiry_days": 0.5,
+    }
+    values |= {name.lower(): value for name, value in sources.items()}
+    values["demo_users"] = dict(demo_users)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_secrets(values))
+    path.chmod(0o600)
+    return True
+
+
+def demo_passwords(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    return dict(tomllib.loads(path.read_text()).get("demo_users", {}))
+
+
+# ---------------------------------------------------------------- database
+
+
+def prepare_database(sources: Mapping[str, str]) -> dict[str, str]:
+    """Migrate, create the demo users, sync every source from the simulator. Returns new users' passwords."""
+    from db.migrate import upgrade
+    from db.session import make_engine, session_scope
+    from services import auth, sync
+    from services.policy_state import ensure_policy
+    from services.settings import Settings
+
+    settings = Settings().model_copy(update={name.lower(): value for name, value in sources.items()})
+    policy = settings.policy()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            ensure_policy(conn, policy, now)
+        with session_scope(engine) as session:
+            created = auth.ensure_demo_users(session, now)
+        print("Syncing the demo store from the simulator…", flush=True)
+        started = time.monotonic()
+        sync.sync_all(engine, settings, policy, now=datetime.now(UTC))
+        print(f"  synced in {time.monotonic() - started:.1f} s", flush=True)
+        return created
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------- run
+
+
+def streamlit_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "Home.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # a SIGTERM stops the children too, as Ctrl+C does
+
+
+def run(args: argparse.Namespace) -> int:
+    for signum in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored (`make run &`)
+        signal.signal(signum, _interrupt)
+    simulator: Any = None
+    console: subprocess.Popen[bytes] | None = None
+    try:
+        print(
+            f"Starting the simulator on port {args.sandbox_port} ({args.orders} orders, seed {args.seed})…",
+            flush=True,
+        )
+        simulator = start_simulator(args.sandbox_port, args.orders, args.seed)
+        sources = simulator.settings()
+        created = prepare_database(sources)
+        if write_secrets(SECRETS_PATH, sources, created):
+            print(f"Wrote {SECRETS_PATH}", flush=True)
+        env = {**os.environ, **sources, "DEMO_MODE": "true"}
+        console = subprocess.Popen(streamlit_command(args.port), env=env)
+        print(f"\norder-recon is at http://localhost:{args.port}\n", flush=True)
+        users = demo_passwords(SECRETS_PATH)
+        for name, password in users.items():
+            print(f"  {name:<6} {password}")
+        if not users:
+            print(f"  (no demo passwords in {SECRETS_PATH}; reset them on the Users page)")
+        print("\nPress Ctrl+C to stop.", flush=True)
+        return console.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop(console)
+        if simulator is not None:
+            simulator.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.demo", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="simulator + database + console, until Ctrl+C")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--sandbox-port", type=int, default=8787)
+    p.add_argument("--orders", type=int, default=1500)
+    p.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

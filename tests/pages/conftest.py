@@ -1,0 +1,190 @@
+"""The console under AppTest: a database imported from the small-store sample, one user per role.
+
+Each test gets the settings from the environment only (the developer's `.streamlit/secrets.toml` and
+database are never read), and signs in through the test seam: `authentication_status` and `username` in
+session state, the user still read from the database on every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from db.migrate import upgrade
+from db.session import make_engine, session_scope
+from services import auth, settings
+from services.snapshot import import_snapshot
+from tests.conftest import SMALL_STORE
+
+ROOT = Path(__file__).resolve().parents[2]
+HOME = str(ROOT / "Home.py")
+AS_OF = "2026-07-06T14:00:00+00:00"  # the sample's as_of (expected.json)
+SIMULATED_ORDERS = 150
+PAGES = {
+    "lookup": ("pages/lookup.py", "Order lookup"),
+    "overdue": ("pages/overdue.py", "Overdue queue"),
+    "informational": ("pages/informational.py", "Informational view"),
+    "sla": ("pages/sla.py", "SLA metrics"),
+    "admin_users": ("pages/admin_users.py", "Users"),
+    "audit": ("pages/audit.py", "Audit log"),
+}
+ALLOWED = {
+    "agent": {"lookup", "overdue", "informational"},
+    "ops": {"lookup", "overdue", "informational", "sla"},
+    "lead": {"lookup", "overdue", "informational", "sla"},
+    "admin": set(PAGES),
+}
+
+
+@dataclass(frozen=True)
+class Console:
+    url: str
+    engine: Engine
+    passwords: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def console_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """One imported sample database for the read-mostly tests of this session."""
+    yield from _console(tmp_path_factory.mktemp("console"))
+
+
+@pytest.fixture
+def fresh_db(tmp_path: Path) -> Iterator[Console]:
+    """A database of its own, for tests that change users or claims."""
+    yield from _console(tmp_path)
+
+
+def _console(folder: Path) -> Iterator[Console]:
+    url = f"sqlite:///{folder / 'console.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    policy = settings.Settings(order_recon_config=SMALL_STORE / "sla.toml").policy()
+    import_snapshot(SMALL_STORE, engine=engine, policy=policy, now=datetime(2026, 7, 6, 14, tzinfo=UTC))
+    rounds = auth.BCRYPT_ROUNDS
+    auth.BCRYPT_ROUNDS = 4
+    try:
+        with session_scope(engine) as session:
+            passwords = auth.ensure_demo_users(session, datetime.now(UTC))
+    finally:
+        auth.BCRYPT_ROUNDS = rounds
+    yield Console(url, engine, passwords)
+    engine.dispose()
+
+
+@pytest.fixture
+def console_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..., None]]:
+    """Point the app's settings at a console database, with nothing read from secrets files."""
+
+    def apply(console: Console, sources: dict[str, str] | None = None, **extra: str) -> None:
+        monkeypatch.setattr(settings, "SECRETS_PATH", tmp_path / "no-secrets.toml")
+        for name in (
+            "SHOPIFY_SHOP_URL",
+            "SHOPIFY_ACCESS_TOKEN",
+            "SHIPBOB_API_URL",
+            "SHIPBOB_TOKEN",
+            "EASYPOST_API_URL",
+            "EASYPOST_API_KEY",
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+        ):
+            monkeypatch.delenv(name, raising=False)
+        values = {
+            "DATABASE_URL": console.url,
+            "DEMO_MODE": "false",
+            "COOKIE_KEY": "k" * 40,
+            **(sources or {}),
+            **extra,
+        }
+        if sources is None:  # the sample's own policy; a simulated store uses the packaged one
+            values["ORDER_RECON_CONFIG"] = str(SMALL_STORE / "sla.toml")
+        else:
+            monkeypatch.delenv("ORDER_RECON_CONFIG", raising=False)
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        settings.get_settings.cache_clear()
+
+    yield apply
+    settings.get_settings.cache_clear()
+
+
+def app(
+    role: str | None,
+    page: str | None = None,
+    *,
+    secrets: dict | None = None,
+    as_of: str | None = AS_OF,
+    state: dict | None = None,
+    run: bool = True,
+) -> AppTest:
+    """An AppTest of Home.py, run once signed in as the demo user `role` (None: signed out), then on `page`.
+
+    A page that the role's navigation does not hold cannot be switched to (AppTest raises ValueError).
+    """
+    at = AppTest.from_file(HOME, default_timeout=30)
+    at.secrets = secrets or {"placeholder": "1"}
+    if as_of is not None:
+        at.session_state["as_of"] = as_of
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    if role is not None:
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = role
+    if not run:
+        return at
+    at.run()
+    if page is not None:
+        at.switch_page(PAGES[page][0]).run()
+    return at
+
+
+def titles(at: AppTest) -> list[str]:
+    return [t.value for t in at.title]
+
+
+@pytest.fixture(scope="session")
+def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Console, dict[str, str]]]:
+    """A database synced from a real simulator (kept running for refreshes), and its six settings."""
+    from sandbox.server import start_in_thread
+    from services.sync import sync_all
+
+    folder = tmp_path_factory.mktemp("simulated")
+    url = f"sqlite:///{folder / 'console.db'}"
+    with start_in_thread(orders=SIMULATED_ORDERS, seed=11) as simulator:
+        sources = simulator.settings()
+        engine = make_engine(url)
+        upgrade(engine)
+        current = settings.Settings(database_url=url, **{k.lower(): v for k, v in sources.items()})
+        sync_all(engine, current, current.policy(), now=datetime.now(UTC))
+        rounds, auth.BCRYPT_ROUNDS = auth.BCRYPT_ROUNDS, 4
+        try:
+            with session_scope(engine) as session:
+                passwords = auth.ensure_demo_users(session, datetime.now(UTC))
+        finally:
+            auth.BCRYPT_ROUNDS = rounds
+        yield Console(url, engine, passwords), sources
+        engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every AppTest run through Home.py, as a running server does.
+
+    A server starts in `pages/`-directory mode and leaves it for good at the first `st.navigation` call;
+    AppTest resets that mode before every run, which would run a page script on its own, without Home.py.
+    """
+    original = PagesManager.__init__
+
+    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

@@ -1,0 +1,75 @@
+"""`make run`'s supervisor: secrets written once, demo users kept, database synced, no streamlit import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from db.session import make_engine
+from services import auth, demo
+from services.store import T_ORDER
+
+SOURCES = {
+    "SHOPIFY_SHOP_URL": "http://127.0.0.1:8787/shopify",
+    "SHOPIFY_ACCESS_TOKEN": "shpat_x",
+    "SHIPBOB_API_URL": "http://127.0.0.1:8787/shipbob",
+    "SHIPBOB_TOKEN": "sbx_x",
+    "EASYPOST_API_URL": "http://127.0.0.1:8787/easypost",
+    "EASYPOST_API_KEY": "EZAK_x",
+}
+
+
+def test_secrets_are_written_once_with_a_random_key(tmp_path: Path) -> None:
+    path = tmp_path / ".streamlit" / "secrets.toml"
+    assert demo.write_secrets(path, SOURCES, {"agent": "pw-1"})
+    first = tomllib.loads(path.read_text())
+    assert (
+        len(first["cookie_key"]) >= 32 and first["demo_mode"] is True and first["cookie_expiry_days"] == 0.5
+    )
+    assert first["shopify_shop_url"] == SOURCES["SHOPIFY_SHOP_URL"] and first["demo_users"] == {
+        "agent": "pw-1"
+    }
+    assert path.stat().st_mode & 0o077 == 0
+
+    assert not demo.write_secrets(path, {**SOURCES, "SHOPIFY_ACCESS_TOKEN": "other"}, {})
+    assert tomllib.loads(path.read_text()) == first
+
+    assert demo.write_secrets(path, SOURCES, {"ops": 'pw "2"'})
+    merged = tomllib.loads(path.read_text())
+    assert merged["cookie_key"] == first["cookie_key"]
+    assert merged["demo_users"] == {"agent": "pw-1", "ops": 'pw "2"'}
+    assert demo.demo_passwords(path) == merged["demo_users"]
+
+
+def test_the_supervisor_does_not_import_streamlit() -> None:
+    code = "import sys, services.demo; sys.exit(1 if 'streamlit' in sys.modules else 0)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_streamlit_runs_headless_on_the_port() -> None:
+    command = demo.streamlit_command(8501)
+    assert command[1:4] == ["-m", "streamlit", "run"] and "Home.py" in command
+    assert command[command.index("--server.headless") + 1] == "true"
+    assert command[command.index("--server.port") + 1] == "8501"
+
+
+def test_prepare_database_syncs_and_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox.server import start_in_thread
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    with start_in_thread(orders=60, seed=3) as simulator:
+        created = demo.prepare_database(simulator.settings())
+        assert sorted(created) == sorted(auth.DEMO_USERNAMES)
+        assert demo.prepare_database(simulator.settings()) == {}
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(T_ORDER)) > 0
+    engine.dispose()

@@ -1,0 +1,34 @@
+"""One way to show times and statuses: store time with its zone, dashes for nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from checks.policy import SlaPolicy
+
+NOTHING = "—"
+
+
+def store_time(moment: datetime | None, policy: SlaPolicy, *, seconds: bool = False) -> str:
+    """`2026-07-06 10:00 EDT`: the store's clock, with its zone abbreviation."""
+    if moment is None:
+        return NOTHING
+    return policy.local(moment).strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    """`3 h ago`, `2 d ago`: how old a piece of data is."""
+    if moment is None:
+        return "never"
+    seconds = max(0.0, (now - moment).total_seconds())
+    if seconds < 90:
+        return "just now"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} d ago"
+
+
+def text(value: object) -> str:
+    return NOTHING if value is None or value == "" else str(value)

@@ -1,0 +1,133 @@
+"""Refreshing data from the sources with progress on the page; the work is `services.sync`'s."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import streamlit as st
+
+from services import audit, sync
+from services.errors import OrderReconError
+from services.permissions import Actor, Permission, require
+from ui import resources
+from ui.formatting import ago, store_time
+
+LABELS = {
+    "shopify": "store",
+    "shipbob": "3PL",
+    "easypost": "carrier",
+    "store": "store",
+    "3pl": "3PL",
+    "carrier": "carrier",
+}
+
+
+def _refresh(name: str, sources: Sequence[str]) -> sync.RefreshResult:
+    return sync.refresh_order(
+        resources.engine(),
+        resources.settings(),
+        resources.policy(),
+        name,
+        sources=tuple(sources),
+        now=datetime.now(UTC),
+    )
+
+
+def refresh_order(name: str, sources: Sequence[str]) -> None:
+    """Fetch one order again from `sources` (everyone may: SPEC §7 per-order sync); says what changed."""
+    words = ", ".join(LABELS[s] for s in sources)
+    with st.status(f"Refreshing {name} from {words}…", expanded=False) as status:
+        try:
+            result = _refresh(name, sources)
+        except OrderReconError as exc:  # shown here, once; the stored view of the order still renders below
+            status.update(label=f"Could not refresh {name}: {exc}", state="error")
+            return
+        for source, report in result.sources.items():
+            if not report.ok:
+                st.markdown(f"⛔ {LABELS[source]}: {report.error}")
+            else:
+                st.markdown(
+                    f"✅ {LABELS[source]}: {report.detail or ('changed' if report.changed else 'no change')}"
+                )
+        if result.category_before != result.category_after:
+            st.markdown(f"Category: {result.category_before} → **{result.category_after}**")
+        label = f"{name} refreshed from {words}" + ("" if result.changed else " (no change)")
+        status.update(
+            label=label if result.ok else f"{name}: some sources failed",
+            expanded=not result.ok,
+            state="complete" if result.ok else "error",
+        )
+
+
+def bulk_refresh(names: Sequence[str], actor: Actor) -> None:
+    """Refresh several orders from every source (`bulk_sync`: ops and admin), with a progress bar."""
+    now = datetime.now(UTC)
+    with resources.session() as session:
+        require(
+            session,
+            actor,
+            Permission.BULK_SYNC,
+            action="sync.bulk",
+            params={"orders": len(names)},
+            clock=lambda: now,
+        )
+        audit.append(
+            session,
+            actor=actor.username,
+            role=actor.role,
+            action="sync.bulk",
+            outcome=audit.Outcome.OK,
+            params={"orders": list(names)[:50], "count": len(names)},
+            at=now,
+        )
+    bar = st.progress(0.0, text=f"Refreshing {len(names)} order(s)…")
+    failed = []
+    for done, name in enumerate(names, start=1):
+        if not _refresh(name, ("store", "3pl", "carrier")).ok:
+            failed.append(name)
+        bar.progress(done / len(names), text=f"Refreshed {name} ({done} of {len(names)})")
+    bar.empty()
+    if failed:
+        st.warning(f"Some sources failed for {', '.join(failed)}; the rest is up to date.")
+    st.toast(f"Refreshed {len(names)} order(s) from all three systems.", icon=":material/check:")
+
+
+def sync_sources(actor: Actor) -> None:
+    """An incremental sync of every source (`bulk_sync`), one status line per source."""
+    now = datetime.now(UTC)
+    with resources.session() as session:
+        require(session, actor, Permission.BULK_SYNC, action="sync.all", clock=lambda: now)
+    for source in sync.SYNC_ORDER:
+        with st.status(f"Syncing {LABELS[source]}…", expanded=False) as status:
+
+            def progress(step: sync.SyncProgress, _status: Any = status) -> None:
+                _status.update(label=f"Syncing {LABELS[step.source]}… {step.records:,} {step.kind} records")
+
+            result = sync.sync_source(
+                resources.engine(),
+                resources.settings(),
+                resources.policy(),
+                source,
+                now=datetime.now(UTC),
+                progress=progress,
+            )
+            if result.ok:
+                status.update(label=f"{LABELS[source]}: {result.records:,} records", state="complete")
+            else:
+                status.update(label=f"{LABELS[source]} failed: {result.error}", state="error")
+
+
+def freshness_line() -> None:
+    """When each source's data is complete as of: `store 3 min ago · 3PL 3 min ago · carrier never`."""
+    now, policy = datetime.now(UTC), resources.policy()
+    with resources.connect() as conn:
+        when = sync.freshness(conn)
+    parts = [f"{LABELS[s]} **{ago(when.get(s), now)}**" for s in sync.SOURCES]
+    latest = [m for m in when.values() if m is not None]
+    st.caption(
+        "Data as of: "
+        + " · ".join(parts)
+        + (f" (latest {store_time(max(latest), policy)})" if latest else "")
+    )

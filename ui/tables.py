@@ -1,0 +1,129 @@
+"""Tables that never load a whole list: a page of rows, a pager, and a CSV export made on click."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import streamlit as st
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from db.session import session_scope
+from services import audit
+from services.permissions import Actor, Permission, allowed, require
+from ui import resources
+
+PAGE_SIZE = 100
+EXPORT_BATCH = 1000
+
+
+def pager(total: int, *, key: str, page_size: int = PAGE_SIZE) -> int:
+    """A page picker under a list of `total` rows; returns the offset of the page shown."""
+    pages = max(1, -(-total // page_size))
+    if st.session_state.get(key, 1) > pages:
+        st.session_state[key] = 1
+    left, right = st.columns([1, 4], vertical_alignment="center")
+    page = left.number_input(
+        "Page", min_value=1, max_value=pages, step=1, key=key, label_visibility="collapsed"
+    )
+    first = (page - 1) * page_size
+    right.caption(
+        f"Page {page} of {pages} · rows {min(total, first + 1)}–{min(total, first + page_size)} of {total:,}"
+    )
+    return first
+
+
+def batches(fetch: Callable[[Connection, int, int], list[Any]], conn: Connection) -> Iterable[Any]:
+    """Every row of a paginated query, a batch at a time (exports)."""
+    offset = 0
+    while True:
+        rows = fetch(conn, EXPORT_BATCH, offset)
+        yield from rows
+        if len(rows) < EXPORT_BATCH:
+            return
+        offset += len(rows)
+
+
+def export_button(
+    label: str,
+    *,
+    actor: Actor,
+    action: str,
+    file_name: str,
+    key: str,
+    rows: Callable[[Connection], Iterable[dict[str, Any]]],
+    permission: Permission = Permission.METRICS,
+) -> None:
+    """A CSV download of `rows`, made when clicked (never on render); see `download_button`."""
+
+    def write(session: Session, out: TextIO) -> int:
+        writer: csv.DictWriter[str] | None = None
+        count = 0
+        for row in rows(session.connection()):
+            if writer is None:
+                writer = csv.DictWriter(out, fieldnames=list(row))
+                writer.writeheader()
+            writer.writerow({k: _cell(v) for k, v in row.items()})
+            count += 1
+        return count
+
+    download_button(
+        label, actor=actor, action=action, file_name=file_name, key=key, write=write, permission=permission
+    )
+
+
+def download_button(
+    label: str,
+    *,
+    actor: Actor,
+    action: str,
+    file_name: str,
+    key: str,
+    write: Callable[[Session, TextIO], int],
+    permission: Permission,
+) -> None:
+    """A CSV download for roles holding `permission` (SPEC §7: metrics and exports), built at click time.
+
+    The service check runs again when clicked, and the export is audited with its row count.
+    """
+    if not allowed(actor.role, permission):
+        return
+    engine = resources.engine()
+
+    def build() -> bytes:
+        out, now = io.StringIO(), datetime.now(UTC)
+        with session_scope(engine) as session:
+            require(session, actor, permission, action=action, clock=lambda: now)
+            count = write(session, out)
+            audit.append(
+                session,
+                actor=actor.username,
+                role=actor.role,
+                action=action,
+                outcome=audit.Outcome.OK,
+                params={"rows": count},
+                at=now,
+            )
+        return out.getvalue().encode("utf-8")
+
+    st.download_button(
+        label,
+        data=build,
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value  # a spreadsheet must not run a cell as a formula
+    return value
