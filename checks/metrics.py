@@ -42,6 +42,9 @@ class MetricRow:
     shipping_method: str | None
     carrier: str | None
     created_at: datetime
+    # How many orders this row stands for: 1 for an order, more when the database has grouped orders
+    # that share every fact an outcome depends on (see services.sla.metric_rows).
+    count: int = 1
 
     def __post_init__(self) -> None:
         if self.base_category not in STORED_CATEGORIES:
@@ -155,9 +158,10 @@ def compute_metrics(
     `noise_removed` is the size of the informational view at `as_of`, computed by the caller.
     """
     _check_period(date_from, date_to)
-    counts: Counter[str] = Counter(
-        result for row, result in _outcomes(rows, as_of, policy) if date_from <= row.due_day <= date_to
-    )
+    counts: Counter[str] = Counter()
+    for row, result in _outcomes(rows, as_of, policy):
+        if date_from <= row.due_day <= date_to:
+            counts[result] += row.count
     return SlaMetrics(
         on_time=counts["on_time"],
         late=counts["late"],
@@ -187,7 +191,7 @@ def _rate_series(
             date_to is not None and row.due_day > date_to
         ):
             continue
-        by_period.setdefault(period_of(row.due_day), Counter())[result] += 1
+        by_period.setdefault(period_of(row.due_day), Counter())[result] += row.count
     if date_from is not None and date_to is not None:
         _check_period(date_from, date_to)
         period = period_of(date_from)
@@ -239,7 +243,7 @@ def breaches_by(
         raise ValueError(f"cannot break metrics down by {key!r}; use warehouse, shipping_method or carrier")
     groups: dict[str | None, Counter[str]] = {}
     for row, result in _outcomes(rows, as_of, policy):
-        groups.setdefault(getattr(row, key), Counter())[result] += 1
+        groups.setdefault(getattr(row, key), Counter())[result] += row.count
     counts = [
         BreachCount(
             value=value,

@@ -74,8 +74,10 @@ def breach_chart(counts: Sequence[BreachCount], title: str) -> go.Figure:
     return figure
 
 
-def ship_time_chart(hours: Sequence[float]) -> go.Figure:
-    figure = px.histogram(x=list(hours), nbins=40, labels={"x": "hours from order to shipment"})
+def ship_time_chart(histogram: Sequence[tuple[int, int]]) -> go.Figure:
+    """Bars of (whole hours from order to shipment, orders), counted by the database."""
+    figure = px.bar(x=[h for h, _ in histogram], y=[n for _, n in histogram],
+                    labels={"x": "hours from order to shipment", "y": "orders"})
     figure.update_traces(marker_color="#1565c0")
     figure.update_layout(title="Time to ship", yaxis_title="orders", **LAYOUT)
     return figure

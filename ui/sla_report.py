@@ -20,7 +20,6 @@ from checks.metrics import (
     breaches_by,
     compute_metrics,
     daily_on_time_rate,
-    time_to_ship_hours,
     weekly_on_time_rate,
 )
 from checks.policy import SlaPolicy
@@ -37,7 +36,7 @@ class SlaReport:
     daily: list[RatePoint]
     weekly: list[RatePoint]
     breaches: dict[str, list[BreachCount]]
-    ship_hours: list[float]
+    ship_hours: list[tuple[int, int]]  # (whole hours to ship, orders)
     overdue: list[dict[str, object]]  # per day's end: naive, true, false_alarms
 
 
@@ -61,6 +60,7 @@ def _report(url: str, date_from: date, date_to: date, as_of: datetime, fingerpri
         rows = sla.metric_rows(conn, date_from=date_from, date_to=date_to)
         noise = sla.noise_removed(conn, as_of=as_of, policy=policy)
         overdue = overdue_counts(conn, days, policy)
+        ship_hours = sla.ship_time_histogram(conn, date_from=date_from, date_to=date_to)
     return SlaReport(
         metrics=compute_metrics(
             rows, date_from=date_from, date_to=date_to, as_of=as_of, policy=policy, noise_removed=noise
@@ -68,7 +68,7 @@ def _report(url: str, date_from: date, date_to: date, as_of: datetime, fingerpri
         daily=daily_on_time_rate(rows, as_of, policy, date_from=date_from, date_to=date_to),
         weekly=weekly_on_time_rate(rows, as_of, policy, date_from=date_from, date_to=date_to),
         breaches={key: breaches_by(rows, key, as_of, policy)[:10] for key in BREAKDOWNS},  # type: ignore[arg-type]
-        ship_hours=[t.hours for t in time_to_ship_hours(rows)],
+        ship_hours=ship_hours,
         overdue=overdue,
     )
 
