@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,9 @@ def generate(orders: int, seed: int) -> Path:
     from sandbox.cli import write_snapshot_main
 
     start = time.perf_counter()
-    write_snapshot_main(["--orders", str(orders), "--seed", str(seed), "--clock", CLOCK, "--out", str(target)])
+    write_snapshot_main(
+        ["--orders", str(orders), "--seed", str(seed), "--clock", CLOCK, "--out", str(target)]
+    )
     print(f"generated {orders:,} orders in {time.perf_counter() - start:.1f} s -> {target}", file=sys.stderr)
     return target
 
@@ -43,8 +45,11 @@ def run_job_isolated(job: str, directory: Path, db: Path) -> dict[str, Any]:
     )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    return json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                                     check=True).stdout)
+    return json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+        ).stdout
+    )
 
 
 def timed_ms(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float]:
@@ -68,21 +73,43 @@ def query_latencies(db: Path) -> list[tuple[str, str, str]]:
     rows = []
     with engine.connect() as conn:
         for label, fn in (
-            ("queue", lambda a: (queries.overdue_queue(conn, as_of=a, policy=policy, limit=100),
-                                 queries.count_overdue(conn, as_of=a, policy=policy))),
-            ("informational", lambda a: (queries.informational_view(conn, as_of=a, policy=policy, limit=100),
-                                         queries.informational_counts(conn, as_of=a, policy=policy))),
-            ("discrepancies", lambda a: (queries.discrepancies(conn, as_of=a, policy=policy, limit=100),
-                                         queries.discrepancy_counts(conn, as_of=a, policy=policy))),
+            (
+                "queue",
+                lambda a: (
+                    queries.overdue_queue(conn, as_of=a, policy=policy, limit=100),
+                    queries.count_overdue(conn, as_of=a, policy=policy),
+                ),
+            ),
+            (
+                "informational",
+                lambda a: (
+                    queries.informational_view(conn, as_of=a, policy=policy, limit=100),
+                    queries.informational_counts(conn, as_of=a, policy=policy),
+                ),
+            ),
+            (
+                "discrepancies",
+                lambda a: (
+                    queries.discrepancies(conn, as_of=a, policy=policy, limit=100),
+                    queries.discrepancy_counts(conn, as_of=a, policy=policy),
+                ),
+            ),
         ):
             worst = []
             for as_of in as_ofs:
-                worst.append(timed_ms(lambda a=as_of: fn(a), repeat=3)[1])
-            rows.append((f"{label}: page of 100 + counts, 6 as-ofs", f"median {statistics.median(worst):.1f} ms",
-                         f"max {max(worst):.1f} ms (goal < 50 ms)"))
+                worst.append(timed_ms(lambda a=as_of, f=fn: f(a), repeat=3)[1])
+            rows.append(
+                (
+                    f"{label}: page of 100 + counts, 6 as-ofs",
+                    f"median {statistics.median(worst):.1f} ms",
+                    f"max {max(worst):.1f} ms (goal < 50 ms)",
+                )
+            )
         full = timed_ms(lambda: queries.overdue_queue(conn, as_of=base, policy=policy), repeat=3)
         size = len(queries.overdue_queue(conn, as_of=base, policy=policy))
-        rows.append((f"queue: whole list ({size:,} rows)", f"median {full[0]:.1f} ms", f"max {full[1]:.1f} ms"))
+        rows.append(
+            (f"queue: whole list ({size:,} rows)", f"median {full[0]:.1f} ms", f"max {full[1]:.1f} ms")
+        )
     engine.dispose()
     return rows
 
@@ -92,8 +119,13 @@ def cli_queue_seconds(db: Path) -> float:
     samples = []
     for _ in range(3):
         start = time.perf_counter()
-        subprocess.run([str(ROOT / ".venv/bin/order-recon"), "queue", "--json", "--as-of", CLOCK], env=env,
-                       stdout=subprocess.DEVNULL, check=True, cwd=ROOT)
+        subprocess.run(
+            [str(ROOT / ".venv/bin/order-recon"), "queue", "--json", "--as-of", CLOCK],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            check=True,
+            cwd=ROOT,
+        )
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
@@ -111,7 +143,11 @@ def sync_rows() -> list[tuple[str, str, str]]:
     result = bench_sync(5000)
     refresh = bench_refresh()
     return [
-        ("full sync from the simulator (5,000 orders)", f"{result['orders_per_s']:,.0f} orders/s", "goal >= 5,000"),
+        (
+            "full sync from the simulator (5,000 orders)",
+            f"{result['orders_per_s']:,.0f} orders/s",
+            "goal >= 5,000",
+        ),
         ("per-order refresh, 3 sources at 200 ms each", f"{refresh['wall_ms']:.0f} ms wall", "goal < 300 ms"),
     ]
 
@@ -128,14 +164,27 @@ def summary_rows(db: Path) -> list[tuple[str, str, str]]:
     engine = make_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
         name = conn.scalar(select(T_CLASS.c.order_name).where(T_CLASS.c.base_category == "open").limit(1))
-        lookup = timed_ms(lambda: order_detail(conn, name=name, as_of=datetime.fromisoformat(CLOCK),
-                                               policy=Settings().policy()), repeat=10)
-        detail = order_detail(conn, name=name, as_of=datetime.fromisoformat(CLOCK), policy=Settings().policy())
+        lookup = timed_ms(
+            lambda: order_detail(
+                conn, name=name, as_of=datetime.fromisoformat(CLOCK), policy=Settings().policy()
+            ),
+            repeat=10,
+        )
+        detail = order_detail(
+            conn, name=name, as_of=datetime.fromisoformat(CLOCK), policy=Settings().policy()
+        )
     result = bench_fallback(detail)
     return [
-        ("order lookup: one order from all three systems + checks", f"median {lookup[0]:.1f} ms",
-         f"max {lookup[1]:.1f} ms (goal < 300 ms)"),
-        ("fallback summary of one order", f"mean {result['mean_ms']:.2f} ms", f"p95 {result['p95_ms']:.2f} ms (goal < 50 ms)"),
+        (
+            "order lookup: one order from all three systems + checks",
+            f"median {lookup[0]:.1f} ms",
+            f"max {lookup[1]:.1f} ms (goal < 300 ms)",
+        ),
+        (
+            "fallback summary of one order",
+            f"mean {result['mean_ms']:.2f} ms",
+            f"p95 {result['p95_ms']:.2f} ms (goal < 50 ms)",
+        ),
     ]
 
 
@@ -160,12 +209,21 @@ def main() -> None:
         plain = run_job_isolated("plain", snapshot, OUT / "plain.db")
         recon = run_job_isolated("recon", snapshot, recon_db)
         rows += [
-            ("import, plain json.load + sqlite3.executemany", f"{plain['seconds']:.1f} s "
-             f"({plain['orders'] / plain['seconds']:,.0f} orders/s)", f"peak {plain['peak_mb']:,.0f} MB"),
-            ("import, order-recon (stream, classify, upsert)", f"{recon['seconds']:.1f} s "
-             f"({recon['orders'] / recon['seconds']:,.0f} orders/s)", f"peak {recon['peak_mb']:,.0f} MB"),
-            ("import ratio (goal: time <= 2x, memory lower)", f"{recon['seconds'] / plain['seconds']:.2f}x time",
-             f"{recon['peak_mb'] / plain['peak_mb']:.2f}x memory"),
+            (
+                "import, plain json.load + sqlite3.executemany",
+                f"{plain['seconds']:.1f} s ({plain['orders'] / plain['seconds']:,.0f} orders/s)",
+                f"peak {plain['peak_mb']:,.0f} MB",
+            ),
+            (
+                "import, order-recon (stream, classify, upsert)",
+                f"{recon['seconds']:.1f} s ({recon['orders'] / recon['seconds']:,.0f} orders/s)",
+                f"peak {recon['peak_mb']:,.0f} MB",
+            ),
+            (
+                "import ratio (goal: time <= 2x, memory lower)",
+                f"{recon['seconds'] / plain['seconds']:.2f}x time",
+                f"{recon['peak_mb'] / plain['peak_mb']:.2f}x memory",
+            ),
         ]
     rows += query_latencies(recon_db)
     cli = cli_queue_seconds(recon_db)

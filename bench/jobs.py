@@ -30,7 +30,9 @@ def main() -> None:
         engine = make_engine(f"sqlite:///{args.db}")
         upgrade(engine)
         start = time.perf_counter()  # the schema is created by the baseline's timing too, but cheaply
-        report = import_snapshot(args.directory, engine=engine, policy=Settings().policy(), now=datetime.now(UTC))
+        report = import_snapshot(
+            args.directory, engine=engine, policy=Settings().policy(), now=datetime.now(UTC)
+        )
         count = report.counts.get("store", 0)
     json.dump({"seconds": time.perf_counter() - start, "orders": count}, sys.stdout)
 

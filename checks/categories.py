@@ -66,7 +66,9 @@ def classify(view: OrderView, policy: SlaPolicy) -> Classification:
         created_at=order.created_at,
         due_day=policy.add_business_days(start, policy.handling_days_for(order.shipping_method)),
         standard_due_day=policy.add_business_days(start, policy.handling_days),
-        vendor_due_day=policy.add_business_days(start, policy.vendor_handling_days) if has_vendor_lines else None,
+        vendor_due_day=policy.add_business_days(start, policy.vendor_handling_days)
+        if has_vendor_lines
+        else None,
         looks_unshipped=order.fulfillment_status in NAIVE_UNSHIPPED,
     )
 

@@ -77,16 +77,16 @@ def static_discrepancies(view: OrderView, classification: Classification) -> tup
 
 def timed_facts(view: OrderView, classification: Classification) -> TimedDiscrepancyFacts:
     missing_since = (
-        classification.created_at
-        if classification.base_category == OPEN and view.warehouse is None
-        else None
+        classification.created_at if classification.base_category == OPEN and view.warehouse is None else None
     )
     stalled_since: datetime | None = None
     stalled_code: str | None = None
     for tracker in view.trackers:
         scan = tracker.last_scan_at
-        if tracker.status in MOVING_STATUSES and scan is not None and (
-            stalled_since is None or scan < stalled_since
+        if (
+            tracker.status in MOVING_STATUSES
+            and scan is not None
+            and (stalled_since is None or scan < stalled_since)
         ):
             stalled_since, stalled_code = scan, tracker.tracking_code
     return TimedDiscrepancyFacts(missing_since, stalled_since, stalled_code)
@@ -111,9 +111,7 @@ def timed_discrepancies(
     if is_missing_at_3pl(facts, as_of, policy):
         assert facts.missing_since is not None
         hours = (as_of - facts.missing_since).total_seconds() / 3600
-        found.append(
-            Discrepancy("missing_at_3pl", f"No 3PL order {hours:.0f} h after the order was placed.")
-        )
+        found.append(Discrepancy("missing_at_3pl", f"No 3PL order {hours:.0f} h after the order was placed."))
     if is_stalled(facts, as_of, policy):
         assert facts.stalled_since is not None
         days = (as_of - facts.stalled_since).total_seconds() / 86400

@@ -121,13 +121,18 @@ def _result_converter(column_type: Any, dialect: str) -> Converter | None:
     return None
 
 
-def _convert_columns(rows: Sequence[Sequence[Any]], converters: Sequence[Converter | None]) -> list[tuple[Any, ...]]:
+def _convert_columns(
+    rows: Sequence[Sequence[Any]], converters: Sequence[Converter | None]
+) -> list[tuple[Any, ...]]:
     """Apply one converter per column. Transposing with zip keeps the per-value loop in C (map)."""
     if not rows:
         return []
     if not any(converters):
-        return [tuple(r) for r in rows] if not isinstance(rows[0], tuple) else list(rows)
-    columns = [col if fn is None else list(map(fn, col)) for col, fn in zip(zip(*rows, strict=True), converters, strict=True)]
+        return [tuple(r) for r in rows] if not isinstance(rows[0], tuple) else list(rows)  # type: ignore[arg-type]
+    columns = [
+        col if fn is None else list(map(fn, col))
+        for col, fn in zip(zip(*rows, strict=True), converters, strict=True)
+    ]
     return list(zip(*columns, strict=True))
 
 
@@ -149,8 +154,13 @@ def _in_chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + IN_CHUNK]
 
 
-def _compiled(conn: Connection, table: Table, keys: Sequence[str] | None, columns: tuple[str, ...],
-              keep_on_null: tuple[str, ...]) -> tuple[str, list[str]]:
+def _compiled(
+    conn: Connection,
+    table: Table,
+    keys: Sequence[str] | None,
+    columns: tuple[str, ...],
+    keep_on_null: tuple[str, ...],
+) -> tuple[str, list[str]]:
     dialect = conn.dialect.name
     cache_key = (dialect, table.name, ",".join(keys or ()), columns, keep_on_null)
     if cache_key not in _CACHE:
@@ -160,15 +170,20 @@ def _compiled(conn: Connection, table: Table, keys: Sequence[str] | None, column
             updates = {c: stmt.excluded[c] for c in columns if c not in keys}
             for c in keep_on_null:
                 updates[c] = func.coalesce(stmt.excluded[c], table.c[c])
-            stmt = (stmt.on_conflict_do_update(index_elements=list(keys), set_=updates) if updates
-                    else stmt.on_conflict_do_nothing(index_elements=list(keys)))
+            stmt = (
+                stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
+                if updates
+                else stmt.on_conflict_do_nothing(index_elements=list(keys))
+            )
         compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
         order = list(compiled.positiontup) if compiled.positional else list(columns)
         _CACHE[cache_key] = (str(compiled), order)
     return _CACHE[cache_key]
 
 
-def bulk_write(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str] | None = None) -> None:
+def bulk_write(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str] | None = None
+) -> None:
     """INSERT rows (all with the same keys); with `keys`, upsert on them (ON CONFLICT DO UPDATE)."""
     if not rows:
         return
@@ -178,8 +193,15 @@ def bulk_write(conn: Connection, table: Table, rows: list[dict[str, Any]], keys:
     bulk_write_values(conn, table, columns, values, keys)
 
 
-def bulk_write_values(conn: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]],
-                      keys: Sequence[str] | None = None, *, keep_on_null: Sequence[str] = ()) -> None:
+def bulk_write_values(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    keys: Sequence[str] | None = None,
+    *,
+    keep_on_null: Sequence[str] = (),
+) -> None:
     """Like `bulk_write`, with rows as tuples in `columns` order (no dict per row).
 
     `keep_on_null`: columns an upsert leaves as stored when the new value is null.
@@ -201,7 +223,9 @@ def bulk_write_values(conn: Connection, table: Table, columns: Sequence[str], ro
 def bulk_delete(conn: Connection, table: Table, column: str, values: Sequence[Any]) -> None:
     """DELETE the rows whose `column` is one of `values`."""
     for part in _in_chunks(values):
-        sql = f"DELETE FROM {quote(conn, table.name)} WHERE {quote(conn, column)} IN {in_list(conn, len(part))}"
+        sql = (
+            f"DELETE FROM {quote(conn, table.name)} WHERE {quote(conn, column)} IN {in_list(conn, len(part))}"
+        )
         conn.exec_driver_sql(sql, tuple(part))
 
 
@@ -210,8 +234,9 @@ def in_list(conn: Connection, count: int) -> str:
     return f"({', '.join([placeholder(conn)] * count)})"
 
 
-def select_rows(conn: Connection, table: Table, columns: Sequence[str], where: str,
-                params: Sequence[Any]) -> list[tuple[Any, ...]]:
+def select_rows(
+    conn: Connection, table: Table, columns: Sequence[str], where: str, params: Sequence[Any]
+) -> list[tuple[Any, ...]]:
     """`SELECT columns FROM table WHERE where` in driver SQL (`where` uses `in_list` placeholders);
     values come back converted as SQLAlchemy's result processing would return them."""
     dialect = conn.dialect.name
@@ -221,8 +246,9 @@ def select_rows(conn: Connection, table: Table, columns: Sequence[str], where: s
     return _convert_columns(conn.exec_driver_sql(sql, tuple(params)).fetchall(), converters)
 
 
-def bulk_select(conn: Connection, table: Table, columns: Sequence[str], column: str,
-                values: Sequence[Any]) -> list[tuple[Any, ...]]:
+def bulk_select(
+    conn: Connection, table: Table, columns: Sequence[str], column: str, values: Sequence[Any]
+) -> list[tuple[Any, ...]]:
     """The `columns` of the rows whose `column` is one of `values` (see `select_rows`)."""
     out: list[tuple[Any, ...]] = []
     for part in _in_chunks(values):

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from checks.policy import SlaPolicy
+from checks.results import is_actionable
 from db.migrate import upgrade
 from db.session import make_engine
 from services import orders, queries, sla
@@ -59,7 +60,9 @@ def parse_as_of(text: str | None, policy: SlaPolicy, now: datetime) -> datetime:
         return now
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(23, 59, 59), tzinfo=policy.tz).astimezone(UTC)
+            return datetime.combine(date.fromisoformat(text), time(23, 59, 59), tzinfo=policy.tz).astimezone(
+                UTC
+            )
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InputError(f"--as-of {text!r} is not an ISO 8601 time (e.g. 2026-07-06T14:00:00Z)") from None
@@ -121,17 +124,28 @@ def cmd_import(ctx: Context) -> int:
 def cmd_queue(ctx: Context) -> int:
     with ctx.engine.connect() as conn:
         rows = [r.as_dict() for r in queries.overdue_queue(conn, as_of=ctx.as_of, policy=ctx.policy)]
-    emit(ctx.args, rows, lambda: format_table(
-        rows, ["order", "due_at", "business_days_late", "shipping_method", "warehouse", "discrepancies"],
-        "The overdue queue is empty."))
+    emit(
+        ctx.args,
+        rows,
+        lambda: format_table(
+            rows,
+            ["order", "due_at", "business_days_late", "shipping_method", "warehouse", "discrepancies"],
+            "The overdue queue is empty.",
+        ),
+    )
     return 0
 
 
 def cmd_informational(ctx: Context) -> int:
     with ctx.engine.connect() as conn:
         rows = [r.as_dict() for r in queries.informational_view(conn, as_of=ctx.as_of, policy=ctx.policy)]
-    emit(ctx.args, rows, lambda: format_table(rows, ["order", "category", "vendor_late", "reason"],
-                                              "No informational orders."))
+    emit(
+        ctx.args,
+        rows,
+        lambda: format_table(
+            rows, ["order", "category", "vendor_late", "reason"], "No informational orders."
+        ),
+    )
     return 0
 
 
@@ -145,17 +159,22 @@ def cmd_discrepancies(ctx: Context) -> int:
 def cmd_check(ctx: Context) -> int:
     inventory = live_inventory_or_none(ctx)
     with ctx.engine.connect() as conn:
-        detail = orders.order_detail(conn, name=ctx.args.name, as_of=ctx.as_of, policy=ctx.policy,
-                                     inventory=inventory)
+        detail = orders.order_detail(
+            conn, name=ctx.args.name, as_of=ctx.as_of, policy=ctx.policy, inventory=inventory
+        )
     name = orders.normalize_name(ctx.args.name)
     results = detail.checks if detail is not None else orders.missing_order_checks(name, ctx.policy)
-    payload = {
-        "order": name,
-        "actionable": all(r.level.value != "blocked" for r in results),
-        "results": [r.as_dict() for r in results],
-    }
-    emit(ctx.args, payload, lambda: f"{name}: {'actionable' if payload['actionable'] else 'blocked'}\n"
-         + format_table(payload["results"], ["code", "level", "message"], ""))
+    actionable = is_actionable(results)
+    result_rows = [r.as_dict() for r in results]
+    payload = {"order": name, "actionable": actionable, "results": result_rows}
+    emit(
+        ctx.args,
+        payload,
+        lambda: (
+            f"{name}: {'actionable' if actionable else 'blocked'}\n"
+            + format_table(result_rows, ["code", "level", "message"], "")
+        ),
+    )
     return 0
 
 
@@ -190,7 +209,9 @@ def cmd_summarize(ctx: Context) -> int:
     from services.summaries import summarize, summary_as_json
 
     with Session(ctx.engine) as session:
-        detail = orders.order_detail(session.connection(), name=ctx.args.name, as_of=ctx.as_of, policy=ctx.policy)
+        detail = orders.order_detail(
+            session.connection(), name=ctx.args.name, as_of=ctx.as_of, policy=ctx.policy
+        )
         if detail is None:
             raise NotFoundError(f"order {orders.normalize_name(ctx.args.name)} is not in the store data")
         summary = summarize(detail, session=session, settings=ctx.settings)
@@ -208,11 +229,14 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "metrics": cmd_metrics,
     "summarize": cmd_summarize,
 }
-def _extensions() -> list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser], None]]:
+Extension = Callable[[Any, argparse.ArgumentParser], None]
+
+
+def _extensions() -> list[Extension]:
     """Commands that live in their own modules (imported lazily: they pull in HTTP clients)."""
     from services.cli_sync import register as register_sync
 
-    extensions = [register_sync]
+    extensions: list[Extension] = [register_sync]
     try:
         from services.cli_audit import register as register_audit
     except ImportError:
@@ -222,7 +246,11 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction, argparse.Argumen
 
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
-    common.add_argument("--config", default=argparse.SUPPRESS, help="SLA policy TOML (default: ORDER_RECON_CONFIG or the packaged policy)")
+    common.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        help="SLA policy TOML (default: ORDER_RECON_CONFIG or the packaged policy)",
+    )
     timed = _Parser(add_help=False)
     timed.add_argument("--as-of", dest="as_of", default=None, help="ISO time to evaluate at (default: now)")
     timed.add_argument("--json", action="store_true", help="print JSON")

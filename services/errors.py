@@ -1,22 +1,22 @@
 """The exception tree of order-recon. Pages and the CLI catch `OrderReconError` once.
 
-    OrderReconError
-    ├── InputError                 bad input from a person or a file (CLI exit 2)
-    │   ├── SnapshotError          a snapshot file or record is not in the expected shape
-    │   ├── PolicyError            (checks.policy.PolicyError is re-exported here)
-    │   └── ConfigurationError     a missing or invalid setting, named
-    ├── NotFoundError              the order (or user, or entry) does not exist
-    ├── PermissionDenied           the role may not do this (always audited)
-    ├── AuthenticationError        sign-in refused or throttled
-    ├── ConflictError              someone else holds it / it changed underneath
-    │   └── StalePlanError         a replacement plan no longer matches the live data
-    ├── ActionBlocked              a validation check blocks the action
-    ├── SourceError                a call to Shopify, ShipBob or EasyPost failed
-    │   ├── SourceAuthError        401/403: wrong or missing credential
-    │   ├── SourceRateLimited      429 after the allowed waits
-    │   ├── SourceUnavailable      5xx, timeout or connection failure after retries
-    │   └── SourceProtocolError    malformed or truncated response
-    └── SummaryError               the model call failed (callers fall back)
+OrderReconError
+├── InputError                 bad input from a person or a file (CLI exit 2)
+│   ├── SnapshotError          a snapshot file or record is not in the expected shape
+│   ├── PolicyError            (checks.policy.PolicyError is re-exported here)
+│   └── ConfigurationError     a missing or invalid setting, named
+├── NotFoundError              the order (or user, or entry) does not exist
+├── PermissionDenied           the role may not do this (always audited)
+├── AuthenticationError        sign-in refused or throttled
+├── ConflictError              someone else holds it / it changed underneath
+│   └── StalePlanError         a replacement plan no longer matches the live data
+├── ActionBlocked              a validation check blocks the action
+├── SourceError                a call to Shopify, ShipBob or EasyPost failed
+│   ├── SourceAuthError        401/403: wrong or missing credential
+│   ├── SourceRateLimited      429 after the allowed waits
+│   ├── SourceUnavailable      5xx, timeout or connection failure after retries
+│   └── SourceProtocolError    malformed or truncated response
+└── SummaryError               the model call failed (callers fall back)
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ class InputError(OrderReconError):
 
 
 class SnapshotError(InputError):
-    def __init__(self, message: str, *, file: str | None = None, record: str | None = None,
-                 field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, file: str | None = None, record: str | None = None, field: str | None = None
+    ) -> None:
         super().__init__(message)
         self.file, self.record, self.field = file, record, field
 
@@ -56,8 +57,9 @@ class NotFoundError(OrderReconError):
 
 
 class PermissionDenied(OrderReconError):
-    def __init__(self, message: str, *, actor: str | None = None, role: str | None = None,
-                 action: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, actor: str | None = None, role: str | None = None, action: str | None = None
+    ) -> None:
         super().__init__(message)
         self.actor, self.role, self.action = actor, role, action
 
@@ -83,8 +85,15 @@ class ActionBlocked(OrderReconError):
 class SourceError(OrderReconError):
     """A call to an external system failed; says which source, which call and what status."""
 
-    def __init__(self, message: str, *, source: str, call: str, status: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        call: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{source} {call}: {message}" + (f" (HTTP {status})" if status else ""))
         self.source, self.call, self.status, self.retry_after = source, call, status, retry_after
 

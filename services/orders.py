@@ -43,22 +43,34 @@ def search_orders(conn: Connection, text: str, *, limit: int = 20) -> list[Searc
         return []
     hits: dict[int, str] = {}
     number = text.lstrip("#")
-    for oid in conn.scalars(select(T_ORDER.c.id).where(or_(T_ORDER.c.name == normalize_name(text),
-                                                           T_ORDER.c.number == number)).limit(limit)):
+    for oid in conn.scalars(
+        select(T_ORDER.c.id)
+        .where(or_(T_ORDER.c.name == normalize_name(text), T_ORDER.c.number == number))
+        .limit(limit)
+    ):
         hits.setdefault(oid, "order name")
     if number.isdigit() and len(number) < 19:
         for oid in conn.scalars(select(T_ORDER.c.id).where(T_ORDER.c.id == int(number))):
             hits.setdefault(oid, "store id")
     if "@" in text:
-        for oid in conn.scalars(select(T_ORDER.c.id).where(func.lower(T_ORDER.c.email) == text.lower())
-                                .order_by(T_ORDER.c.created_at.desc()).limit(limit)):
+        for oid in conn.scalars(
+            select(T_ORDER.c.id)
+            .where(func.lower(T_ORDER.c.email) == text.lower())
+            .order_by(T_ORDER.c.created_at.desc())
+            .limit(limit)
+        ):
             hits.setdefault(oid, "customer email")
     if re.fullmatch(r"[A-Za-z0-9]{6,64}", text):
-        for oid in conn.scalars(select(T_CODES.c.order_id).where(T_CODES.c.tracking_number == text).limit(limit)):
+        for oid in conn.scalars(
+            select(T_CODES.c.order_id).where(T_CODES.c.tracking_number == text).limit(limit)
+        ):
             hits.setdefault(oid, "tracking number")
         # A 3PL shipment whose order is not linked yet still points at its store order by reference.
-        shipped = (select(T_WAREHOUSE.c.reference_store_id).join(T_SHIPMENT, T_SHIPMENT.c.warehouse_order_id == T_WAREHOUSE.c.id)
-                   .where(T_SHIPMENT.c.tracking_number == text))
+        shipped = (
+            select(T_WAREHOUSE.c.reference_store_id)
+            .join(T_SHIPMENT, T_SHIPMENT.c.warehouse_order_id == T_WAREHOUSE.c.id)
+            .where(T_SHIPMENT.c.tracking_number == text)
+        )
         for oid in conn.scalars(shipped):
             if oid is not None:
                 hits.setdefault(oid, "tracking number")
@@ -81,12 +93,16 @@ def find_order_id(conn: Connection, name: str) -> int | None:
 def sources_as_of(conn: Connection, view: OrderView) -> dict[str, datetime | None]:
     """When each system's data about this order was last fetched."""
     store_at = conn.scalar(select(T_ORDER.c.synced_at).where(T_ORDER.c.id == view.store.id))
-    warehouse_at = (conn.scalar(select(T_WAREHOUSE.c.synced_at).where(T_WAREHOUSE.c.id == view.warehouse.id))
-                    if view.warehouse else None)
+    warehouse_at = (
+        conn.scalar(select(T_WAREHOUSE.c.synced_at).where(T_WAREHOUSE.c.id == view.warehouse.id))
+        if view.warehouse
+        else None
+    )
     carrier_at = None
     if view.trackers:
-        carrier_at = conn.scalar(select(func.min(T_TRACKER.c.synced_at))
-                                 .where(T_TRACKER.c.id.in_([t.id for t in view.trackers])))
+        carrier_at = conn.scalar(
+            select(func.min(T_TRACKER.c.synced_at)).where(T_TRACKER.c.id.in_([t.id for t in view.trackers]))
+        )
     return {"store": store_at, "3pl": warehouse_at, "carrier": carrier_at}
 
 
@@ -99,9 +115,15 @@ def console_replacement_count(conn: Connection, order_id: int) -> int:
     return int(recorded_replacements(conn, order_id))
 
 
-def order_detail(conn: Connection, *, name: str, as_of: datetime, policy: SlaPolicy,
-                 inventory: dict[str, InventoryItem] | None = None,
-                 items: tuple[ResendItem, ...] | None = None) -> OrderDetail | None:
+def order_detail(
+    conn: Connection,
+    *,
+    name: str,
+    as_of: datetime,
+    policy: SlaPolicy,
+    inventory: dict[str, InventoryItem] | None = None,
+    items: tuple[ResendItem, ...] | None = None,
+) -> OrderDetail | None:
     """Everything the lookup page shows about one order, or None when the store has no such order.
 
     `inventory` is the 3PL inventory to check against; None reads the stored inventory.
@@ -116,22 +138,39 @@ def order_detail(conn: Connection, *, name: str, as_of: datetime, policy: SlaPol
     return detail_from_view(conn, view, as_of=as_of, policy=policy, inventory=inventory, items=items)
 
 
-def detail_from_view(conn: Connection, view: OrderView, *, as_of: datetime, policy: SlaPolicy,
-                     inventory: dict[str, InventoryItem] | None = None,
-                     items: tuple[ResendItem, ...] | None = None) -> OrderDetail:
+def detail_from_view(
+    conn: Connection,
+    view: OrderView,
+    *,
+    as_of: datetime,
+    policy: SlaPolicy,
+    inventory: dict[str, InventoryItem] | None = None,
+    items: tuple[ResendItem, ...] | None = None,
+) -> OrderDetail:
     classification = classify(view, policy)
     skus = {li.sku for li in view.store.line_items if li.sku}
     if inventory is None:
         inventory = store.load_inventory(conn, skus)
-    checks = run_checks(CheckContext(
-        order_name=view.store.name, view=view, policy=policy, inventory=inventory, items=items,
-        console_replacements=console_replacement_count(conn, view.store.id),
-    ))
+    checks = run_checks(
+        CheckContext(
+            order_name=view.store.name,
+            view=view,
+            policy=policy,
+            inventory=inventory,
+            items=items,
+            console_replacements=console_replacement_count(conn, view.store.id),
+        )
+    )
     return OrderDetail(
-        view=view, classification=classification, category=category_at(classification, as_of, policy),
+        view=view,
+        classification=classification,
+        category=category_at(classification, as_of, policy),
         due_at=policy.due_at(classification.due_day),
-        discrepancies=discrepancies_at(view, classification, as_of, policy), checks=checks, as_of=as_of,
-        policy=policy, sources_as_of=sources_as_of(conn, view),
+        discrepancies=discrepancies_at(view, classification, as_of, policy),
+        checks=checks,
+        as_of=as_of,
+        policy=policy,
+        sources_as_of=sources_as_of(conn, view),
         informational=is_informational_at(classification, as_of, policy),
         vendor_late=vendor_late_at(classification, as_of, policy),
     )

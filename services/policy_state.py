@@ -12,7 +12,7 @@ from checks.policy import SlaPolicy
 from db.models import AppState
 from services import store
 
-T_STATE: Table = AppState.__table__  # type: ignore[assignment]
+T_STATE: Table = AppState.__table__  # type: ignore[attr-defined]
 POLICY_KEY = "policy_fingerprint"
 
 

@@ -20,8 +20,11 @@ from checks.discrepancies import CODES
 from checks.policy import SlaPolicy
 from services.store import T_CLASS, T_DISC, T_ORDER
 
-INFORMATIONAL_ORDER = tuple(c for c in ("cancelled", "refunded", "third_party_vendor", "awaiting_payment",
-                                        "sync_delay", "on_hold") if c in INFORMATIONAL)
+INFORMATIONAL_ORDER = tuple(
+    c
+    for c in ("cancelled", "refunded", "third_party_vendor", "awaiting_payment", "sync_delay", "on_hold")
+    if c in INFORMATIONAL
+)
 STATIC_CODES = ("cancelled_but_shipped", "tracking_mismatch", "carrier_exception")
 
 
@@ -40,9 +43,14 @@ class QueueRow:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "order": self.order, "due_at": self.due_at.isoformat(), "business_days_late": self.business_days_late,
-            "created_at": self.created_at.isoformat(), "shipping_method": self.shipping_method,
-            "warehouse": self.warehouse, "carrier": self.carrier, "own_open": self.own_open,
+            "order": self.order,
+            "due_at": self.due_at.isoformat(),
+            "business_days_late": self.business_days_late,
+            "created_at": self.created_at.isoformat(),
+            "shipping_method": self.shipping_method,
+            "warehouse": self.warehouse,
+            "carrier": self.carrier,
+            "own_open": self.own_open,
             "discrepancies": list(self.discrepancies),
         }
 
@@ -58,8 +66,12 @@ class InformationalRow:
     vendor_due_at: datetime | None
 
     def as_dict(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"order": self.order, "category": self.category, "reason": self.reason,
-                               "standard_due_at": self.standard_due_at.isoformat()}
+        row: dict[str, Any] = {
+            "order": self.order,
+            "category": self.category,
+            "reason": self.reason,
+            "standard_due_at": self.standard_due_at.isoformat(),
+        }
         if self.category == "third_party_vendor":
             row["vendor_late"] = bool(self.vendor_late)
             row["vendor_due_at"] = self.vendor_due_at.isoformat() if self.vendor_due_at else None
@@ -122,8 +134,12 @@ def business_days_between(policy: SlaPolicy, after: date, until: date) -> int:
 # ---------------------------------------------------------------- overdue queue
 
 
-def _queue_query(as_of: datetime, policy: SlaPolicy, shipping_method: str | None, warehouse: str | None) -> Select[Any]:
-    query = select(T_CLASS).where(T_CLASS.c.base_category == OPEN, T_CLASS.c.due_day < policy.local_date(as_of))
+def _queue_query(
+    as_of: datetime, policy: SlaPolicy, shipping_method: str | None, warehouse: str | None
+) -> Select[Any]:
+    query = select(T_CLASS).where(
+        T_CLASS.c.base_category == OPEN, T_CLASS.c.due_day < policy.local_date(as_of)
+    )
     if shipping_method:
         query = query.where(T_CLASS.c.shipping_method == shipping_method)
     if warehouse:
@@ -131,25 +147,45 @@ def _queue_query(as_of: datetime, policy: SlaPolicy, shipping_method: str | None
     return query.order_by(T_CLASS.c.due_day, T_CLASS.c.order_id)
 
 
-def overdue_queue(conn: Connection, *, as_of: datetime, policy: SlaPolicy, limit: int | None = None,
-                  offset: int = 0, shipping_method: str | None = None, warehouse: str | None = None) -> list[QueueRow]:
+def overdue_queue(
+    conn: Connection,
+    *,
+    as_of: datetime,
+    policy: SlaPolicy,
+    limit: int | None = None,
+    offset: int = 0,
+    shipping_method: str | None = None,
+    warehouse: str | None = None,
+) -> list[QueueRow]:
     """SPEC §3 overdue queue: category `overdue` at `as_of`, oldest due day first."""
     rows = conn.execute(_page(_queue_query(as_of, policy, shipping_method, warehouse), limit, offset)).all()
     codes = discrepancy_codes_for(conn, [r.order_id for r in rows], as_of=as_of, policy=policy)
     today = policy.local_date(as_of)
     return [
         QueueRow(
-            order_id=r.order_id, order=r.order_name, created_at=r.created_at, due_at=policy.due_at(r.due_day),
+            order_id=r.order_id,
+            order=r.order_name,
+            created_at=r.created_at,
+            due_at=policy.due_at(r.due_day),
             business_days_late=business_days_between(policy, r.due_day, today),
-            shipping_method=r.shipping_method, warehouse=r.warehouse_name, carrier=r.carrier,
-            own_open=r.own_open, discrepancies=codes.get(r.order_id, ()),
+            shipping_method=r.shipping_method,
+            warehouse=r.warehouse_name,
+            carrier=r.carrier,
+            own_open=r.own_open,
+            discrepancies=codes.get(r.order_id, ()),
         )
         for r in rows
     ]
 
 
-def count_overdue(conn: Connection, *, as_of: datetime, policy: SlaPolicy, shipping_method: str | None = None,
-                  warehouse: str | None = None) -> int:
+def count_overdue(
+    conn: Connection,
+    *,
+    as_of: datetime,
+    policy: SlaPolicy,
+    shipping_method: str | None = None,
+    warehouse: str | None = None,
+) -> int:
     return _count(conn, _queue_query(as_of, policy, shipping_method, warehouse))
 
 
@@ -159,8 +195,11 @@ def count_overdue(conn: Connection, *, as_of: datetime, policy: SlaPolicy, shipp
 def _informational_query(category: str, as_of: datetime, policy: SlaPolicy) -> Select[Any]:
     return (
         select(T_CLASS)
-        .where(T_CLASS.c.base_category == category, T_CLASS.c.looks_unshipped.is_(True),
-               T_CLASS.c.standard_due_day < policy.local_date(as_of))
+        .where(
+            T_CLASS.c.base_category == category,
+            T_CLASS.c.looks_unshipped.is_(True),
+            T_CLASS.c.standard_due_day < policy.local_date(as_of),
+        )
         .order_by(T_CLASS.c.standard_due_day, T_CLASS.c.order_id)
     )
 
@@ -170,19 +209,29 @@ def informational_counts(conn: Connection, *, as_of: datetime, policy: SlaPolicy
     return {c: _count(conn, _informational_query(c, as_of, policy)) for c in INFORMATIONAL_ORDER}
 
 
-def informational_view(conn: Connection, *, as_of: datetime, policy: SlaPolicy, categories: Sequence[str] | None = None,
-                       limit: int | None = None, offset: int = 0) -> list[InformationalRow]:
+def informational_view(
+    conn: Connection,
+    *,
+    as_of: datetime,
+    policy: SlaPolicy,
+    categories: Sequence[str] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[InformationalRow]:
     chosen = [c for c in INFORMATIONAL_ORDER if categories is None or c in categories]
 
     def part(category: str) -> Part:
         query = _informational_query(category, as_of, policy)
-        return Part(lambda: _count(conn, query), lambda lim, off: conn.execute(_page(query, lim, off)).all())
+        return Part(lambda: _count(conn, query), lambda lim, off: list(conn.execute(_page(query, lim, off))))
 
     rows = concat_pages([part(c) for c in chosen], limit, offset)
     today = policy.local_date(as_of)
     return [
         InformationalRow(
-            order_id=r.order_id, order=r.order_name, category=r.base_category, reason=r.reason,
+            order_id=r.order_id,
+            order=r.order_name,
+            category=r.base_category,
+            reason=r.reason,
             standard_due_at=policy.due_at(r.standard_due_day),
             vendor_late=(today > r.vendor_due_day) if r.vendor_due_day is not None else None,
             vendor_due_at=policy.due_at(r.vendor_due_day) if r.vendor_due_day is not None else None,
@@ -211,8 +260,12 @@ def _discrepancy_query(code: str, as_of: datetime, policy: SlaPolicy) -> Select[
         )
     if code == "stalled_in_transit":
         return (
-            select(T_CLASS.c.order_id, T_CLASS.c.order_name, T_CLASS.c.stalled_since.label("since"),
-                   T_CLASS.c.stalled_tracking_code)
+            select(
+                T_CLASS.c.order_id,
+                T_CLASS.c.order_name,
+                T_CLASS.c.stalled_since.label("since"),
+                T_CLASS.c.stalled_tracking_code,
+            )
             .where(T_CLASS.c.stalled_since < _stalled_cutoff(as_of, policy))
             .order_by(T_CLASS.c.stalled_since, T_CLASS.c.order_id)
         )
@@ -236,8 +289,15 @@ def _discrepancy_row(code: str, row: Any, as_of: datetime) -> DiscrepancyRow:
     return DiscrepancyRow(order_id=row.order_id, order=row.order_name, code=code, detail=detail)
 
 
-def discrepancies(conn: Connection, *, as_of: datetime, policy: SlaPolicy, codes: Sequence[str] | None = None,
-                  limit: int | None = None, offset: int = 0) -> list[DiscrepancyRow]:
+def discrepancies(
+    conn: Connection,
+    *,
+    as_of: datetime,
+    policy: SlaPolicy,
+    codes: Sequence[str] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[DiscrepancyRow]:
     """SPEC §4 discrepancies at `as_of`, grouped by code in SPEC order, oldest first within a code."""
     chosen = [c for c in CODES if codes is None or c in codes]
 
@@ -255,17 +315,24 @@ def discrepancy_counts(conn: Connection, *, as_of: datetime, policy: SlaPolicy) 
     return {c: _count(conn, _discrepancy_query(c, as_of, policy)) for c in CODES}
 
 
-def discrepancy_codes_for(conn: Connection, order_ids: Sequence[int], *, as_of: datetime,
-                          policy: SlaPolicy) -> dict[int, tuple[str, ...]]:
+def discrepancy_codes_for(
+    conn: Connection, order_ids: Sequence[int], *, as_of: datetime, policy: SlaPolicy
+) -> dict[int, tuple[str, ...]]:
     """The discrepancy codes of a few orders (a page of the queue), in SPEC order."""
     if not order_ids:
         return {}
     found: dict[int, set[str]] = {}
     for row in conn.execute(select(T_DISC.c.order_id, T_DISC.c.code).where(T_DISC.c.order_id.in_(order_ids))):
         found.setdefault(row.order_id, set()).add(row.code)
-    timed = select(T_CLASS.c.order_id, T_CLASS.c.missing_since, T_CLASS.c.stalled_since, T_CLASS.c.base_category)
+    timed = select(
+        T_CLASS.c.order_id, T_CLASS.c.missing_since, T_CLASS.c.stalled_since, T_CLASS.c.base_category
+    )
     for row in conn.execute(timed.where(T_CLASS.c.order_id.in_(order_ids))):
-        if row.base_category == OPEN and row.missing_since is not None and row.missing_since < _missing_cutoff(as_of, policy):
+        if (
+            row.base_category == OPEN
+            and row.missing_since is not None
+            and row.missing_since < _missing_cutoff(as_of, policy)
+        ):
             found.setdefault(row.order_id, set()).add("missing_at_3pl")
         if row.stalled_since is not None and row.stalled_since < _stalled_cutoff(as_of, policy):
             found.setdefault(row.order_id, set()).add("stalled_in_transit")

@@ -8,6 +8,7 @@ reaches Python as a few thousand weighted rows; the pure rules in `checks.metric
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.engine import Connection
@@ -23,7 +24,11 @@ MAX_SHIP_HOURS = 24 * 30  # the time-to-ship histogram's last bucket holds every
 
 
 def _period(date_from: date, date_to: date):  # type: ignore[no-untyped-def]
-    return (T_CLASS.c.base_category.in_(_CANDIDATES), T_CLASS.c.due_day >= date_from, T_CLASS.c.due_day <= date_to)
+    return (
+        T_CLASS.c.base_category.in_(_CANDIDATES),
+        T_CLASS.c.due_day >= date_from,
+        T_CLASS.c.due_day <= date_to,
+    )
 
 
 def metric_rows(conn: Connection, *, date_from: date, date_to: date) -> list[MetricRow]:
@@ -36,21 +41,34 @@ def metric_rows(conn: Connection, *, date_from: date, date_to: date) -> list[Met
     shipped = case((c.shipped_at.is_(None), "none"), (c.shipped_at <= c.due_at, "on_time"), else_="late")
     query = (
         select(
-            c.due_day, c.base_category, c.warehouse_name, c.shipping_method, c.carrier, shipped.label("shipped"),
-            func.min(c.due_at).label("due_at"), func.min(c.created_at).label("created_at"),
-            func.max(c.shipped_at).label("latest"), func.min(c.shipped_at).label("earliest"),
-            func.min(c.order_name).label("example"), func.count().label("n"),
+            c.due_day,
+            c.base_category,
+            c.warehouse_name,
+            c.shipping_method,
+            c.carrier,
+            shipped.label("shipped"),
+            func.min(c.due_at).label("due_at"),
+            func.min(c.created_at).label("created_at"),
+            func.max(c.shipped_at).label("latest"),
+            func.min(c.shipped_at).label("earliest"),
+            func.min(c.order_name).label("example"),
+            func.count().label("n"),
         )
         .where(*_period(date_from, date_to))
         .group_by(c.due_day, c.base_category, c.warehouse_name, c.shipping_method, c.carrier, shipped)
     )
     return [
         MetricRow(
-            order_name=r.example if r.n == 1 else f"{r.example} and {r.n - 1} more", due_day=r.due_day,
-            due_at=r.due_at, base_category=r.base_category,
+            order_name=r.example if r.n == 1 else f"{r.example} and {r.n - 1} more",
+            due_day=r.due_day,
+            due_at=r.due_at,
+            base_category=r.base_category,
             shipped_at=r.latest if r.shipped == "on_time" else r.earliest,
-            warehouse=r.warehouse_name, shipping_method=r.shipping_method, carrier=r.carrier,
-            created_at=r.created_at, count=r.n,
+            warehouse=r.warehouse_name,
+            shipping_method=r.shipping_method,
+            carrier=r.carrier,
+            created_at=r.created_at,
+            count=r.n,
         )
         for r in conn.execute(query)
     ]
@@ -63,14 +81,18 @@ def ship_time_histogram(conn: Connection, *, date_from: date, date_to: date) -> 
         hours = (func.julianday(c.shipped_at) - func.julianday(c.created_at)) * 24
     else:
         hours = func.extract("epoch", c.shipped_at - c.created_at) / 3600
+    bucket: Any
     if conn.dialect.name == "sqlite":  # CAST truncates; min/max of two values are SQLite's scalar forms
         bucket = func.min(func.max(cast(hours, Integer), 0), MAX_SHIP_HOURS)
     else:
         bucket = func.least(func.greatest(func.floor(hours), 0), MAX_SHIP_HOURS)
     query = (
         select(bucket.label("hours"), func.count().label("n"))
-        .where(*_period(date_from, date_to), c.base_category.in_(("fulfilled", "sync_delay")),
-               c.shipped_at.is_not(None))
+        .where(
+            *_period(date_from, date_to),
+            c.base_category.in_(("fulfilled", "sync_delay")),
+            c.shipped_at.is_not(None),
+        )
         .group_by(bucket)
         .order_by(bucket)
     )
@@ -81,7 +103,15 @@ def noise_removed(conn: Connection, *, as_of: datetime, policy: SlaPolicy) -> in
     return sum(informational_counts(conn, as_of=as_of, policy=policy).values())
 
 
-def sla_metrics(conn: Connection, *, date_from: date, date_to: date, as_of: datetime, policy: SlaPolicy) -> SlaMetrics:
+def sla_metrics(
+    conn: Connection, *, date_from: date, date_to: date, as_of: datetime, policy: SlaPolicy
+) -> SlaMetrics:
     rows = metric_rows(conn, date_from=date_from, date_to=date_to)
-    return compute_metrics(rows, date_from=date_from, date_to=date_to, as_of=as_of, policy=policy,
-                           noise_removed=noise_removed(conn, as_of=as_of, policy=policy))
+    return compute_metrics(
+        rows,
+        date_from=date_from,
+        date_to=date_to,
+        as_of=as_of,
+        policy=policy,
+        noise_removed=noise_removed(conn, as_of=as_of, policy=policy),
+    )

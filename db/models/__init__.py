@@ -17,6 +17,7 @@ from db.models.orders import (
     WarehouseOrder,
     WarehouseShipment,
 )
+from db.models.replacements import Replacement
 from db.models.state import AppState
 from db.models.summaries import SummaryCache
 from db.models.sync import SyncRun
@@ -33,6 +34,7 @@ __all__ = [
     "OrderClassification",
     "OrderDiscrepancy",
     "OrderTrackingNumber",
+    "Replacement",
     "RunLock",
     "StoreFulfillment",
     "StoreLineItem",

@@ -43,7 +43,9 @@ class StoreLineItem(SQLModel, table=True):
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     order_id: int = Field(
-        sa_column=Column(BigInteger, ForeignKey("store_order.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(
+            BigInteger, ForeignKey("store_order.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     sku: str | None = None
     title: str = ""
@@ -58,7 +60,9 @@ class StoreFulfillment(SQLModel, table=True):
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     order_id: int = Field(
-        sa_column=Column(BigInteger, ForeignKey("store_order.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(
+            BigInteger, ForeignKey("store_order.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     status: str = ""
     created_at: datetime = _ts(nullable=False)
@@ -72,7 +76,9 @@ class StoreRefund(SQLModel, table=True):
 
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     order_id: int = Field(
-        sa_column=Column(BigInteger, ForeignKey("store_order.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(
+            BigInteger, ForeignKey("store_order.id", ondelete="CASCADE"), nullable=False, index=True
+        )
     )
     created_at: datetime = _ts(nullable=False)
     note: str | None = None

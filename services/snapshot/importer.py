@@ -71,13 +71,18 @@ def _records(path: Path, spec: SnapshotFile) -> Iterator[Any]:
                 except RecordError as exc:
                     raise SnapshotError(
                         f"{spec.relative}: record {index} ({_record_id(raw)}): {exc}",
-                        file=spec.relative, record=f"{index} ({_record_id(raw)})", field=exc.field,
+                        file=spec.relative,
+                        record=f"{index} ({_record_id(raw)})",
+                        field=exc.field,
                     ) from None
     except JsonStreamError as exc:
         record = exc.record if exc.record is not None else (index + 1 if index >= 0 else None)
         where = f" at record {record}" if record is not None else ""
-        raise SnapshotError(f"{spec.relative}{where}: {exc}", file=spec.relative,
-                            record=None if record is None else str(record)) from None
+        raise SnapshotError(
+            f"{spec.relative}{where}: {exc}",
+            file=spec.relative,
+            record=None if record is None else str(record),
+        ) from None
     except UnicodeDecodeError as exc:
         raise SnapshotError(f"{spec.relative}: not UTF-8 text ({exc.reason})", file=spec.relative) from None
 
@@ -93,8 +98,9 @@ def _batched(records: Iterator[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def import_snapshot(directory: Path | str, *, engine: Engine, policy: SlaPolicy, now: datetime,
-                    batch_size: int = BATCH) -> ImportReport:
+def import_snapshot(
+    directory: Path | str, *, engine: Engine, policy: SlaPolicy, now: datetime, batch_size: int = BATCH
+) -> ImportReport:
     """Import every present file of the snapshot at `directory` in one transaction.
 
     A bad file or record raises `SnapshotError` and leaves the database exactly as it was.
@@ -106,14 +112,22 @@ def import_snapshot(directory: Path | str, *, engine: Engine, policy: SlaPolicy,
     present = {name: root / spec.relative for name, spec in FILES.items() if (root / spec.relative).is_file()}
     report.missing_files = [spec.relative for name, spec in FILES.items() if name not in present]
     if not present:
-        raise SnapshotError(f"{root}: no snapshot files (expected {', '.join(s.relative for s in FILES.values())})")
+        raise SnapshotError(
+            f"{root}: no snapshot files (expected {', '.join(s.relative for s in FILES.values())})"
+        )
     with engine.begin() as conn:
         _import(conn, present, report, policy, now, batch_size)
     return report
 
 
-def _import(conn: Connection, present: dict[str, Path], report: ImportReport, policy: SlaPolicy,
-            now: datetime, batch_size: int) -> None:
+def _import(
+    conn: Connection,
+    present: dict[str, Path],
+    report: ImportReport,
+    policy: SlaPolicy,
+    now: datetime,
+    batch_size: int,
+) -> None:
     writers: dict[str, Callable[[Connection, Any, datetime], None]] = {
         "inventory": store.write_inventory,
         "warehouse": store.write_warehouse_orders,
@@ -139,7 +153,9 @@ def _import(conn: Connection, present: dict[str, Path], report: ImportReport, po
     report.classified += store.reclassify(conn, others, policy, now)
 
 
-def _parsed(present: dict[str, Path], batch_size: int) -> AbstractContextManager[Iterator[tuple[str, list[Any]]]]:
+def _parsed(
+    present: dict[str, Path], batch_size: int
+) -> AbstractContextManager[Iterator[tuple[str, list[Any]]]]:
     """(file name, batch of records) for every present file, in FILES order (inventory, 3PL orders,
     trackers, store orders): parsed in a helper process for a large snapshot, here otherwise."""
 
@@ -163,14 +179,16 @@ def _refuse_repeats(conn: Connection, batch: list[Any], seen: Table) -> None:
         repeated = min((i for (i,) in bulk_select(conn, seen, ("id",), "id", ids)), default=None)
     if repeated is not None:
         spec = FILES["store"]
-        raise SnapshotError(f"{spec.relative}: order id {repeated} appears twice", file=spec.relative,
-                            record=f"id {repeated}")
+        raise SnapshotError(
+            f"{spec.relative}: order id {repeated} appears twice", file=spec.relative, record=f"id {repeated}"
+        )
     bulk_write_values(conn, seen, ("id",), [(i,) for i in ids])
 
 
 def _seen_table(conn: Connection) -> Table:
-    table = Table("import_seen_order", MetaData(), Column("id", BigInteger, primary_key=True),
-                  prefixes=["TEMPORARY"])
+    table = Table(
+        "import_seen_order", MetaData(), Column("id", BigInteger, primary_key=True), prefixes=["TEMPORARY"]
+    )
     table.drop(conn, checkfirst=True)
     table.create(conn)
     return table

@@ -129,6 +129,8 @@ def _elements(reader: _Reader) -> Iterator[Any]:
             return
         if sep != ",":
             shown = repr(sep) if sep else "the end of the file"
-            raise JsonStreamError(f"expected ',' or ']' after record {index}, found {shown}", record=index + 1)
+            raise JsonStreamError(
+                f"expected ',' or ']' after record {index}, found {shown}", record=index + 1
+            )
         reader.pos += 1
         index += 1

@@ -30,8 +30,11 @@ Batches = Iterator[tuple[str, list[Any]]]
 
 def worthwhile(total_bytes: int) -> bool:
     """Two processes pay off for a large snapshot on a machine with a spare core and `fork`."""
-    return (total_bytes >= MIN_BYTES and (os.cpu_count() or 1) >= 2
-            and "fork" in multiprocessing.get_all_start_methods())
+    return (
+        total_bytes >= MIN_BYTES
+        and (os.cpu_count() or 1) >= 2
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
 
 
 class _Done:
@@ -66,7 +69,9 @@ def batches_in_helper(make_batches: Callable[[], Batches]) -> Iterator[Batches]:
     """`make_batches()` run in a forked helper process; the helper is stopped on leaving the block."""
     context = multiprocessing.get_context("fork")
     channel = context.Queue(maxsize=QUEUE_BATCHES)
-    helper = context.Process(target=_produce, args=(make_batches, channel), name="snapshot-parser", daemon=True)
+    helper = context.Process(
+        target=_produce, args=(make_batches, channel), name="snapshot-parser", daemon=True
+    )
     helper.start()
 
     def receive() -> Batches:
@@ -75,7 +80,9 @@ def batches_in_helper(make_batches: Callable[[], Batches]) -> Iterator[Batches]:
                 item = channel.get(timeout=POLL_SECONDS)
             except queue.Empty:
                 if not helper.is_alive():
-                    raise RuntimeError(f"the snapshot parser process stopped (exit code {helper.exitcode})") from None
+                    raise RuntimeError(
+                        f"the snapshot parser process stopped (exit code {helper.exitcode})"
+                    ) from None
                 continue
             if isinstance(item, _Done):
                 return

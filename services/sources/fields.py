@@ -27,7 +27,9 @@ def _type_name(value: Any) -> str:
 # bad record still gets exactly the message `field` gives. They run millions of times per import.
 
 
-def field(record: Any, key: str, kind: type | tuple[type, ...], *, path: str = "", optional: bool = False) -> Any:
+def field(
+    record: Any, key: str, kind: type | tuple[type, ...], *, path: str = "", optional: bool = False
+) -> Any:
     """`record[key]` checked against `kind`; None is accepted only when `optional`."""
     if type(record) is dict:  # the fast path (see above)
         value = record.get(key)
@@ -54,8 +56,17 @@ def field(record: Any, key: str, kind: type | tuple[type, ...], *, path: str = "
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join({"str": "a string", "int": "an integer", "list": "a list", "dict": "an object",
-                        "float": "a number", "bool": "a boolean"}.get(k.__name__, k.__name__) for k in kinds)
+    return " or ".join(
+        {
+            "str": "a string",
+            "int": "an integer",
+            "list": "a list",
+            "dict": "an object",
+            "float": "a number",
+            "bool": "a boolean",
+        }.get(k.__name__, k.__name__)
+        for k in kinds
+    )
 
 
 def integer(record: Any, key: str, *, path: str = "", optional: bool = False) -> int | None:

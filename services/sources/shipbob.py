@@ -80,7 +80,9 @@ def parse_inventory_item(raw: Any) -> InventoryItem:
     centers = []
     for i, center in enumerate(items(raw, "fulfillable_quantity_by_fulfillment_center")):
         path = f"fulfillable_quantity_by_fulfillment_center[{i}]."
-        centers.append((text(center, "name", path=path) or "", integer(center, "fulfillable_quantity", path=path) or 0))
+        centers.append(
+            (text(center, "name", path=path) or "", integer(center, "fulfillable_quantity", path=path) or 0)
+        )
     return InventoryItem(
         sku=sku,
         total_fulfillable_quantity=total,

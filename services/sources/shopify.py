@@ -16,11 +16,16 @@ def parse_order(raw: Any, *, on_hold: bool | None = None) -> StoreOrder:
     order_id = integer(raw, "id")
     assert order_id is not None
     shipping_lines = items(raw, "shipping_lines")
-    shipping_method = text(shipping_lines[0], "title", path="shipping_lines[0].", optional=True) if shipping_lines else None
+    shipping_method = (
+        text(shipping_lines[0], "title", path="shipping_lines[0].", optional=True) if shipping_lines else None
+    )
     customer = field(raw, "customer", dict, optional=True) or {}
-    customer_name = " ".join(
-        p for p in (customer.get("first_name"), customer.get("last_name")) if isinstance(p, str) and p
-    ) or None
+    customer_name = (
+        " ".join(
+            p for p in (customer.get("first_name"), customer.get("last_name")) if isinstance(p, str) and p
+        )
+        or None
+    )
     return StoreOrder(
         id=order_id,
         name=name,
@@ -31,10 +36,16 @@ def parse_order(raw: Any, *, on_hold: bool | None = None) -> StoreOrder:
         financial_status=text(raw, "financial_status", optional=True),
         fulfillment_status=text(raw, "fulfillment_status", optional=True),
         shipping_method=shipping_method,
-        line_items=tuple(_line_item(li, f"line_items[{i}].") for i, li in enumerate(items(raw, "line_items", optional=False))),
-        fulfillments=tuple(_fulfillment(f, f"fulfillments[{i}].") for i, f in enumerate(items(raw, "fulfillments"))),
+        line_items=tuple(
+            _line_item(li, f"line_items[{i}].")
+            for i, li in enumerate(items(raw, "line_items", optional=False))
+        ),
+        fulfillments=tuple(
+            _fulfillment(f, f"fulfillments[{i}].") for i, f in enumerate(items(raw, "fulfillments"))
+        ),
         refunds=tuple(_refund(r, f"refunds[{i}].") for i, r in enumerate(items(raw, "refunds"))),
-        email=text(raw, "email", optional=True) or (customer.get("email") if isinstance(customer.get("email"), str) else None),
+        email=text(raw, "email", optional=True)
+        or (customer.get("email") if isinstance(customer.get("email"), str) else None),
         phone=text(raw, "phone", optional=True),
         customer_name=customer_name,
         shipping_address=_address(field(raw, "shipping_address", dict, optional=True)),
@@ -51,7 +62,9 @@ def _line_item(raw: Any, path: str) -> LineItem:
     return LineItem(
         id=line_id,
         sku=text(raw, "sku", path=path, optional=True) or None,
-        title=text(raw, "name", path=path, optional=True) or text(raw, "title", path=path, optional=True) or "",
+        title=text(raw, "name", path=path, optional=True)
+        or text(raw, "title", path=path, optional=True)
+        or "",
         vendor=text(raw, "vendor", path=path, optional=True),
         quantity=quantity,
         fulfillable_quantity=integer(raw, "fulfillable_quantity", path=path, optional=True),
@@ -95,7 +108,9 @@ def _refund(raw: Any, path: str) -> Refund:
     return Refund(
         id=refund_id,
         created_at=created_at,
-        line_items=_quantities(items(raw, "refund_line_items", path=path), f"{path}refund_line_items", "line_item_id"),
+        line_items=_quantities(
+            items(raw, "refund_line_items", path=path), f"{path}refund_line_items", "line_item_id"
+        ),
         note=text(raw, "note", path=path, optional=True),
     )
 
