@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?=
 
-.PHONY: run test test-fast lint format bench bench-1m setup browser clean
+.PHONY: run test test-fast lint format bench bench-1m setup browser screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,10 @@ setup: $(STAMP)
 
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian chromium for the browser tests"; \
-	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null; }
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto color emoji"; then \
+	  echo "Installing Debian chromium (and an emoji font for the check marks) for the browser tests"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji) >/dev/null; \
+	fi
 
 run: $(STAMP)
 	$(BIN)/python -m services.demo run
@@ -44,6 +45,10 @@ bench: $(STAMP)
 
 bench-1m: $(STAMP)
 	$(BIN)/python -m bench --orders 1000000
+
+# Refresh the README's screenshots from a real browser session.
+screenshots: $(STAMP) browser
+	DOCS_SCREENSHOTS=1 $(BIN)/pytest -q tests/e2e/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
