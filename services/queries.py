@@ -161,13 +161,17 @@ def overdue_queue(
     rows = conn.execute(_page(_queue_query(as_of, policy, shipping_method, warehouse), limit, offset)).all()
     codes = discrepancy_codes_for(conn, [r.order_id for r in rows], as_of=as_of, policy=policy)
     today = policy.local_date(as_of)
+    by_day: dict[date, tuple[datetime, int]] = {}  # many orders share a due day
+    for r in rows:
+        if r.due_day not in by_day:
+            by_day[r.due_day] = (policy.due_at(r.due_day), business_days_between(policy, r.due_day, today))
     return [
         QueueRow(
             order_id=r.order_id,
             order=r.order_name,
             created_at=r.created_at,
-            due_at=policy.due_at(r.due_day),
-            business_days_late=business_days_between(policy, r.due_day, today),
+            due_at=by_day[r.due_day][0],
+            business_days_late=by_day[r.due_day][1],
             shipping_method=r.shipping_method,
             warehouse=r.warehouse_name,
             carrier=r.carrier,
