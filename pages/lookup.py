@@ -51,7 +51,7 @@ with shown_once():
             if st.button(label, key=f"lookup.refresh.{label}", icon=":material/sync:")
         ]
     for label in refresh:
-        sync.refresh_order(name, SOURCES[label])
+        sync.refresh_order(name, SOURCES[label], actor)
 
     with resources.connect() as conn:
         detail = orders.order_detail(conn, name=name, as_of=resources.as_of(), policy=resources.policy())

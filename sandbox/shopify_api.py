@@ -95,6 +95,10 @@ class LeakyBucket:
                 self.capacity = int(capacity)
             if leak_per_s is not None:
                 self.leak_per_s = float(leak_per_s)
+            # A reconfigured bucket starts empty, as for a new app: what earlier calls filled under
+            # the old size must not turn the first call under the new one into a 429.
+            self.level = 0.0
+            self.last = time.monotonic()
             self.level = min(self.level, float(self.capacity))
 
 

@@ -9,9 +9,12 @@ succeeded, 1 otherwise (2 for bad input, via `services.cli.main`).
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from typing import TYPE_CHECKING, Any
 
+from db.session import session_scope
+from services import audit
 from services.errors import InputError
 from services.sync import SOURCES, SyncProgress, refresh_order, sync_all
 
@@ -66,7 +69,32 @@ def cmd_sync(ctx: Context) -> int:
             print(f"          {result.error}")
         elif result.watermark:
             print(f"          data as of {result.watermark.isoformat(timespec='seconds')}")
+    for result in results.values():
+        _audit(
+            ctx,
+            "sync.source",
+            result.ok,
+            source=result.source,
+            mode=result.mode,
+            records=result.records,
+            error=result.error,
+        )
     return 0 if results and all(r.ok for r in results.values()) else 1
+
+
+def _audit(ctx: Context, action: str, ok: bool, *, order: str | None = None, **params: Any) -> None:
+    """Syncs started from the command line are audited like the console's, as `cli:<OS user>`."""
+    with session_scope(ctx.engine) as session:
+        audit.append(
+            session,
+            actor=f"cli:{getpass.getuser()}",
+            role=None,
+            action=action,
+            outcome=audit.Outcome.OK if ok else audit.Outcome.FAILED,
+            order=order,
+            params=params,
+            at=ctx.now,
+        )
 
 
 def _refresh(ctx: Context, name: str, sources: list[str]) -> int:
@@ -81,6 +109,14 @@ def _refresh(ctx: Context, name: str, sources: list[str]) -> int:
             print(f"  {report.source:<8} FAILED  {report.error}")
     if result.category_before != result.category_after:
         print(f"  category {result.category_before} → {result.category_after}")
+    _audit(
+        ctx,
+        "sync.order",
+        result.ok,
+        order=result.name,
+        sources=sources,
+        failed=[s for s, r in result.sources.items() if not r.ok],
+    )
     return 0 if result.ok else 1
 
 

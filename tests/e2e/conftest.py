@@ -214,7 +214,7 @@ def sign_in(page: Any, console: Console, username: str) -> None:
     races that rerun can be dropped by the browser session, so the form is filled after it, and once more
     if the form comes back empty."""
     page.goto(console.base_url)
-    page.locator("iframe[title*='CookieManager']").wait_for(state="attached")
+    page.locator("iframe[title*='CookieManager']").first.wait_for(state="attached")
     page.wait_for_timeout(1000)  # the component's first value arrives after its frame loads
     wait_idle(page)
     heading = page.get_by_role("heading", name="Order lookup")

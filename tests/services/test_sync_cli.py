@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services import cli, cli_sync
+from services import cli
 from tests.services.sources.simulator import Sim, simulator
 
 pytestmark = pytest.mark.timeout(120)
@@ -19,7 +19,6 @@ def sim(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Sim]:
         for name, value in running.running.settings().items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-        monkeypatch.setattr(cli, "EXTENSIONS", [*cli.EXTENSIONS, cli_sync.register])
         yield running
 
 
