@@ -188,6 +188,18 @@ def summary_rows(db: Path) -> list[tuple[str, str, str]]:
     ]
 
 
+def pages_rows(db: Path) -> list[tuple[str, str, str]]:
+    from sqlalchemy import select
+
+    from bench.pages_bench import bench_pages
+    from db.session import make_engine
+    from services.store import T_CLASS
+
+    with make_engine(f"sqlite:///{db}").connect() as conn:
+        name = conn.scalar(select(T_CLASS.c.order_name).where(T_CLASS.c.base_category == "open").limit(1))
+    return bench_pages(db, CLOCK, name)
+
+
 def print_table(rows: list[tuple[str, str, str]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
@@ -230,6 +242,7 @@ def main() -> None:
     rows.append(("`order-recon queue --json`, whole process", f"{cli:.2f} s", "goal < 2 s at 100k"))
     rows += optional("sync", sync_rows)
     rows += optional("lookup and summaries", lambda: summary_rows(recon_db))
+    rows += optional("console pages", lambda: pages_rows(recon_db))
     print_table(rows)
 
 
