@@ -218,16 +218,21 @@ def sign_in(page: Any, console: Console, username: str) -> None:
     page.wait_for_timeout(1000)  # the component's first value arrives after its frame loads
     wait_idle(page)
     heading = page.get_by_role("heading", name="Order lookup")
-    for attempt in range(2):
-        page.get_by_role("textbox", name="Username").fill(username)
+    username_box = page.get_by_role("textbox", name="Username")
+    for attempt in range(3):
+        # On a loaded machine the previous submit may land late: only fill the form if it is still there.
+        heading.or_(username_box).first.wait_for(timeout=30_000)
+        if heading.is_visible():
+            break
+        username_box.fill(username)
         page.get_by_role("textbox", name="Password").fill(console.passwords[username])
         page.get_by_role("button", name="Sign in").click()
         try:
-            heading.wait_for(timeout=10_000)
+            heading.wait_for(timeout=15_000)
             break
         except Exception:
             shoot(page, f"failed-sign-in-{attempt}")
-            if attempt:
+            if attempt == 2:
                 raise
     wait_idle(page)
 
