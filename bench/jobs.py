@@ -24,15 +24,17 @@ def main() -> None:
     else:
         from db.migrate import upgrade
         from db.session import make_engine
+        from services.policy_state import ensure_policy
         from services.settings import Settings
         from services.snapshot import import_snapshot
 
         engine = make_engine(f"sqlite:///{args.db}")
         upgrade(engine)
+        policy = Settings().policy()
+        with engine.begin() as conn:  # as `order-recon import` does: the database records its policy
+            ensure_policy(conn, policy, datetime.now(UTC))
         start = time.perf_counter()  # the schema is created by the baseline's timing too, but cheaply
-        report = import_snapshot(
-            args.directory, engine=engine, policy=Settings().policy(), now=datetime.now(UTC)
-        )
+        report = import_snapshot(args.directory, engine=engine, policy=policy, now=datetime.now(UTC))
         count = report.counts.get("store", 0)
     json.dump({"seconds": time.perf_counter() - start, "orders": count}, sys.stdout)
 

@@ -18,11 +18,10 @@ from checks.policy import SlaPolicy
 from checks.results import is_actionable
 from db.migrate import upgrade
 from db.session import make_engine
-from services import orders, queries, sla
+from services import queries
 from services.errors import InputError, NotFoundError, OrderReconError
 from services.policy_state import ensure_policy
 from services.settings import Settings
-from services.snapshot import import_snapshot
 
 
 class _Parser(argparse.ArgumentParser):
@@ -114,6 +113,8 @@ def _cell(value: Any) -> str:
 
 
 def cmd_import(ctx: Context) -> int:
+    from services.snapshot import import_snapshot  # each command imports what it uses: start-up time
+
     report = import_snapshot(ctx.args.directory, engine=ctx.engine, policy=ctx.policy, now=ctx.now)
     parts = ", ".join(f"{n} {k}" for k, n in report.counts.items())
     missing = f"; absent: {', '.join(report.missing_files)}" if report.missing_files else ""
@@ -157,6 +158,8 @@ def cmd_discrepancies(ctx: Context) -> int:
 
 
 def cmd_check(ctx: Context) -> int:
+    from services import orders
+
     inventory = live_inventory_or_none(ctx)
     with ctx.engine.connect() as conn:
         detail = orders.order_detail(
@@ -182,17 +185,21 @@ def live_inventory_or_none(ctx: Context) -> Any:
     """Live 3PL inventory when a 3PL is configured; None means 'use the stored inventory'."""
     if not ctx.settings.source_configured("shipbob"):
         return None
+    from services import orders, store
     from services.sources.shipbob_client import fetch_inventory_for_skus  # connectors are optional here
 
     with ctx.engine.connect() as conn:
-        detail = orders.order_detail(conn, name=ctx.args.name, as_of=ctx.as_of, policy=ctx.policy)
-    if detail is None:
+        order_id = orders.find_order_id(conn, ctx.args.name)
+        found = store.load_store_orders(conn, [order_id]) if order_id is not None else {}
+    if not found:
         return None
-    skus = sorted({li.sku for li in detail.view.store.line_items if li.sku})
+    skus = sorted({li.sku for order in found.values() for li in order.line_items if li.sku})
     return fetch_inventory_for_skus(ctx.settings, skus)
 
 
 def cmd_metrics(ctx: Context) -> int:
+    from services import sla
+
     start, end = parse_day(ctx.args.date_from, "--from"), parse_day(ctx.args.date_to, "--to")
     if start > end:
         raise InputError(f"--from {start} is after --to {end}")
@@ -206,6 +213,7 @@ def cmd_metrics(ctx: Context) -> int:
 def cmd_summarize(ctx: Context) -> int:
     from sqlmodel import Session
 
+    from services import orders
     from services.summaries import summarize, summary_as_json
 
     with Session(ctx.engine) as session:

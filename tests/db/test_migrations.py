@@ -22,3 +22,19 @@ def test_every_table_exists_after_upgrade(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert set(SQLModel.metadata.tables) <= tables
     assert "alembic_version" in tables
+
+
+def test_the_recorded_head_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from db.migrate import HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD
+
+
+def test_upgrade_on_a_current_database_is_a_no_op(engine: Engine) -> None:
+    from db.migrate import is_current, upgrade
+
+    assert is_current(engine)
+    upgrade(engine)
+    assert is_current(engine)
