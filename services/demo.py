@@ -38,7 +38,16 @@ def start_simulator(port: int, orders: int, seed: int) -> Any:
     from sandbox.server import start_in_thread
 
     try:
-        return start_in_thread(port=port, orders=orders, seed=seed, log_level="warning")
+        # The demo shop gets Shopify Plus's REST limits (a 400-call bucket leaking 20/s) so the first
+        # sync takes seconds; the tests keep the standard 40/2 bucket to exercise the slow-down.
+        return start_in_thread(
+            port=port,
+            orders=orders,
+            seed=seed,
+            log_level="warning",
+            shopify_bucket=400,
+            shopify_leak_per_s=20.0,
+        )
     except OSError as exc:
         raise SystemExit(
             f"cannot start the simulator on port {port} ({exc}); is another `make run` running?"
