@@ -230,31 +230,20 @@ def append(
     session.info[_CHAIN_LOCKED] = True
     entry_id = last_id + 1
     at = at.astimezone(UTC)
-    digest = entry_hash(
-        id=entry_id,
-        at=at,
-        actor=actor,
-        role=role,
-        action=action,
-        order_name=order,
-        params=stored_params,
-        outcome=str(outcome),
-        detail=detail,
-        prev_hash=last_hash,
-    )
-    entry = AuditEntry(
-        id=entry_id,
-        at=at,
-        actor=actor,
-        role=role,
-        action=action,
-        order_name=order,
-        params=stored_params,
-        outcome=str(outcome),
-        detail=detail,
-        prev_hash=last_hash,
-        hash=digest,
-    )
+    content: dict[str, Any] = {
+        "id": entry_id,
+        "at": at,
+        "actor": actor,
+        "role": role,
+        "action": action,
+        "order_name": order,
+        "params": stored_params,
+        "outcome": str(outcome),
+        "detail": detail,
+        "prev_hash": last_hash,
+    }
+    digest = entry_hash(**content)  # the hash covers exactly what is stored, nothing more
+    entry = AuditEntry(**content, hash=digest)
     session.add(entry)
     session.flush()
     session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_id=entry_id, last_hash=digest))
