@@ -107,11 +107,10 @@ def sources_as_of(conn: Connection, view: OrderView) -> dict[str, datetime | Non
 
 
 def console_replacement_count(conn: Connection, order_id: int) -> int:
-    """Replacements the console recorded for the order (0 until the replacements table exists)."""
-    try:
-        from services.replacements import recorded_replacements  # type: ignore[attr-defined]
-    except ImportError:
-        return 0
+    """Replacements the console recorded for the order (pending or created)."""
+    # Imported here: services.replacements builds on this module.
+    from services.replacements.records import recorded_replacements
+
     return int(recorded_replacements(conn, order_id))
 
 
