@@ -7,13 +7,13 @@ This is the import's hot path (hundreds of thousands of rows); everything else u
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Boolean, Date, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -51,12 +51,13 @@ def _pg_datetime(value: datetime | None) -> datetime | None:
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value)
+    # orjson writes the same JSON as SQLAlchemy's json.dumps, without the spaces, several times faster.
+    return None if value is None else orjson.dumps(value).decode()
 
 
 def _json_keeping_none(value: Any) -> str:
     # What SQLAlchemy's JSON type stores for None unless `none_as_null`: the JSON text "null".
-    return json.dumps(value)
+    return orjson.dumps(value).decode()
 
 
 def _sqlite_date(value: date | None) -> str | None:
@@ -95,7 +96,7 @@ def _pg_datetime_result(value: datetime | None) -> datetime | None:
 
 
 def _json_result(value: str | None) -> Any:
-    return None if value is None else json.loads(value)
+    return None if value is None else orjson.loads(value)
 
 
 def _sqlite_bool_result(value: int | None) -> bool | None:

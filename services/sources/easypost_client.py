@@ -16,6 +16,7 @@ import httpx
 
 from checks.model import Tracker
 from services.settings import Settings
+from services.sources import wire
 from services.sources.easypost import parse_tracker
 from services.sources.fields import RecordError, field, items
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig
@@ -64,6 +65,10 @@ def _page(reply: Reply) -> TrackerPage:
     return TrackerPage(_trackers(reply), bool(field(reply.body, "has_more", bool, optional=True)))
 
 
+def _fast_page(reply: Reply) -> TrackerPage:
+    return TrackerPage(*wire.trackers(reply.content))
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -82,7 +87,7 @@ def trackers_page_call(
         params["start_datetime"] = _iso(start_datetime)
     if tracking_code:
         params["tracking_code"] = tracking_code
-    return Call("GET /v2/trackers", "v2/trackers", _page, params=params)
+    return Call("GET /v2/trackers", "v2/trackers", _page, params=params, fast=_fast_page)
 
 
 def _one(reply: Reply) -> Tracker | None:
