@@ -31,7 +31,8 @@ _CHILD = """
 import json, sys
 from sandbox.server import start_in_thread
 sim = start_in_thread(orders=int(sys.argv[1]), clock=sys.argv[2], shopify_bucket=10**7,
-                      shopify_leak_per_s=10.0**7)
+                      shopify_leak_per_s=10.0**7,
+                      shopify_graphql_restore_per_s=10.0**7)
 print(json.dumps({"base_url": sim.base_url, **sim.settings()}), flush=True)
 sys.stdin.read()
 sim.stop()
@@ -44,7 +45,9 @@ def simulator(n_orders: int, *, in_process: bool = False) -> Iterator[dict[str, 
     if in_process:
         from sandbox.server import start_in_thread
 
-        running = start_in_thread(orders=n_orders, clock=CLOCK, shopify_bucket=10**7, shopify_leak_per_s=1e7)
+        running = start_in_thread(
+            orders=n_orders, clock=CLOCK, shopify_bucket=10**7, shopify_leak_per_s=1e7, shopify_graphql_restore_per_s=1e7
+        )
         try:
             yield {"base_url": running.base_url, **running.settings()}
         finally:

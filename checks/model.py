@@ -170,13 +170,15 @@ class Tracker:
     updated_at: datetime | None = None
     events: tuple[TrackingEvent, ...] = ()
     public_url: str | None = None
+    # The newest scan as stored, for a tracker read without its events (classification needs no more).
+    scanned_at: datetime | None = None
 
     @property
     def last_scan_at(self) -> datetime | None:
         """Newest tracking_details datetime, else updated_at (SPEC §4 stalled_in_transit)."""
         if self.events:
             return max(e.datetime for e in self.events)
-        return self.updated_at
+        return self.scanned_at or self.updated_at
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ URL layout (``base_url`` = ``http://127.0.0.1:<port>``):
 - ``{base}/_sim/...`` test control, no auth: ``GET /_sim/state``, ``POST /_sim/clock``
   (``{"advance_s": s}`` or ``{"set": ISO}``), ``POST /_sim/faults`` (any of ``rate``, ``kinds``,
   ``latency_ms``, ``spike_ms``, ``hang_s``, ``retry_after``, ``seed``, ``script`` + ``source``,
-  ``clear_script``, ``shopify_bucket`` ``{capacity, leak_per_s}``), ``GET /_sim/requests`` (counts per
+  ``clear_script``, ``shopify_bucket`` ``{capacity, leak_per_s}``,
+  ``shopify_graphql_bucket`` ``{capacity, restore_per_s}``), ``GET /_sim/requests`` (counts per
   ``"METHOD /path"`` and recent requests; ``?limit=N``), ``DELETE /_sim/requests`` (reset),
   ``GET /_sim/orders/{store order id}`` (that order's scenario and timeline: ground truth for tests).
 
@@ -63,6 +64,7 @@ class Sim:
     log: RequestLog = field(default_factory=RequestLog)
     tokens: dict[str, str] = field(default_factory=lambda: dict(DEMO_TOKENS))
     bucket: shopify_api.LeakyBucket = field(default_factory=shopify_api.LeakyBucket)
+    graphql_bucket: shopify_api.CostBucket = field(default_factory=shopify_api.CostBucket)
     warm_state: dict[str, Any] = field(default_factory=lambda: {"status": "off", "orders": 0, "seconds": 0.0})
 
     @property
@@ -158,6 +160,7 @@ async def sim_faults(request: Request) -> Response:
         if not isinstance(body, dict):
             raise ValueError("body must be an object")
         bucket = body.pop("shopify_bucket", None)
+        graphql_bucket = body.pop("shopify_graphql_bucket", None)
         allowed = {
             "rate",
             "kinds",
@@ -173,11 +176,14 @@ async def sim_faults(request: Request) -> Response:
         unknown = set(body) - allowed
         if unknown:
             raise ValueError(
-                f"unknown settings {sorted(unknown)}; known: {sorted(allowed | {'shopify_bucket'})}"
+                f"unknown settings {sorted(unknown)}; "
+                f"known: {sorted(allowed | {'shopify_bucket', 'shopify_graphql_bucket'})}"
             )
         sim.faults.update(**body)
         if isinstance(bucket, dict):
             sim.bucket.configure(bucket.get("capacity"), bucket.get("leak_per_s"))
+        if isinstance(graphql_bucket, dict):
+            sim.graphql_bucket.configure(graphql_bucket.get("capacity"), graphql_bucket.get("restore_per_s"))
     except (ValueError, TypeError) as e:
         return _json(400, {"error": str(e)})
     return _json(
@@ -185,6 +191,10 @@ async def sim_faults(request: Request) -> Response:
         {
             **sim.faults.describe(),
             "shopify_bucket": {"capacity": sim.bucket.capacity, "leak_per_s": sim.bucket.leak_per_s},
+            "shopify_graphql_bucket": {
+                "capacity": sim.graphql_bucket.capacity,
+                "restore_per_s": sim.graphql_bucket.restore_per_s,
+            },
         },
     )
 
@@ -250,6 +260,8 @@ def make_sim(
     fault_seed: int = 0,
     shopify_bucket: int = 40,
     shopify_leak_per_s: float = 2.0,
+    shopify_graphql_bucket: float = 2000.0,
+    shopify_graphql_restore_per_s: float = 100.0,
     speed: float = 1.0,
     cache_mb: int = 1024,
     tokens: dict[str, str] | None = None,
@@ -275,6 +287,7 @@ def make_sim(
         faults=faults,
         tokens={**DEMO_TOKENS, **(tokens or {})},
         bucket=shopify_api.LeakyBucket(shopify_bucket, shopify_leak_per_s),
+        graphql_bucket=shopify_api.CostBucket(shopify_graphql_bucket, shopify_graphql_restore_per_s),
     )
     return sim
 
@@ -346,7 +359,8 @@ def start_in_thread(
     """Start the simulator on 127.0.0.1 in a daemon thread and wait until it accepts connections.
 
     Extra keywords go to ``make_sim``: ``fault_kinds``, ``retry_after``, ``hang_s``, ``spike_ms``,
-    ``fault_seed``, ``shopify_bucket``, ``shopify_leak_per_s``, ``speed``, ``cache_mb``, ``tokens``."""
+    ``fault_seed``, ``shopify_bucket``, ``shopify_leak_per_s``, ``shopify_graphql_bucket``,
+    ``shopify_graphql_restore_per_s``, ``speed``, ``cache_mb``, ``tokens``."""
     sim = make_sim(seed=seed, orders=orders, clock=clock, fault_rate=fault_rate, latency_ms=latency_ms, **kw)
     sim.world.tracker_table()  # builds the plan too: no request pays for it
     if warm:

@@ -15,7 +15,15 @@ What clients may rely on (base = ``SHOPIFY_SHOP_URL`` = ``http://127.0.0.1:<port
 - ``GET /admin/api/2024-10/orders/count.json`` -> ``{"count": n}`` (same filters);
 - ``GET /admin/api/2024-10/orders/{id}.json`` -> ``{"order": {...}}``; unknown/not yet placed -> 404
   ``{"errors": "Not Found"}``;
-- ``GET /admin/api/2024-10/orders/{id}/fulfillment_orders.json`` -> ``{"fulfillment_orders": [...]}``.
+- ``GET /admin/api/2024-10/orders/{id}/fulfillment_orders.json`` -> ``{"fulfillment_orders": [...]}``;
+- ``POST /admin/api/2024-10/graphql.json``: the GraphQL Admin API, for the one query order-recon sends
+  (``nodes(ids: $ids) { ... on Order { legacyResourceId fulfillmentOrders(first: N) { nodes { status }
+  pageInfo { hasNextPage } } } }``); anything else gets a GraphQL error naming what is served. Limited
+  by calculated query cost as Shopify does: each order costs 1 + (2 + N) + 1 points requested, a query
+  may request at most 1000, the bucket (2000 points restoring 100/s: the Standard plan) must hold the
+  requested cost, and the difference to the actual cost is refunded. A query the bucket cannot take
+  gets HTTP 200 with ``errors[0].extensions.code == "THROTTLED"``; every reply carries
+  ``extensions.cost`` with the ``throttleStatus``.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import base64
 import binascii
 import json
 import math
+import re
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -100,6 +109,50 @@ class LeakyBucket:
             self.level = 0.0
             self.last = time.monotonic()
             self.level = min(self.level, float(self.capacity))
+
+
+class CostBucket:
+    """The GraphQL Admin API's calculated-cost bucket: ``capacity`` points, restoring ``restore_per_s``."""
+
+    def __init__(self, capacity: float = 2000.0, restore_per_s: float = 100.0) -> None:
+        self.capacity, self.restore_per_s = float(capacity), float(restore_per_s)
+        self.available = self.capacity
+        self.last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def _restore(self) -> None:
+        now = time.monotonic()
+        self.available = min(self.capacity, self.available + (now - self.last) * self.restore_per_s)
+        self.last = now
+
+    def take(self, requested: float) -> bool:
+        with self._lock:
+            self._restore()
+            if requested > self.available:
+                return False
+            self.available -= requested
+            return True
+
+    def refund(self, points: float) -> None:
+        with self._lock:
+            self.available = min(self.capacity, self.available + points)
+
+    def status(self) -> dict[str, float]:
+        with self._lock:
+            self._restore()
+            return {
+                "maximumAvailable": self.capacity,
+                "currentlyAvailable": round(self.available, 1),
+                "restoreRate": self.restore_per_s,
+            }
+
+    def configure(self, capacity: float | None = None, restore_per_s: float | None = None) -> None:
+        with self._lock:
+            if capacity is not None:
+                self.capacity = float(capacity)
+            if restore_per_s is not None:
+                self.restore_per_s = float(restore_per_s)
+            self.available, self.last = self.capacity, time.monotonic()
 
 
 def auth_check(sim: Sim):
@@ -367,6 +420,88 @@ async def get_fulfillment_orders(request: Request) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
+MAX_QUERY_COST = 1000
+_HOLDS_SHAPE = re.compile(
+    r"nodes\(\s*ids:\s*\$(\w+)\s*\)\s*\{\s*\.\.\.\s*on\s+Order\s*\{\s*legacyResourceId\s+"
+    r"fulfillmentOrders\(\s*first:\s*(\d+)\s*\)\s*\{\s*nodes\s*\{\s*status\s*\}\s*"
+    r"pageInfo\s*\{\s*hasNextPage\s*\}\s*\}\s*\}\s*\}"
+)
+_ORDER_GID = "gid://shopify/Order/"
+
+
+def _graphql_error(
+    message: str, code: str, query_cost: dict[str, Any] | None = None, **more: Any
+) -> Response:
+    body: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code, **more}}]}
+    if query_cost is not None:
+        body["extensions"] = {"cost": query_cost}
+    return _json(200, body, {"X-Shopify-API-Version": "2024-10"})
+
+
+async def graphql(request: Request) -> Response:
+    sim: Sim = request.app.state.sim
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return _json(400, {"errors": "Bad Request"}, {})
+    query = body.get("query") if isinstance(body, dict) else None
+    if not isinstance(query, str):
+        return _json(400, {"errors": {"query": "Required parameter missing or invalid"}}, {})
+    shape = _HOLDS_SHAPE.search(query)
+    if shape is None:
+        return _graphql_error(
+            "The simulator serves one query: nodes(ids: $ids) { ... on Order { legacyResourceId "
+            "fulfillmentOrders(first: N) { nodes { status } pageInfo { hasNextPage } } } }",
+            "UNSUPPORTED_QUERY",
+        )
+    variables = body.get("variables") or {}
+    gids = variables.get(shape.group(1)) if isinstance(variables, dict) else None
+    if not isinstance(gids, list) or not all(isinstance(g, str) for g in gids):
+        return _graphql_error(
+            f"Variable ${shape.group(1)} of type [ID!]! was provided invalid value", "INVALID_VARIABLE"
+        )
+    first = int(shape.group(2))
+    per_order = 1 + (2 + first) + 1  # the order, its connection sized by `first`, pageInfo
+    requested = len(gids) * per_order
+    if requested > MAX_QUERY_COST:
+        return _graphql_error(
+            f"Query cost is {requested}, which exceeds the single query max cost limit ({MAX_QUERY_COST}).",
+            "MAX_COST_EXCEEDED",
+            cost=requested,
+            maxCost=MAX_QUERY_COST,
+        )
+    bucket = sim.graphql_bucket
+    if not bucket.take(requested):
+        cost = {"requestedQueryCost": requested, "actualQueryCost": None, "throttleStatus": bucket.status()}
+        return _graphql_error("Throttled", "THROTTLED", query_cost=cost)
+    T = sim.now()
+    nodes: list[dict[str, Any] | None] = []
+    actual = 0
+    for gid in gids:
+        raw = gid.removeprefix(_ORDER_GID) if gid.startswith(_ORDER_GID) else ""
+        i = index_of_order_id(int(raw), sim.world.n) if raw.isdigit() else None
+        if i is None or i >= sim.world.shop_visible(T):
+            nodes.append(None)
+            continue
+        statuses = [fo["status"].upper() for fo in records.fulfillment_orders(sim.world, sim.world.row(i), T)]
+        shown = statuses[:first]
+        actual += 1 + 2 + len(shown) + 1
+        nodes.append(
+            {
+                "legacyResourceId": raw,
+                "fulfillmentOrders": {
+                    "nodes": [{"status": st} for st in shown],
+                    "pageInfo": {"hasNextPage": len(statuses) > first},
+                },
+            }
+        )
+    bucket.refund(requested - actual)
+    cost = {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": bucket.status()}
+    return _json(
+        200, {"data": {"nodes": nodes}, "extensions": {"cost": cost}}, {"X-Shopify-API-Version": "2024-10"}
+    )
+
+
 async def not_found(request: Request) -> Response:
     resp, headers = _throttle(request)
     if resp is not None:
@@ -379,7 +514,8 @@ ROUTES = [
     Route(API + "/orders/count.json", count_orders, methods=["GET"]),
     Route(API + "/orders/{order_id}.json", get_order, methods=["GET"]),
     Route(API + "/orders/{order_id}/fulfillment_orders.json", get_fulfillment_orders, methods=["GET"]),
+    Route(API + "/graphql.json", graphql, methods=["POST"]),
     Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE"]),
 ]
 
-__all__ = ["API", "ROUTES", "LeakyBucket", "auth_check", "order_id"]
+__all__ = ["API", "ROUTES", "CostBucket", "LeakyBucket", "auth_check", "order_id"]

@@ -38,15 +38,13 @@ def start_simulator(port: int, orders: int, seed: int) -> Any:
     from sandbox.server import start_in_thread
 
     try:
-        # The demo shop gets Shopify Plus's REST limits (a 400-call bucket leaking 20/s) so the first
-        # sync takes seconds; the tests keep the standard 40/2 bucket to exercise the slow-down.
+        # The demo shop has the Standard plan's limits (REST 40 calls leaking 2/s, GraphQL 100 points/s):
+        # holds are asked 100 orders per GraphQL query, so the first sync still takes seconds.
         return start_in_thread(
             port=port,
             orders=orders,
             seed=seed,
             log_level="warning",
-            shopify_bucket=400,
-            shopify_leak_per_s=20.0,
         )
     except OSError as exc:
         raise SystemExit(

@@ -292,16 +292,9 @@ def write_trackers(conn: Connection, trackers: Sequence[Tracker], synced_at: dat
             "created_at": t.created_at,
             "updated_at": t.updated_at,
             "last_scan_at": t.last_scan_at,
-            "events": [
-                {
-                    "datetime": e.datetime.isoformat(),
-                    "status": e.status,
-                    "message": e.message,
-                    "status_detail": e.status_detail,
-                    "location": e.location,
-                }
-                for e in t.events
-            ],
+            # Written by orjson as it stands: a dataclass becomes an object of its fields and an aware
+            # UTC datetime its isoformat(), the same JSON the dicts spelled out gave, without building them.
+            "events": t.events,
             "synced_at": synced_at,
         }
         for t in trackers
@@ -442,6 +435,7 @@ TRACKER_READ = (
     "public_url",
     "events",
 )
+TRACKER_SUMMARY = (*TRACKER_READ[:-1], "last_scan_at")
 
 
 def _warehouse_from_row(row: tuple[Any, ...], shipments: list[Shipment]) -> WarehouseOrder:
@@ -489,6 +483,21 @@ def _shipment_from_row(row: tuple[Any, ...]) -> Shipment:
         created_date=created_date,
         last_update_at=last_update_at,
         ship_option=ship_option,
+    )
+
+
+def _tracker_without_events(row: tuple[Any, ...]) -> Tracker:
+    tid, tracking_code, status, status_detail, carrier, created_at, updated_at, public_url, scanned_at = row
+    return Tracker(
+        id=tid,
+        tracking_code=tracking_code,
+        status=status,
+        status_detail=status_detail,
+        carrier=carrier,
+        created_at=created_at,
+        updated_at=updated_at,
+        public_url=public_url,
+        scanned_at=scanned_at,
     )
 
 
@@ -541,11 +550,12 @@ def _warehouse_candidates(conn: Connection, orders: Sequence[StoreOrder]) -> lis
     return [found[i] for i in sorted(found)]
 
 
-def build_views(conn: Connection, orders: Sequence[StoreOrder]) -> list[OrderView]:
+def build_views(conn: Connection, orders: Sequence[StoreOrder], *, events: bool = True) -> list[OrderView]:
     """Join store orders with their 3PL orders, replacements and trackers (SPEC §1), in a few queries.
 
     Reads with driver SQL and converts only the columns the views need: this runs for every batch of
-    an import.
+    an import. `events=False` reads trackers without their scans (only the stored newest scan time):
+    enough to classify, and the scans are most of a tracker's bytes.
     """
     if not orders:
         return []
@@ -576,8 +586,11 @@ def build_views(conn: Connection, orders: Sequence[StoreOrder]) -> list[OrderVie
         partial.append((order, match, reps, linked))
         codes |= linked
     trackers: dict[str, Tracker] = {}
-    for row in bulk_select(conn, T_TRACKER, TRACKER_READ, "tracking_code", sorted(codes)):
-        trackers[row[1]] = _tracker_from_row(row)
+    columns, read = (
+        (TRACKER_READ, _tracker_from_row) if events else (TRACKER_SUMMARY, _tracker_without_events)
+    )
+    for row in bulk_select(conn, T_TRACKER, columns, "tracking_code", sorted(codes)):
+        trackers[row[1]] = read(row)
     return [
         OrderView(
             store=order,
@@ -589,9 +602,9 @@ def build_views(conn: Connection, orders: Sequence[StoreOrder]) -> list[OrderVie
     ]
 
 
-def load_views(conn: Connection, order_ids: Sequence[int]) -> list[OrderView]:
+def load_views(conn: Connection, order_ids: Sequence[int], *, events: bool = True) -> list[OrderView]:
     orders = load_store_orders(conn, order_ids)
-    return build_views(conn, [orders[i] for i in order_ids if i in orders])
+    return build_views(conn, [orders[i] for i in order_ids if i in orders], events=events)
 
 
 def load_inventory(conn: Connection, skus: Iterable[str] | None = None) -> dict[str, InventoryItem]:
@@ -735,7 +748,7 @@ def reclassify(
     conn: Connection, order_ids: Sequence[int], policy: SlaPolicy, now: datetime, batch: int = 2000
 ) -> int:
     for part in chunks(list(order_ids), batch):
-        store_classifications(conn, load_views(conn, part), policy, now)
+        store_classifications(conn, load_views(conn, part, events=False), policy, now)
     return len(order_ids)
 
 
@@ -748,7 +761,7 @@ def reclassify_all(conn: Connection, policy: SlaPolicy, now: datetime, batch: in
         )
         if not ids:
             return done
-        store_classifications(conn, load_views(conn, ids), policy, now)
+        store_classifications(conn, load_views(conn, ids, events=False), policy, now)
         done += len(ids)
         last = ids[-1]
 

@@ -141,7 +141,7 @@ def _import(
                 assert seen is not None
                 _refuse_repeats(conn, batch, seen)
                 store.write_store_orders(conn, batch, now)
-                store.store_classifications(conn, store.build_views(conn, batch), policy, now)
+                store.store_classifications(conn, store.build_views(conn, batch, events=False), policy, now)
                 report.classified += len(batch)
             else:
                 writers[name](conn, batch, now)

@@ -94,10 +94,11 @@ class Call(Generic[T]):
     # A typed reader of the raw body for well-formed 2xx replies (`services.sources.wire`); when it
     # raises `NotFast` the reply is decoded and given to `parse`, which accepts it or names the problem.
     fast: Callable[[Reply], T] | None = None
+    read_only: bool = False  # a POST that only reads (a GraphQL query): safe to repeat like a GET
 
     @property
     def idempotent(self) -> bool:
-        return self.method.upper() in IDEMPOTENT_METHODS
+        return self.read_only or self.method.upper() in IDEMPOTENT_METHODS
 
 
 class Pacer(Protocol):
@@ -177,6 +178,10 @@ def read_reply(config: SourceConfig, call: Call[T], response: httpx.Response) ->
             )
         except SourceProtocolError as exc:
             _fail(call, exc)
+        except SourceRateLimited as exc:  # a limit said in the body (GraphQL's THROTTLED), not by a 429
+            if call.idempotent and (exc.retry_after is None or exc.retry_after <= config.max_retry_after_s):
+                raise _Transient(exc, exc.retry_after) from None
+            raise
     if status in (401, 403):
         raise SourceAuthError(
             f"the credential was refused; check {config.secret_setting}", source=src, call=name, status=status

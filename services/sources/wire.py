@@ -295,10 +295,11 @@ def warehouse_orders(content: bytes) -> list[WarehouseOrder]:
 # ---------------------------------------------------------------- EasyPost /v2/trackers
 
 
-class _Place(msgspec.Struct):
-    city: Any = None
-    state: Any = None
-    country: Any = None
+class _Place(msgspec.Struct, frozen=True):
+    # Strings only: the general reader also takes numbers here (it prints them).
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
 
 
 class _Detail(msgspec.Struct):
@@ -329,10 +330,18 @@ class _Trackers(msgspec.Struct):
 _TRACKERS = msgspec.json.Decoder(_Trackers)
 
 
+_PLACES: dict[_Place, str | None] = {}  # a carrier scans at a few hundred places: join each once
+
+
 def _place(p: _Place | None) -> str | None:
     if p is None:
         return None
-    return ", ".join(str(v) for v in (p.city, p.state, p.country) if v) or None
+    place = _PLACES.get(p)
+    if place is None and p not in _PLACES:
+        if len(_PLACES) > 50_000:
+            _PLACES.clear()
+        place = _PLACES[p] = ", ".join(v for v in (p.city, p.state, p.country) if v) or None
+    return place
 
 
 def _tracker(t: _Tracker) -> Tracker:

@@ -296,7 +296,7 @@ def _commit(conn: Connection, page: Page, policy: SlaPolicy, now: datetime) -> i
     if page.kind == "store":
         orders = _keep_stored_holds(conn, [o for o in page.records if isinstance(o, StoreOrder)])
         store.write_store_orders(conn, orders, now)
-        store.store_classifications(conn, store.build_views(conn, orders), policy, now)
+        store.store_classifications(conn, store.build_views(conn, orders, events=False), policy, now)
         return len(orders)
     if page.kind == "warehouse":
         warehouse = [w for w in page.records if isinstance(w, WarehouseOrder)]

@@ -40,7 +40,7 @@ class SyncOptions:
     rescan_days: float = 14  # store re-scan: not-done orders created this recently
     rescan_every: int = 6  # re-scan on every Nth incremental run …
     rescan_after: timedelta = timedelta(hours=1)  # … or when the last re-scan is older than this
-    workers: int = 4  # concurrent per-record calls (Shopify holds, EasyPost trackers by id)
+    workers: int = 4  # concurrent per-record calls (EasyPost trackers by id)
     store_page: int = 250
     warehouse_page: int = 250
     tracker_page: int = 100
@@ -96,12 +96,12 @@ def store_pages(
 ) -> Iterator[Event]:
     """Orders updated since `plan.since`, by id (resumed after `cursor`), then the re-scan when due.
 
-    The hold (a fulfillment-orders call per order) is asked only where it can decide the category: the
+    The hold (one GraphQL query per 100 orders) is asked only where it can decide the category: the
     order would otherwise be open (SPEC §3 rules 1–6 do not apply), judged against the stored 3PL data.
     """
     since_id = int(plan.cursor) if plan.cursor else None
     for page in client.order_pages(updated_at_min=plan.since, since_id=since_id, limit=options.store_page):
-        orders = _with_holds(client, engine, policy, page.orders, options.workers)
+        orders = _with_holds(client, engine, policy, page.orders)
         yield Page("store", orders, str(page.orders[-1].id) if page.orders else plan.cursor)
     yield PassComplete()
     if plan.rescan:
@@ -122,15 +122,14 @@ def store_pages(
 
 
 def _with_holds(
-    client: ShopifyClient, engine: Engine, policy: SlaPolicy, orders: list[StoreOrder], workers: int
+    client: ShopifyClient, engine: Engine, policy: SlaPolicy, orders: list[StoreOrder]
 ) -> list[StoreOrder]:
     candidates = [o for o in orders if may_be_on_hold(o)]
     if not candidates:
         return orders
     with engine.connect() as conn:
-        views = store.build_views(conn, [replace(o, on_hold=False) for o in candidates])
-    ask = [v.store.id for v in views if classify(v, policy).base_category == OPEN]
-    holds = dict(zip(ask, _pool_map(workers, client.on_hold, ask), strict=True))
+        views = store.build_views(conn, [replace(o, on_hold=False) for o in candidates], events=False)
+    holds = client.holds([v.store.id for v in views if classify(v, policy).base_category == OPEN])
     return [replace(o, on_hold=bool(holds[o.id])) if o.id in holds else o for o in orders]
 
 

@@ -62,6 +62,7 @@ def simulator(orders: int = ORDERS, *, clock: str = CLOCK, **options: Any) -> It
     """A simulator at a held clock; Shopify's bucket is roomy unless `shopify_bucket` says otherwise."""
     options.setdefault("shopify_bucket", 100_000)
     options.setdefault("shopify_leak_per_s", 100_000.0)
+    options.setdefault("shopify_graphql_restore_per_s", 1e7)
     running = start_in_thread(orders=orders, clock=clock, **options)
     sim = Sim(running)
     try:

@@ -7,17 +7,26 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from sandbox.world import order_id
 from services.errors import SourceAuthError, SourceUnavailable
 from services.sources.easypost_client import AsyncEasyPostClient, EasyPostClient
+from services.sources.fields import RecordError
+from services.sources.http import Reply
 from services.sources.shipbob_client import (
     DuplicateReference,
     ShipBobClient,
     fetch_inventory_for_skus,
 )
-from services.sources.shopify_client import AsyncShopifyClient, CallLimitPacer, ShopifyClient
+from services.sources.shopify_client import (
+    HOLDS_QUERY,
+    AsyncShopifyClient,
+    CallLimitPacer,
+    ShopifyClient,
+    holds_call,
+)
 from tests.services.sources.simulator import Sim, simulator
 
 pytestmark = pytest.mark.timeout(60)
@@ -35,7 +44,10 @@ def _clean(sim: Sim) -> Iterator[None]:
     sim.reset_requests()
     yield
     sim.clear_faults()
-    sim.faults(shopify_bucket={"capacity": 100_000, "leak_per_s": 100_000})
+    sim.faults(
+        shopify_bucket={"capacity": 100_000, "leak_per_s": 100_000},
+        shopify_graphql_bucket={"capacity": 2000, "restore_per_s": 1e7},
+    )
 
 
 def _counts(sim: Sim) -> dict[str, int]:
@@ -118,6 +130,71 @@ def test_shopify_pacer_slows_down_before_the_bucket_is_full(sim: Sim) -> None:
     statuses = [s for _, _, s in _paths(sim)]
     assert statuses == [200] * 30  # never throttled
     assert paced > 0.5  # ~ (30 - 7.5) / 20 s spread over the calls
+
+
+def _order_ids(sim: Sim, count: int) -> list[int]:
+    with ShopifyClient(sim.settings()) as client:
+        ids = [o.id for page in client.order_pages() for o in page.orders]
+    assert len(ids) >= count
+    return ids[:count]
+
+
+def test_shopify_holds_ask_a_hundred_orders_per_graphql_query(sim: Sim) -> None:
+    ids = [*_order_ids(sim, 400), order_id(sim.running.world.n + 5)]  # the last one the store does not know
+    with ShopifyClient(sim.settings()) as client:
+        holds = client.holds(ids)
+        assert holds == {i: client.on_hold(i) for i in ids[:-1]}  # the REST answer, order by order
+    assert any(holds.values()) and not all(holds.values())
+    assert len(sim.calls("POST /shopify/admin/api/2024-10/graphql.json")) == 5
+
+
+def test_shopify_holds_wait_for_the_cost_bucket_and_retry_when_throttled(sim: Sim) -> None:
+    # 900 points requested per 100 orders, about half refunded: the second query must wait for the bucket.
+    sim.faults(shopify_graphql_bucket={"capacity": 1000, "restore_per_s": 1000})
+    ids = _order_ids(sim, 200)
+    with ShopifyClient(sim.settings()) as paced:
+        expected = paced.holds(ids)
+        assert paced.stats.waited_s > 0 and paced.stats.retries == 0
+    with ShopifyClient(sim.settings()) as first, ShopifyClient(sim.settings()) as second:
+        first.holds(ids[:100])
+        # `second` has no bucket reading yet: its query is THROTTLED, waited out and asked again.
+        assert second.holds(ids[100:]) == {i: expected[i] for i in ids[100:]}
+        assert second.stats.retries == 1 and second.stats.waits[0] > 0
+
+
+def test_shopify_graphql_refuses_what_it_does_not_serve(sim: Sim) -> None:
+    settings = sim.running.settings()
+    url = settings["SHOPIFY_SHOP_URL"].rstrip("/") + "/admin/api/2024-10/graphql.json"
+    headers = {"X-Shopify-Access-Token": settings["SHOPIFY_ACCESS_TOKEN"]}
+    other = sim.http.post(url, json={"query": "{ shop { name } }"}, headers=headers).json()
+    assert other["errors"][0]["extensions"]["code"] == "UNSUPPORTED_QUERY"
+    many = {"query": HOLDS_QUERY, "variables": {"ids": [f"gid://shopify/Order/{i}" for i in range(200)]}}
+    too_costly = sim.http.post(url, json=many, headers=headers).json()
+    assert too_costly["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
+
+
+def _holds_reply(body: object) -> Reply:
+    return Reply(200, httpx.Headers(), body, httpx.URL("http://shop/graphql.json"))
+
+
+def test_shopify_holds_reader_asks_rest_when_an_order_has_more_fulfillment_orders() -> None:
+    page = {"nodes": [{"status": "OPEN"}] * 5, "pageInfo": {"hasNextPage": True}}
+    body = {
+        "data": {
+            "nodes": [
+                {"legacyResourceId": "1", "fulfillmentOrders": page},
+                {"legacyResourceId": "2", "fulfillmentOrders": {**page, "nodes": [{"status": "ON_HOLD"}]}},
+                None,
+            ]
+        },
+        "extensions": {"cost": {"throttleStatus": {"currentlyAvailable": 50.0, "restoreRate": 100.0}}},
+    }
+    holds = holds_call([1, 2, 3]).parse(_holds_reply(body))
+    assert holds.on_hold == {2: True} and holds.more == [1]
+    assert holds.wait_before(900) == pytest.approx(8.5)
+    wrong = {"data": {"nodes": [{"legacyResourceId": "9", "fulfillmentOrders": page}]}}
+    with pytest.raises(RecordError, match=r"data.nodes\[0\].legacyResourceId"):
+        holds_call([1]).parse(_holds_reply(wrong))
 
 
 def test_shopify_async_client_retries_like_the_blocking_one(sim: Sim) -> None:
