@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import streamlit as st
 
 from services import orders
 from services.summaries import escape_markdown, stream_summary
-from ui import order_panels, resources, sync
+from ui import order_panels, replacement_dialog, resources, sync
 from ui.auth import current_actor
 from ui.errors import shown_once
 
@@ -78,13 +76,7 @@ with shown_once():
     with checks_column:
         st.markdown("#### Checks before a replacement")
         order_panels.check_marks(detail.checks)
-        # --- Replacement action: ui/replacement_dialog.py (another engineer) renders its button and dialog here.
-        if importlib.util.find_spec("ui.replacement_dialog") is not None:
-            from ui import replacement_dialog
-
-            replacement_dialog.render(detail, actor)
-        else:
-            st.caption("Replacements are not available in this build yet.")
+        replacement_dialog.render(detail, actor)
     with summary_column:
         st.markdown("#### Summary")
         summaries = st.session_state.setdefault("lookup.summaries", {})
