@@ -9,8 +9,9 @@ Session-state keys (namespaced `replacement.`):
 - `replacement.preflight`: `(order, items, Preflight)` of the last live check, reused until the items change.
 - `replacement.plan`: the last preview (`ReplacementPlan`) of the open order; dropped when items change.
 - `replacement.done`: `{order name: Replacement}` created in this browser session (a success line).
+- `replacement.settled`: what the last "Settle with the 3PL" recorded, shown once after the rerun.
 Widget keys: `replacement.open_button`, `replacement.qty.<line id>`, `replacement.preview`,
-`replacement.confirm`, `replacement.create`, `replacement.cancel`.
+`replacement.confirm`, `replacement.create`, `replacement.cancel`, `replacement.settle`.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from ui.errors import shown_once
 from ui.formatting import store_time
 from ui.order_panels import check_marks
 
-OPEN, PREFLIGHT, PLAN, DONE = (
+OPEN, PREFLIGHT, PLAN, DONE, SETTLED = (
     "replacement.open",
     "replacement.preflight",
     "replacement.plan",
     "replacement.done",
+    "replacement.settled",
 )
 # The page's checks read the stored inventory; the dialog reads it live, so a stock block alone
 # does not keep the dialog closed.
@@ -55,6 +57,7 @@ def render(detail: OrderDetail, actor: Actor) -> None:
             f"{done.requested_by} at {store_time(done.completed_at, detail.policy)}.",
             icon=":material/check_circle:",
         )
+    _pending_claims(detail, actor)
     blocking = [r for r in detail.checks if r.level is Level.BLOCKED and r.code != RECHECKED_LIVE]
     st.button(
         "Create replacement",
@@ -69,6 +72,50 @@ def render(detail: OrderDetail, actor: Actor) -> None:
         st.caption("A replacement is not possible: see the blocked checks above.")
     if st.session_state.get(OPEN) == name:
         _dialog(detail, actor)
+
+
+def _pending_claims(detail: OrderDetail, actor: Actor) -> None:
+    """A replacement still `pending`: being created now, or left so by a process that stopped, which
+    ops and admins settle with what the 3PL holds under its reference."""
+    for kind, message in st.session_state.pop(SETTLED, []):
+        (st.success if kind == "created" else st.info)(message)
+    with resources.connect() as conn:
+        pending = replacements.pending_for(conn, detail.view.store.id)
+    if not pending:
+        return
+    now = datetime.now(UTC)
+    for claim in pending:
+        since = store_time(claim.requested_at, detail.policy)
+        if not replacements.may_settle(claim, now):
+            st.info(
+                f"Replacement {claim.reference_id} is being created by {claim.requested_by} (since {since})."
+            )
+            continue
+        st.warning(
+            f"Replacement {claim.reference_id} has been pending since {since} ({claim.requested_by}): the "
+            "process creating it stopped before the 3PL's answer was recorded, so it blocks new replacements. "
+            f"Settling asks the 3PL for {claim.reference_id} and records what it holds; nothing is sent.",
+            icon=":material/hourglass_top:",
+        )
+    if not any(replacements.may_settle(c, now) for c in pending):
+        return
+    if not allowed(actor.role, Permission.REPLACEMENT_EXECUTE):
+        st.caption("Ops or an admin can settle it.")
+        return
+    if st.button("Settle with the 3PL", key="replacement.settle", icon=":material/fact_check:"):
+        settled = replacements.settle(
+            resources.engine(), resources.settings(), resources.policy(), order=detail.name, actor=actor
+        )
+        st.session_state[SETTLED] = [
+            (
+                r.status,
+                f"{r.reference_id} is at the 3PL as order {r.warehouse_order_id}: recorded as created."
+                if r.status == "created"
+                else f"{r.reference_id} is not at the 3PL: recorded as failed, so it can be created again.",
+            )
+            for r in settled
+        ]
+        st.rerun()  # the checks above were read before the settle
 
 
 def _open(name: str) -> None:

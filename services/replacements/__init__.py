@@ -15,8 +15,8 @@ by reference found nothing) does not count as a replacement, so the next executi
 the same seq, re-claims that row and re-sends the same `reference_id`: if the earlier request did reach
 ShipBob after all, the 422 leads to the lookup and the existing order is recorded, never a second one.
 A `pending` row is only left behind when the process dies between the claim and the settle; it keeps
-blocking (the order may exist at the 3PL). Resolving it is manual for now: look its `reference_id` up at
-the 3PL and set the row `created` (with the order id) or `failed`.
+blocking (the order may exist at the 3PL) until `settle` (ops, admin) looks its `reference_id` up at the
+3PL and records the row `created` (with the 3PL order) or `failed`.
 """
 
 from services.replacements.execute import EXECUTE, execute, send
@@ -31,12 +31,20 @@ from services.replacements.plan import (
     plan_fingerprint,
     preflight,
 )
-from services.replacements.records import Replacement, recorded_replacements, replacements_for
+from services.replacements.records import (
+    Replacement,
+    pending_for,
+    recorded_replacements,
+    replacements_for,
+)
+from services.replacements.settle import SETTLE, STALE_AFTER, may_settle, settle
 
 __all__ = [
     "DRY_RUN",
     "EXECUTE",
     "PREFLIGHT",
+    "SETTLE",
+    "STALE_AFTER",
     "InventorySource",
     "Preflight",
     "Replacement",
@@ -44,9 +52,12 @@ __all__ = [
     "build_payload",
     "dry_run",
     "execute",
+    "may_settle",
+    "pending_for",
     "plan_fingerprint",
     "preflight",
     "recorded_replacements",
     "replacements_for",
     "send",
+    "settle",
 ]

@@ -196,6 +196,36 @@ def mark_created(conn: Connection, replacement_id: int, *, warehouse_order_id: i
     )
 
 
+def pending_for(conn: Connection, order_id: int) -> list[Replacement]:
+    """The order's replacements still `pending` (being created, or left so by a process that died)."""
+    return [r for r in replacements_for(conn, order_id) if r.status == PENDING]
+
+
+def resolve_pending(
+    conn: Connection,
+    replacement_id: int,
+    *,
+    warehouse_order_id: int | None,
+    error: str | None,
+    now: datetime,
+) -> bool:
+    """Set a `pending` row `created` (with the 3PL order) or `failed` (with `error`); False when the row
+    was no longer pending (its execution answered meanwhile), and then nothing changes."""
+    status = CREATED if warehouse_order_id is not None else FAILED
+    done = conn.execute(
+        update(T_REPLACEMENT)
+        .where(T_REPLACEMENT.c.id == replacement_id, T_REPLACEMENT.c.status == PENDING)
+        .values(
+            status=status,
+            warehouse_order_id=warehouse_order_id,
+            completed_at=now,
+            error=None if error is None else error[:2000],
+        )
+        .returning(T_REPLACEMENT.c.id)
+    ).first()
+    return done is not None
+
+
 def mark_failed(conn: Connection, replacement_id: int, *, error: str, now: datetime) -> None:
     conn.execute(
         update(T_REPLACEMENT)
@@ -215,6 +245,8 @@ __all__ = [
     "items_from_json",
     "mark_created",
     "mark_failed",
+    "pending_for",
     "recorded_replacements",
     "replacements_for",
+    "resolve_pending",
 ]

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.pages.conftest import app, console_db, console_env
+from tests.pages.conftest import app, console_db, console_env, fresh_db
 
-__all__ = ["console_db", "console_env"]  # fixtures of tests/pages, imported for these tests
+__all__ = ["console_db", "console_env", "fresh_db"]  # fixtures of tests/pages, imported for these tests
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +69,48 @@ def test_an_error_from_create_is_shown_once_in_the_dialog(console_db: Any, conso
     assert not at.exception
     assert [e.value for e in at.error] == ["SHIPBOB_API_URL is not set: shipbob cannot be reached."]
     assert at.session_state["replacement.open"] == "#2006"  # the dialog stays open with the plan
+
+
+def _stale_claim(console: Any, order_id: int, name: str) -> str:
+    """A `pending` replacement an hour old: its process stopped before the 3PL's answer was recorded."""
+    from datetime import UTC, datetime, timedelta
+
+    from db.session import session_scope
+    from services.permissions import Actor, Role
+    from services.replacements import records
+
+    with session_scope(console.engine) as s:
+        claim = records.claim(
+            s.connection(),
+            order_id=order_id,
+            order_name=name,
+            seq=1,
+            reference_id=f"{order_id}-R1",
+            items=(),
+            payload={},
+            actor=Actor("olga", Role.OPS),
+            now=datetime.now(UTC) - timedelta(hours=1),
+        )
+    return claim.reference_id
+
+
+def test_ops_settles_a_replacement_left_pending(fresh_db: Any, console_env: Any) -> None:
+    from tests.conftest import SMALL_STORE
+    from tests.services.sources.simulator import simulator
+
+    reference = _stale_claim(fresh_db, 5410000000006, "#2006")
+    with simulator(50) as sim:  # a 3PL that never received the reference
+        console_env(fresh_db, sources=sim.running.settings(), ORDER_RECON_CONFIG=str(SMALL_STORE / "sla.toml"))
+        agent = app("agent", "lookup")
+        agent.text_input(key="lookup.query").input("#2006").run()
+        assert "has been pending since" in _texts(agent) and "Ops or an admin can settle it." in _texts(agent)
+        assert "replacement.settle" not in [b.key for b in agent.button]
+
+        at = app("ops", "lookup")
+        at.text_input(key="lookup.query").input("#2006").run()
+        assert at.button(key="replacement.open_button").disabled  # the claim blocks: replacement.exists
+        at.button(key="replacement.settle").click().run()
+        assert not at.exception and not at.error
+        assert f"{reference} is not at the 3PL: recorded as failed" in _texts(at)
+        assert "has been pending since" not in _texts(at)
+        assert not at.button(key="replacement.open_button").disabled  # it can be created again

@@ -1,0 +1,162 @@
+"""Settle a replacement left `pending`: a process died between claiming it and recording the 3PL's answer.
+
+The claim keeps blocking the order (`replacement.exists`), because the 3PL order may exist. Settling
+asks the 3PL by the claim's `reference_id`, the same lookup `execute` does after an unknown outcome,
+and records what is there: `created` with the 3PL order, or `failed` when there is none, after which
+creating the replacement again re-sends the same reference, which the 3PL never duplicates. Nothing is
+ever sent to the 3PL here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from checks.policy import SlaPolicy
+from db.session import session_scope
+from services import audit, store
+from services.errors import ConflictError, InputError, NotFoundError, OrderReconError
+from services.orders import find_order_id, normalize_name
+from services.permissions import Actor, Permission, require
+from services.replacements import records
+from services.replacements.execute import Clock
+from services.settings import Settings
+
+SETTLE = "replacement.settle"
+# An execution takes seconds; a claim younger than this may still be waiting for the 3PL's answer.
+STALE_AFTER = timedelta(minutes=5)
+
+
+def may_settle(claim: records.Replacement, now: datetime, stale_after: timedelta = STALE_AFTER) -> bool:
+    return now - claim.requested_at >= stale_after
+
+
+def settle(
+    engine: Engine,
+    settings: Settings,
+    policy: SlaPolicy,
+    *,
+    order: str,
+    actor: Actor | None,
+    clock: Clock = audit.utcnow,
+    stale_after: timedelta = STALE_AFTER,
+    transport: httpx.BaseTransport | None = None,
+) -> list[records.Replacement]:
+    """Settle every pending replacement of `order` with what the 3PL holds under its reference.
+
+    Needs the replacement execute permission (ops, admin). Raises NotFoundError (no such order),
+    InputError (nothing pending), ConflictError (a claim younger than `stale_after`: its execution may
+    still answer), SourceError (the 3PL could not be asked: nothing changes). Audited as
+    `replacement.settle`, one entry per claim. Returns the settled records.
+    """
+    name = normalize_name(order)
+    with session_scope(engine) as session:
+        require(session, actor, Permission.REPLACEMENT_EXECUTE, action=SETTLE, order=name, clock=clock)
+        order_id = find_order_id(session.connection(), name)
+        pending = records.pending_for(session.connection(), order_id) if order_id is not None else []
+    assert actor is not None
+
+    def refuse(error: OrderReconError) -> OrderReconError:
+        with session_scope(engine) as session:
+            audit.append(
+                session,
+                actor=actor.username,
+                role=actor.role,
+                action=SETTLE,
+                outcome=audit.Outcome.FAILED,
+                order=name,
+                params={},
+                detail=str(error),
+                at=clock(),
+            )
+        return error
+
+    if order_id is None:
+        raise refuse(NotFoundError(f"{name} is not in the store data."))
+    if not pending:
+        raise refuse(InputError(f"{name} has no pending replacement to settle."))
+    now = clock()
+    young = [c for c in pending if not may_settle(c, now, stale_after)]
+    if young:
+        c = young[0]
+        raise refuse(
+            ConflictError(
+                f"Replacement {c.reference_id} of {name} was claimed by {c.requested_by} "
+                f"{int((now - c.requested_at).total_seconds())} s ago and may still be waiting for the "
+                f"3PL: settle it after {int(stale_after.total_seconds() // 60)} minutes."
+            )
+        )
+    try:
+        found = _look_up(settings, [c.reference_id for c in pending], transport)
+    except OrderReconError as exc:  # configuration or the 3PL: nothing changes
+        raise refuse(exc) from exc
+    return [_record(engine, policy, claim, found.get(claim.reference_id), actor, clock) for claim in pending]
+
+
+def _look_up(
+    settings: Settings, references: list[str], transport: httpx.BaseTransport | None
+) -> dict[str, Any]:
+    from services.sources.shipbob_client import ShipBobClient
+
+    with ShipBobClient(settings, transport=transport) as client:
+        orders = client.orders_by_reference(references)
+    return {o.reference_id: o for o in orders if o.reference_id in references}
+
+
+def _record(
+    engine: Engine,
+    policy: SlaPolicy,
+    claim: records.Replacement,
+    warehouse_order: Any,
+    actor: Actor,
+    clock: Clock,
+) -> records.Replacement:
+    with session_scope(engine) as session:
+        conn, now = session.connection(), clock()
+        error = (
+            None
+            if warehouse_order is not None
+            else (
+                f"not at the 3PL when {actor.username} settled the claim; creating the replacement again "
+                "re-sends the same reference"
+            )
+        )
+        changed = records.resolve_pending(
+            conn,
+            claim.id,
+            warehouse_order_id=None if warehouse_order is None else warehouse_order.id,
+            error=error,
+            now=now,
+        )
+        if changed and warehouse_order is not None:
+            store.write_warehouse_orders(conn, [warehouse_order], now)
+            store.reclassify(conn, [claim.order_id], policy, now)
+        settled = records.get(conn, claim.id)
+        outcome = audit.Outcome.OK if changed else audit.Outcome.FAILED
+        audit.append(
+            session,
+            actor=actor.username,
+            role=actor.role,
+            action=SETTLE,
+            outcome=outcome,
+            order=claim.order_name,
+            params={
+                "reference_id": claim.reference_id,
+                "claimed_by": claim.requested_by,
+                "status": settled.status,
+                "warehouse_order_id": settled.warehouse_order_id,
+            },
+            detail=None if changed else "its execution answered first",
+            at=now,
+        )
+    if not changed:
+        raise ConflictError(
+            f"Replacement {claim.reference_id} was recorded as {settled.status} by its own execution meanwhile."
+        )
+    return settled
+
+
+__all__ = ["SETTLE", "STALE_AFTER", "may_settle", "settle"]
