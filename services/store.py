@@ -486,8 +486,10 @@ def _shipment_from_row(row: tuple[Any, ...]) -> Shipment:
     )
 
 
-def _tracker_without_events(row: tuple[Any, ...]) -> Tracker:
-    tid, tracking_code, status, status_detail, carrier, created_at, updated_at, public_url, scanned_at = row
+def _tracker(
+    row: tuple[Any, ...], *, events: tuple[TrackingEvent, ...] = (), scanned_at: datetime | None = None
+) -> Tracker:
+    tid, tracking_code, status, status_detail, carrier, created_at, updated_at, public_url = row[:8]
     return Tracker(
         id=tid,
         tracking_code=tracking_code,
@@ -497,32 +499,29 @@ def _tracker_without_events(row: tuple[Any, ...]) -> Tracker:
         created_at=created_at,
         updated_at=updated_at,
         public_url=public_url,
+        events=events,
         scanned_at=scanned_at,
     )
 
 
+def _tracker_without_events(row: tuple[Any, ...]) -> Tracker:
+    """A TRACKER_SUMMARY row: the stored newest scan instead of the scans."""
+    return _tracker(row, scanned_at=row[8])
+
+
 def _tracker_from_row(row: tuple[Any, ...]) -> Tracker:
-    tid, tracking_code, status, status_detail, carrier, created_at, updated_at, public_url, events = row
-    return Tracker(
-        id=tid,
-        tracking_code=tracking_code,
-        status=status,
-        status_detail=status_detail,
-        carrier=carrier,
-        created_at=created_at,
-        updated_at=updated_at,
-        public_url=public_url,
-        events=tuple(
-            TrackingEvent(
-                datetime=datetime.fromisoformat(e["datetime"]),
-                status=e.get("status"),
-                message=e.get("message"),
-                status_detail=e.get("status_detail"),
-                location=e.get("location"),
-            )
-            for e in events
-        ),
+    """A TRACKER_READ row, scans included."""
+    events = tuple(
+        TrackingEvent(
+            datetime=datetime.fromisoformat(e["datetime"]),
+            status=e.get("status"),
+            message=e.get("message"),
+            status_detail=e.get("status_detail"),
+            location=e.get("location"),
+        )
+        for e in row[8]
     )
+    return _tracker(row, events=events)
 
 
 def _warehouse_candidates(conn: Connection, orders: Sequence[StoreOrder]) -> list[tuple[Any, ...]]:

@@ -6,13 +6,10 @@ EasyPost authenticates with HTTP basic auth: the API key as the user name, no pa
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-import httpx
 
 from checks.model import Tracker
 from services.settings import Settings
@@ -108,15 +105,7 @@ def tracker_by_code_flow(tracking_code: str) -> Flow[Tracker | None]:
 class EasyPostClient(SourceClient):
     """Blocking EasyPost client (sync engine)."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        **overrides: Any,
-    ) -> None:
-        super().__init__(config(settings, **overrides), transport=transport, sleep=sleep)
+    configure = staticmethod(config)
 
     def tracker_pages(
         self,
@@ -145,10 +134,7 @@ class EasyPostClient(SourceClient):
 class AsyncEasyPostClient(AsyncSourceClient):
     """Async EasyPost client (per-order refresh)."""
 
-    def __init__(
-        self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None, **overrides: Any
-    ) -> None:
-        super().__init__(config(settings, **overrides), transport=transport)
+    configure = staticmethod(config)
 
     async def tracker(self, tracker_id: str) -> Tracker | None:
         return await self.call(tracker_call(tracker_id))

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, NoReturn, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Generic, NoReturn, Protocol, Self, TypeVar
 
 import httpx
 import orjson
@@ -42,6 +42,7 @@ from services.errors import (
     SourceRateLimited,
     SourceUnavailable,
 )
+from services.settings import Settings
 from services.sources.fields import NotFast, RecordError
 
 T = TypeVar("T")
@@ -303,17 +304,24 @@ def _http_options(config: SourceConfig) -> dict[str, Any]:
 
 
 class SourceClient:
-    """Blocking client for one source. Use as a context manager, or call `close()`."""
+    """Blocking client for one source, built from the settings by the source's `configure` (its module's
+    `config`; `overrides` go to it). Use as a context manager, or call `close()`."""
+
+    configure: ClassVar[Callable[..., SourceConfig]]
+    default_pacer: ClassVar[Callable[[], Pacer] | None] = None
 
     def __init__(
         self,
-        config: SourceConfig,
+        settings: Settings,
         *,
         transport: httpx.BaseTransport | None = None,
         pacer: Pacer | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        **overrides: Any,
     ) -> None:
-        self.config, self.pacer, self.stats = config, pacer, ClientStats()
+        config = type(self).configure(settings, **overrides)
+        default = type(self).default_pacer
+        self.config, self.pacer, self.stats = config, pacer or (default() if default else None), ClientStats()
         self._sleep = sleep
         self._http = httpx.Client(transport=transport, **_http_options(config))
 
@@ -361,15 +369,21 @@ class SourceClient:
 class AsyncSourceClient:
     """The async twin of `SourceClient` (per-order refresh asks the three sources at once)."""
 
+    configure: ClassVar[Callable[..., SourceConfig]]
+    default_pacer: ClassVar[Callable[[], Pacer] | None] = None
+
     def __init__(
         self,
-        config: SourceConfig,
+        settings: Settings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         pacer: Pacer | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        **overrides: Any,
     ) -> None:
-        self.config, self.pacer, self.stats = config, pacer, ClientStats()
+        config = type(self).configure(settings, **overrides)
+        default = type(self).default_pacer
+        self.config, self.pacer, self.stats = config, pacer or (default() if default else None), ClientStats()
         self._sleep = sleep
         self._http = httpx.AsyncClient(transport=transport, **_http_options(config))
 

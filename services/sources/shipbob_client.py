@@ -7,7 +7,6 @@ Calls are flows (see `services.sources.http`), shared by `ShipBobClient` and `As
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -252,15 +251,7 @@ def create_order_call(payload: dict[str, Any]) -> Call[dict[str, Any]]:
 class ShipBobClient(SourceClient):
     """Blocking ShipBob client (sync engine, replacements)."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        **overrides: Any,
-    ) -> None:
-        super().__init__(config(settings, **overrides), transport=transport, sleep=sleep)
+    configure = staticmethod(config)
 
     def order_pages(
         self,
@@ -296,10 +287,7 @@ class ShipBobClient(SourceClient):
 class AsyncShipBobClient(AsyncSourceClient):
     """Async ShipBob client (per-order refresh)."""
 
-    def __init__(
-        self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None, **overrides: Any
-    ) -> None:
-        super().__init__(config(settings, **overrides), transport=transport)
+    configure = staticmethod(config)
 
     async def orders_by_reference(self, reference_ids: Sequence[str]) -> list[WarehouseOrder]:
         return await self.run(orders_by_reference_flow(reference_ids))

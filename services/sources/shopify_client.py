@@ -331,18 +331,8 @@ def order_by_name_flow(name: str) -> Flow[StoreOrder | None]:
 class ShopifyClient(SourceClient):
     """Blocking Shopify client (sync engine)."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        pacer: CallLimitPacer | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        **overrides: Any,
-    ) -> None:
-        super().__init__(
-            config(settings, **overrides), transport=transport, pacer=pacer or CallLimitPacer(), sleep=sleep
-        )
+    configure = staticmethod(config)
+    default_pacer = CallLimitPacer
 
     def order_pages(
         self,
@@ -399,15 +389,8 @@ class ShopifyClient(SourceClient):
 class AsyncShopifyClient(AsyncSourceClient):
     """Async Shopify client (per-order refresh)."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        pacer: CallLimitPacer | None = None,
-        **overrides: Any,
-    ) -> None:
-        super().__init__(config(settings, **overrides), transport=transport, pacer=pacer or CallLimitPacer())
+    configure = staticmethod(config)
+    default_pacer = CallLimitPacer
 
     async def order(self, order_id: int) -> StoreOrder | None:
         return await self.run(order_flow(order_id))
