@@ -1,0 +1,69 @@
+"""Write what the sources say, read it back as domain records, and store each order's classification.
+
+Works on a SQLAlchemy `Connection` inside the caller's transaction: the snapshot import wraps a whole
+snapshot in one, the sync engine one page at a time. Core statements, not ORM objects, because
+imports move hundreds of thousands of rows.
+
+    tables          the tables, chunks, upsert
+    writes          store orders, 3PL orders, trackers, inventory
+    views           domain records and joined order views read back
+    classification  classify, store the results, reclassify
+"""
+
+from services.store.classification import (
+    CLASS_COLUMNS,
+    classification_out_of_date,
+    reclassify,
+    reclassify_all,
+    store_classifications,
+    touched_order_ids,
+)
+from services.store.tables import (
+    IN_CHUNK,
+    T_CLASS,
+    T_CODES,
+    T_DISC,
+    T_FULFILLMENT,
+    T_INVENTORY,
+    T_LINE,
+    T_ORDER,
+    T_REFUND,
+    T_SHIPMENT,
+    T_TRACKER,
+    T_WAREHOUSE,
+    chunks,
+    upsert,
+)
+from services.store.views import build_views, load_inventory, load_store_orders, load_views
+from services.store.writes import write_inventory, write_store_orders, write_trackers, write_warehouse_orders
+
+__all__ = [
+    "CLASS_COLUMNS",
+    "IN_CHUNK",
+    "T_CLASS",
+    "T_CODES",
+    "T_DISC",
+    "T_FULFILLMENT",
+    "T_INVENTORY",
+    "T_LINE",
+    "T_ORDER",
+    "T_REFUND",
+    "T_SHIPMENT",
+    "T_TRACKER",
+    "T_WAREHOUSE",
+    "build_views",
+    "chunks",
+    "classification_out_of_date",
+    "load_inventory",
+    "load_store_orders",
+    "load_views",
+    "reclassify",
+    "reclassify_all",
+    "store_classifications",
+    "touched_order_ids",
+    "upsert",
+    "write_inventory",
+    "write_store_orders",
+    "write_trackers",
+    "write_warehouse_orders",
+]

@@ -1,0 +1,255 @@
+"""Write what the sources say: store orders, 3PL orders, trackers, inventory (rows as tuples, in bulk)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from checks.model import (
+    Address,
+    InventoryItem,
+    StoreOrder,
+    Tracker,
+    WarehouseOrder,
+)
+from services.bulk import (
+    bulk_delete,
+    bulk_select,
+    bulk_write_values,
+)
+from services.sources.shipbob import parse_reference
+from services.store.tables import (
+    T_FULFILLMENT,
+    T_INVENTORY,
+    T_LINE,
+    T_ORDER,
+    T_REFUND,
+    T_SHIPMENT,
+    T_TRACKER,
+    T_WAREHOUSE,
+    replace_children,
+    upsert,
+)
+
+ORDER_COLUMNS = (
+    "id",
+    "name",
+    "number",
+    "email",
+    "phone",
+    "customer_name",
+    "created_at",
+    "updated_at",
+    "cancelled_at",
+    "cancel_reason",
+    "financial_status",
+    "fulfillment_status",
+    "shipping_method",
+    "shipping_address",
+    "note",
+    "tags",
+    "on_hold",
+    "synced_at",
+)
+LINE_COLUMNS = ("id", "order_id", "sku", "title", "vendor", "quantity", "fulfillable_quantity", "price")
+FULFILLMENT_COLUMNS = (
+    "id",
+    "order_id",
+    "status",
+    "created_at",
+    "tracking_company",
+    "tracking_numbers",
+    "line_items",
+)
+REFUND_COLUMNS = ("id", "order_id", "created_at", "note", "line_items")
+
+
+def write_store_orders(conn: Connection, orders: Sequence[StoreOrder], synced_at: datetime) -> None:
+    if not orders:
+        return
+    ids = [o.id for o in orders]
+    rows, lines, fulfillments, refunds = [], [], [], []
+    for o in orders:
+        oid = o.id
+        rows.append(
+            (
+                oid,
+                o.name,
+                o.number,
+                o.email,
+                o.phone,
+                o.customer_name,
+                o.created_at,
+                o.updated_at,
+                o.cancelled_at,
+                o.cancel_reason,
+                o.financial_status,
+                o.fulfillment_status,
+                o.shipping_method,
+                _address_dict(o.shipping_address),
+                o.note,
+                o.tags,
+                o.on_hold,
+                synced_at,
+            )
+        )
+        for li in o.line_items:
+            lines.append(
+                (li.id, oid, li.sku, li.title, li.vendor, li.quantity, li.fulfillable_quantity, li.price)
+            )
+        for f in o.fulfillments:
+            fulfillments.append(
+                (
+                    f.id,
+                    oid,
+                    f.status,
+                    f.created_at,
+                    f.tracking_company,
+                    list(f.tracking_numbers),
+                    [{"id": q.line_item_id, "quantity": q.quantity} for q in f.line_items],
+                )
+            )
+        for r in o.refunds:
+            refunds.append(
+                (
+                    r.id,
+                    oid,
+                    r.created_at,
+                    r.note,
+                    [{"id": q.line_item_id, "quantity": q.quantity} for q in r.line_items],
+                )
+            )
+    # An unknown hold (None: a snapshot says nothing about holds) keeps what a live sync learned
+    # instead of blanking it.
+    bulk_write_values(conn, T_ORDER, ORDER_COLUMNS, rows, ["id"], keep_on_null=["on_hold"])
+    replace_children(conn, T_LINE, "order_id", ids, LINE_COLUMNS, lines)
+    replace_children(conn, T_FULFILLMENT, "order_id", ids, FULFILLMENT_COLUMNS, fulfillments)
+    replace_children(conn, T_REFUND, "order_id", ids, REFUND_COLUMNS, refunds)
+
+
+def _address_dict(address: Address | None) -> dict[str, Any] | None:
+    return None if address is None else {k: v for k, v in address.__dict__.items() if v is not None}
+
+
+WAREHOUSE_COLUMNS = (
+    "id",
+    "reference_id",
+    "order_number",
+    "status",
+    "created_date",
+    "last_update_at",
+    "shipping_method",
+    "products",
+    "reference_store_id",
+    "replacement_of",
+    "replacement_seq",
+    "synced_at",
+)
+SHIPMENT_COLUMNS = (
+    "id",
+    "warehouse_order_id",
+    "status",
+    "location_name",
+    "tracking_number",
+    "carrier",
+    "ship_option",
+    "shipping_date",
+    "actual_fulfillment_date",
+    "created_date",
+    "last_update_at",
+)
+
+
+def write_warehouse_orders(conn: Connection, orders: Sequence[WarehouseOrder], synced_at: datetime) -> None:
+    if not orders:
+        return
+    rows, shipments = [], []
+    for w in orders:
+        store_id, seq = parse_reference(w.reference_id)
+        rows.append(
+            (
+                w.id,
+                w.reference_id,
+                w.order_number,
+                w.status,
+                w.created_date,
+                w.last_update_at,
+                w.shipping_method,
+                [{"sku": p.sku, "quantity": p.quantity, "reference_id": p.reference_id} for p in w.products],
+                store_id,
+                store_id if seq is not None else None,
+                seq,
+                synced_at,
+            )
+        )
+        for s in w.shipments:
+            shipments.append(
+                (
+                    s.id,
+                    w.id,
+                    s.status,
+                    s.location_name,
+                    s.tracking_number,
+                    s.carrier,
+                    s.ship_option,
+                    s.shipping_date,
+                    s.actual_fulfillment_date,
+                    s.created_date,
+                    s.last_update_at,
+                )
+            )
+    # store_order_id is resolved by classification; keep the stored match on update.
+    bulk_write_values(conn, T_WAREHOUSE, WAREHOUSE_COLUMNS, rows, ["id"])
+    replace_children(
+        conn, T_SHIPMENT, "warehouse_order_id", [w.id for w in orders], SHIPMENT_COLUMNS, shipments
+    )
+
+
+def write_trackers(conn: Connection, trackers: Sequence[Tracker], synced_at: datetime) -> None:
+    rows = [
+        {
+            "id": t.id,
+            "tracking_code": t.tracking_code,
+            "status": t.status,
+            "status_detail": t.status_detail,
+            "carrier": t.carrier,
+            "public_url": t.public_url,
+            "created_at": t.created_at,
+            "updated_at": t.updated_at,
+            "last_scan_at": t.last_scan_at,
+            # Written by orjson as it stands: a dataclass becomes an object of its fields and an aware
+            # UTC datetime its isoformat(), the same JSON the dicts spelled out gave, without building them.
+            "events": t.events,
+            "synced_at": synced_at,
+        }
+        for t in trackers
+    ]
+    # Trackers are linked by code: a re-created tracker (new id, same code) replaces the old row.
+    # Find those rows first (rare), so the common case costs one indexed read, not a DELETE per chunk.
+    ids = {t.id for t in trackers}
+    codes = list(dict.fromkeys(t.tracking_code for t in trackers))
+    stale = [
+        tid for (tid,) in bulk_select(conn, T_TRACKER, ("id",), "tracking_code", codes) if tid not in ids
+    ]
+    bulk_delete(conn, T_TRACKER, "id", stale)
+    upsert(conn, T_TRACKER, rows, ["id"])
+
+
+def write_inventory(conn: Connection, items: Sequence[InventoryItem], synced_at: datetime) -> None:
+    rows = [
+        {
+            "sku": i.sku,
+            "inventory_id": i.inventory_id,
+            "name": i.name,
+            "total_fulfillable_quantity": i.total_fulfillable_quantity,
+            "by_fulfillment_center": [
+                {"name": n, "fulfillable_quantity": q} for n, q in i.by_fulfillment_center
+            ],
+            "synced_at": synced_at,
+        }
+        for i in items
+    ]
+    upsert(conn, T_INVENTORY, rows, ["sku"])
