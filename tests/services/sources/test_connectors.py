@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from sandbox.world import order_id
-from services.errors import SourceAuthError, SourceUnavailable
+from services.errors import SourceAuthError, SourceRateLimited, SourceUnavailable
 from services.sources.easypost_client import AsyncEasyPostClient, EasyPostClient
 from services.sources.fields import RecordError
 from services.sources.http import Reply
@@ -148,18 +148,42 @@ def test_shopify_holds_ask_a_hundred_orders_per_graphql_query(sim: Sim) -> None:
     assert len(sim.calls("POST /shopify/admin/api/2024-10/graphql.json")) == 5
 
 
-def test_shopify_holds_wait_for_the_cost_bucket_and_retry_when_throttled(sim: Sim) -> None:
+def test_shopify_holds_wait_for_the_cost_bucket(sim: Sim) -> None:
     # 900 points requested per 100 orders, about half refunded: the second query must wait for the bucket.
     sim.faults(shopify_graphql_bucket={"capacity": 1000, "restore_per_s": 1000})
     ids = _order_ids(sim, 200)
     with ShopifyClient(sim.settings()) as paced:
-        expected = paced.holds(ids)
-        assert paced.stats.waited_s > 0 and paced.stats.retries == 0
+        paced.holds(ids)
+    assert 0.3 < paced.stats.waited_s < 1.0 and paced.stats.retries == 0
+
+
+def test_shopify_holds_throttled_wait_and_ask_again(sim: Sim) -> None:
+    # A bucket restoring 10 points/s: after another client's query the next one is THROTTLED for ~35 s.
+    slow = {"capacity": 1000, "restore_per_s": 10}
+    sim.faults(shopify_graphql_bucket=slow)
+    ids = _order_ids(sim, 200)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the wait goes by: the bucket is full again
+        waits.append(seconds)
+        sim.faults(shopify_graphql_bucket=slow)
+
+    with ShopifyClient(sim.settings()) as first, ShopifyClient(sim.settings(), sleep=sleep) as second:
+        expected = first.holds(ids[100:])
+        sim.faults(shopify_graphql_bucket=slow)
+        first.holds(ids[:100])
+        assert second.holds(ids[100:]) == expected
+    assert second.stats.retries == 1 and len(waits) == 1 and 20 < waits[0] <= 60
+
+
+def test_shopify_holds_throttled_beyond_patience_is_an_error(sim: Sim) -> None:
+    sim.faults(shopify_graphql_bucket={"capacity": 1000, "restore_per_s": 1e-6})
+    ids = _order_ids(sim, 200)
     with ShopifyClient(sim.settings()) as first, ShopifyClient(sim.settings()) as second:
         first.holds(ids[:100])
-        # `second` has no bucket reading yet: its query is THROTTLED, waited out and asked again.
-        assert second.holds(ids[100:]) == {i: expected[i] for i in ids[100:]}
-        assert second.stats.retries == 1 and second.stats.waits[0] > 0
+        with pytest.raises(SourceRateLimited, match="query cost throttled") as caught:
+            second.holds(ids[100:])
+    assert caught.value.retry_after is not None and caught.value.retry_after > 60
 
 
 def test_shopify_graphql_refuses_what_it_does_not_serve(sim: Sim) -> None:
@@ -191,7 +215,8 @@ def test_shopify_holds_reader_asks_rest_when_an_order_has_more_fulfillment_order
     }
     holds = holds_call([1, 2, 3]).parse(_holds_reply(body))
     assert holds.on_hold == {2: True} and holds.more == [1]
-    assert holds.wait_before(900) == pytest.approx(8.5)
+    assert holds.wait_before(900) == pytest.approx(8.5 * 1.05 + 0.01)  # 850 points at 100/s, and a margin
+    assert holds.wait_before(40) == 0
     wrong = {"data": {"nodes": [{"legacyResourceId": "9", "fulfillmentOrders": page}]}}
     with pytest.raises(RecordError, match=r"data.nodes\[0\].legacyResourceId"):
         holds_call([1]).parse(_holds_reply(wrong))
