@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from checks.model import StoreOrder
-from services.errors import SourceProtocolError, SourceRateLimited
+from services.errors import SourceAuthError, SourceProtocolError, SourceRateLimited
 from services.settings import Settings
 from services.sources import wire
 from services.sources.fields import RecordError, field, items, text
@@ -190,6 +190,7 @@ HOLDS_QUERY = (
     "fulfillmentOrders(first: 5) { nodes { status } pageInfo { hasNextPage } } } } }"
 )
 HOLDS_PER_QUERY = 100
+HOLD_SCOPES = ("read_merchant_managed_fulfillment_orders", "read_third_party_fulfillment_orders")
 HOLD_QUERY_COST = 1 + (2 + 5) + 1  # requested points per order: the order, the connection, pageInfo
 
 
@@ -236,6 +237,14 @@ def _holds(ids: Sequence[int], reply: Reply) -> Holds:
             )
             raise SourceRateLimited(
                 "query cost throttled", source=SOURCE, call=HOLDS_CALL, status=reply.status, retry_after=wait
+            )
+        if "ACCESS_DENIED" in codes:  # a missing scope: asking again cannot help
+            raise SourceAuthError(
+                f"the token may not read fulfillment orders ({messages}); give SHOPIFY_ACCESS_TOKEN's app "
+                f"the scopes {', '.join(HOLD_SCOPES)}",
+                source=SOURCE,
+                call=HOLDS_CALL,
+                status=reply.status,
             )
         raise SourceProtocolError(
             f"GraphQL errors: {messages}", source=SOURCE, call=HOLDS_CALL, status=reply.status

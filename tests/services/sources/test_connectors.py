@@ -364,3 +364,18 @@ def test_easypost_429_waits_retry_after(sim: Sim) -> None:
     with EasyPostClient(sim.settings()) as client:
         assert client.tracker("trk_x") is None
         assert client.stats.waits == [0.2]
+
+
+def test_shopify_holds_without_the_scope_name_it_at_once() -> None:
+    body = {
+        "data": {"nodes": [None]},
+        "errors": [
+            {
+                "message": "Access denied for fulfillmentOrders field.",
+                "extensions": {"code": "ACCESS_DENIED"},
+            }
+        ],
+    }
+    with pytest.raises(SourceAuthError, match="read_merchant_managed_fulfillment_orders"):
+        holds_call([1]).parse(_holds_reply(body))
+
