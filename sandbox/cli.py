@@ -3,7 +3,7 @@
 ``main(argv) -> int``: ``[--port 8787] [--host 127.0.0.1] [--orders 2000] [--seed 7] [--clock ISO]
 [--speed 1.0] [--fault-rate 0] [--fault-kinds latency,429,500,timeout,malformed,truncated]
 [--latency-ms 0] [--retry-after 1] [--hang-s 30] [--shopify-bucket 40] [--shopify-leak-rate 2]
-[--no-warm]``. It first prints the six settings that point order-recon at the simulator, one
+[--shopify-graphql-bucket 2000] [--shopify-graphql-restore-rate 100] [--no-warm]``. It first prints the six settings that point order-recon at the simulator, one
 export-ready ``NAME=value`` line each (SHOPIFY_SHOP_URL, SHOPIFY_ACCESS_TOKEN, SHIPBOB_API_URL,
 SHIPBOB_TOKEN, EASYPOST_API_URL, EASYPOST_API_KEY), then serves in the foreground until Ctrl-C.
 Without ``--clock`` the world clock starts now and moves with real time (times ``--speed``); with it,
@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--hang-s", type=float, default=30.0)
     p.add_argument("--shopify-bucket", type=int, default=40)
     p.add_argument("--shopify-leak-rate", type=float, default=2.0)
+    p.add_argument("--shopify-graphql-bucket", type=float, default=2000.0, help="GraphQL cost points")
+    p.add_argument("--shopify-graphql-restore-rate", type=float, default=100.0, help="GraphQL points per second")
     p.add_argument("--no-warm", action="store_true", help="do not pre-render the world in the background")
     return p
 
@@ -94,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             hang_s=a.hang_s,
             shopify_bucket=a.shopify_bucket,
             shopify_leak_per_s=a.shopify_leak_rate,
+            shopify_graphql_bucket=a.shopify_graphql_bucket,
+            shopify_graphql_restore_per_s=a.shopify_graphql_restore_rate,
             warm=not a.no_warm,
             on_ready=ready,
         )
