@@ -7,26 +7,18 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from sandbox.world import order_id
 from services.errors import SourceAuthError, SourceRateLimited, SourceUnavailable
 from services.sources.easypost_client import AsyncEasyPostClient, EasyPostClient
-from services.sources.fields import RecordError
-from services.sources.http import Reply
 from services.sources.shipbob_client import (
     DuplicateReference,
     ShipBobClient,
     fetch_inventory_for_skus,
 )
-from services.sources.shopify_client import (
-    HOLDS_QUERY,
-    AsyncShopifyClient,
-    CallLimitPacer,
-    ShopifyClient,
-    holds_call,
-)
+from services.sources.shopify_client import AsyncShopifyClient, CallLimitPacer, ShopifyClient
+from services.sources.shopify_holds import HOLDS_QUERY
 from tests.services.sources.simulator import Sim, simulator
 
 pytestmark = pytest.mark.timeout(60)
@@ -197,31 +189,6 @@ def test_shopify_graphql_refuses_what_it_does_not_serve(sim: Sim) -> None:
     assert too_costly["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
 
 
-def _holds_reply(body: object) -> Reply:
-    return Reply(200, httpx.Headers(), body, httpx.URL("http://shop/graphql.json"))
-
-
-def test_shopify_holds_reader_asks_rest_when_an_order_has_more_fulfillment_orders() -> None:
-    page = {"nodes": [{"status": "OPEN"}] * 5, "pageInfo": {"hasNextPage": True}}
-    body = {
-        "data": {
-            "nodes": [
-                {"legacyResourceId": "1", "fulfillmentOrders": page},
-                {"legacyResourceId": "2", "fulfillmentOrders": {**page, "nodes": [{"status": "ON_HOLD"}]}},
-                None,
-            ]
-        },
-        "extensions": {"cost": {"throttleStatus": {"currentlyAvailable": 50.0, "restoreRate": 100.0}}},
-    }
-    holds = holds_call([1, 2, 3]).parse(_holds_reply(body))
-    assert holds.on_hold == {2: True} and holds.more == [1]
-    assert holds.wait_before(900) == pytest.approx(8.5 * 1.05 + 0.01)  # 850 points at 100/s, and a margin
-    assert holds.wait_before(40) == 0
-    wrong = {"data": {"nodes": [{"legacyResourceId": "9", "fulfillmentOrders": page}]}}
-    with pytest.raises(RecordError, match=r"data.nodes\[0\].legacyResourceId"):
-        holds_call([1]).parse(_holds_reply(wrong))
-
-
 def test_shopify_async_client_retries_like_the_blocking_one(sim: Sim) -> None:
     sim.faults(script=["500"], source="shopify")
 
@@ -364,18 +331,3 @@ def test_easypost_429_waits_retry_after(sim: Sim) -> None:
     with EasyPostClient(sim.settings()) as client:
         assert client.tracker("trk_x") is None
         assert client.stats.waits == [0.2]
-
-
-def test_shopify_holds_without_the_scope_name_it_at_once() -> None:
-    body = {
-        "data": {"nodes": [None]},
-        "errors": [
-            {
-                "message": "Access denied for fulfillmentOrders field.",
-                "extensions": {"code": "ACCESS_DENIED"},
-            }
-        ],
-    }
-    with pytest.raises(SourceAuthError, match="read_merchant_managed_fulfillment_orders"):
-        holds_call([1]).parse(_holds_reply(body))
-
