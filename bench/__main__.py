@@ -53,12 +53,14 @@ def run_job_isolated(job: str, directory: Path, db: Path) -> dict[str, Any]:
 
 
 def timed_ms(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float]:
+    """(median, max) in ms of `repeat` runs after a first one, which only warms the OS file cache."""
+    fn()
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples[1:])  # the first run warms the OS file cache, max(samples)
+    return statistics.median(samples), max(samples)
 
 
 def query_latencies(db: Path) -> list[tuple[str, str, str]]:
@@ -216,33 +218,44 @@ def main() -> None:
     snapshot = generate(args.orders, args.seed)
     size_mb = sum(p.stat().st_size for p in snapshot.rglob("*.json")) / 1e6
     recon_db = OUT / f"recon-{args.orders}.db"
-    rows: list[tuple[str, str, str]] = [("snapshot", f"{args.orders:,} orders", f"{size_mb:,.0f} MB of JSON")]
+    rows: list[tuple[str, str, str]] = []
+
+    def report(new: list[tuple[str, str, str]]) -> None:
+        """Print each figure as soon as it is measured (a later failure loses nothing), table at the end."""
+        for label, figure, note in new:
+            print(f"{label}: {figure} ({note})", flush=True)
+        rows.extend(new)
+
+    report([("snapshot", f"{args.orders:,} orders", f"{size_mb:,.0f} MB of JSON")])
     if not args.skip_import:
         plain = run_job_isolated("plain", snapshot, OUT / "plain.db")
         recon = run_job_isolated("recon", snapshot, recon_db)
-        rows += [
-            (
-                "import, plain json.load + sqlite3.executemany",
-                f"{plain['seconds']:.1f} s ({plain['orders'] / plain['seconds']:,.0f} orders/s)",
-                f"peak {plain['peak_mb']:,.0f} MB",
-            ),
-            (
-                "import, order-recon (stream, classify, upsert)",
-                f"{recon['seconds']:.1f} s ({recon['orders'] / recon['seconds']:,.0f} orders/s)",
-                f"peak {recon['peak_mb']:,.0f} MB",
-            ),
-            (
-                "import ratio (goal: time <= 2x, memory lower)",
-                f"{recon['seconds'] / plain['seconds']:.2f}x time",
-                f"{recon['peak_mb'] / plain['peak_mb']:.2f}x memory",
-            ),
-        ]
-    rows += query_latencies(recon_db)
+        report(
+            [
+                (
+                    "import, plain json.load + sqlite3.executemany",
+                    f"{plain['seconds']:.1f} s ({plain['orders'] / plain['seconds']:,.0f} orders/s)",
+                    f"peak {plain['peak_mb']:,.0f} MB",
+                ),
+                (
+                    "import, order-recon (stream, classify, upsert)",
+                    f"{recon['seconds']:.1f} s ({recon['orders'] / recon['seconds']:,.0f} orders/s)",
+                    f"peak {recon['peak_mb']:,.0f} MB",
+                ),
+                (
+                    "import ratio (goal: time <= 2x, memory lower)",
+                    f"{recon['seconds'] / plain['seconds']:.2f}x time",
+                    f"{recon['peak_mb'] / plain['peak_mb']:.2f}x memory",
+                ),
+            ]
+        )
+    report(query_latencies(recon_db))
     cli = cli_queue_seconds(recon_db)
-    rows.append(("`order-recon queue --json`, whole process", f"{cli:.2f} s", "goal < 2 s at 100k"))
-    rows += optional("sync", sync_rows)
-    rows += optional("lookup and summaries", lambda: summary_rows(recon_db))
-    rows += optional("console pages", lambda: pages_rows(recon_db))
+    report([("`order-recon queue --json`, whole process", f"{cli:.2f} s", "goal < 2 s at 100k")])
+    report(optional("sync", sync_rows))
+    report(optional("lookup and summaries", lambda: summary_rows(recon_db)))
+    report(optional("console pages", lambda: pages_rows(recon_db)))
+    print()
     print_table(rows)
 
 
