@@ -142,13 +142,14 @@ def optional(label: str, fn: Callable[[], list[tuple[str, str, str]]]) -> list[t
 def sync_rows() -> list[tuple[str, str, str]]:
     from bench.sync_bench import bench_refresh, bench_sync
 
-    result = bench_sync(5000)
+    # Three runs: on a shared 2-core machine one run can be off by a fifth either way.
+    rates = sorted(bench_sync(5000)["orders_per_s"] for _ in range(3))
     refresh = bench_refresh()
     return [
         (
-            "full sync from the simulator (5,000 orders)",
-            f"{result['orders_per_s']:,.0f} orders/s",
-            "goal >= 5,000",
+            "full sync from the simulator (5,000 orders), median of 3",
+            f"{rates[1]:,.0f} orders/s",
+            f"range {rates[0]:,.0f}-{rates[-1]:,.0f} (goal >= 5,000)",
         ),
         ("per-order refresh, 3 sources at 200 ms each", f"{refresh['wall_ms']:.0f} ms wall", "goal < 300 ms"),
     ]
