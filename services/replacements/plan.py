@@ -129,10 +129,12 @@ def assess(
         checks = run_checks(CheckContext(order_name=name, view=None, policy=policy, inventory={}))
         preflight = Preflight(name, None, picked or (), checks, (), _source(settings), now)
         return Assessment(preflight, None, 0, 1)
-    console = records.recorded_replacements(conn, view.store.id)
-    seq = next_seq(conn, view)
     resend = picked if picked is not None else default_resend_items(view, policy)
     inventory, source = read_inventory(conn, settings, [i.sku for i in resend if i.sku], transport=transport)
+    # The console's records after the live stock: a replacement another operator creates meanwhile moves
+    # the stock only after its claim is recorded, so it is seen here as `replacement.exists`.
+    console = records.recorded_replacements(conn, view.store.id)
+    seq = next_seq(conn, view)
     checks = run_checks(
         CheckContext(
             order_name=name,
