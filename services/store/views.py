@@ -42,77 +42,136 @@ from services.store.tables import (
     T_SHIPMENT,
     T_TRACKER,
     T_WAREHOUSE,
-    chunks,
 )
 
+ORDER_READ = (
+    "id",
+    "name",
+    "created_at",
+    "updated_at",
+    "financial_status",
+    "fulfillment_status",
+    "cancelled_at",
+    "cancel_reason",
+    "shipping_method",
+    "email",
+    "phone",
+    "customer_name",
+    "shipping_address",
+    "note",
+    "tags",
+    "on_hold",
+)
+LINE_READ = ("id", "order_id", "sku", "title", "vendor", "quantity", "fulfillable_quantity", "price")
+FULFILLMENT_READ = (
+    "id",
+    "order_id",
+    "status",
+    "created_at",
+    "tracking_numbers",
+    "tracking_company",
+    "line_items",
+)
+REFUND_READ = ("id", "order_id", "created_at", "note", "line_items")
 
-def _order_from_rows(row: Any, lines: list[Any], fulfillments: list[Any], refunds: list[Any]) -> StoreOrder:
-    address = row.shipping_address
+
+def _order_from_rows(
+    row: tuple[Any, ...],
+    lines: list[tuple[Any, ...]],
+    fulfillments: list[tuple[Any, ...]],
+    refunds: list[tuple[Any, ...]],
+) -> StoreOrder:
+    (
+        oid,
+        name,
+        created_at,
+        updated_at,
+        financial_status,
+        fulfillment_status,
+        cancelled_at,
+        cancel_reason,
+        shipping_method,
+        email,
+        phone,
+        customer_name,
+        address,
+        note,
+        tags,
+        on_hold,
+    ) = row
     return StoreOrder(
-        id=row.id,
-        name=row.name,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        financial_status=row.financial_status,
-        fulfillment_status=row.fulfillment_status,
+        id=oid,
+        name=name,
+        created_at=created_at,
+        updated_at=updated_at,
+        financial_status=financial_status,
+        fulfillment_status=fulfillment_status,
         line_items=tuple(
             LineItem(
-                id=li.id,
-                sku=li.sku,
-                title=li.title,
-                vendor=li.vendor,
-                quantity=li.quantity,
-                fulfillable_quantity=li.fulfillable_quantity,
-                price=li.price,
+                id=lid,
+                sku=sku,
+                title=title,
+                vendor=vendor,
+                quantity=quantity,
+                fulfillable_quantity=open_,
+                price=price,
             )
-            for li in sorted(lines, key=lambda x: x.id)
+            for lid, _, sku, title, vendor, quantity, open_, price in sorted(lines, key=_first)
         ),
-        cancelled_at=row.cancelled_at,
-        cancel_reason=row.cancel_reason,
-        shipping_method=row.shipping_method,
+        cancelled_at=cancelled_at,
+        cancel_reason=cancel_reason,
+        shipping_method=shipping_method,
         fulfillments=tuple(
             Fulfillment(
-                id=f.id,
-                status=f.status,
-                created_at=f.created_at,
-                tracking_numbers=tuple(f.tracking_numbers),
-                tracking_company=f.tracking_company,
-                line_items=tuple(LineQuantity(q["id"], q["quantity"]) for q in f.line_items),
+                id=fid,
+                status=status,
+                created_at=at,
+                tracking_numbers=tuple(numbers),
+                tracking_company=company,
+                line_items=tuple(LineQuantity(q["id"], q["quantity"]) for q in quantities),
             )
-            for f in sorted(fulfillments, key=lambda x: x.id)
+            for fid, _, status, at, numbers, company, quantities in sorted(fulfillments, key=_first)
         ),
         refunds=tuple(
             Refund(
-                id=r.id,
-                created_at=r.created_at,
-                note=r.note,
-                line_items=tuple(LineQuantity(q["id"], q["quantity"]) for q in r.line_items),
+                id=rid,
+                created_at=at,
+                note=refund_note,
+                line_items=tuple(LineQuantity(q["id"], q["quantity"]) for q in quantities),
             )
-            for r in sorted(refunds, key=lambda x: x.id)
+            for rid, _, at, refund_note, quantities in sorted(refunds, key=_first)
         ),
-        email=row.email,
-        phone=row.phone,
-        customer_name=row.customer_name,
+        email=email,
+        phone=phone,
+        customer_name=customer_name,
         shipping_address=Address(**address) if address else None,
-        note=row.note,
-        tags=row.tags,
-        on_hold=row.on_hold,
+        note=note,
+        tags=tags,
+        on_hold=on_hold,
     )
 
 
+def _first(row: tuple[Any, ...]) -> Any:
+    return row[0]
+
+
 def load_store_orders(conn: Connection, order_ids: Sequence[int]) -> dict[int, StoreOrder]:
-    ids = list(order_ids)
-    rows, lines, fulfillments, refunds = {}, defaultdict(list), defaultdict(list), defaultdict(list)
-    for part in chunks(ids):
-        for row in conn.execute(select(T_ORDER).where(T_ORDER.c.id.in_(part))):
-            rows[row.id] = row
-        for row in conn.execute(select(T_LINE).where(T_LINE.c.order_id.in_(part))):
-            lines[row.order_id].append(row)
-        for row in conn.execute(select(T_FULFILLMENT).where(T_FULFILLMENT.c.order_id.in_(part))):
-            fulfillments[row.order_id].append(row)
-        for row in conn.execute(select(T_REFUND).where(T_REFUND.c.order_id.in_(part))):
-            refunds[row.order_id].append(row)
-    return {i: _order_from_rows(r, lines[i], fulfillments[i], refunds[i]) for i, r in rows.items()}
+    """The stored store orders of `order_ids` (those that exist), read with driver SQL: this runs for
+    every reclassification, e.g. of every order after a change of SLA policy."""
+    ids = list(dict.fromkeys(order_ids))
+    lines: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    fulfillments: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    refunds: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in bulk_select(conn, T_LINE, LINE_READ, "order_id", ids):
+        lines[row[1]].append(row)
+    for row in bulk_select(conn, T_FULFILLMENT, FULFILLMENT_READ, "order_id", ids):
+        fulfillments[row[1]].append(row)
+    for row in bulk_select(conn, T_REFUND, REFUND_READ, "order_id", ids):
+        refunds[row[1]].append(row)
+    return {
+        row[0]: _order_from_rows(row, lines[row[0]], fulfillments[row[0]], refunds[row[0]])
+        for row in bulk_select(conn, T_ORDER, ORDER_READ, "id", ids)
+    }
 
 
 W_READ = (
