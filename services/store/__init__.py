@@ -34,7 +34,14 @@ from services.store.tables import (
     chunks,
     upsert,
 )
-from services.store.views import build_views, load_inventory, load_store_orders, load_views
+from services.store.views import (
+    build_views,
+    load_inventory,
+    load_store_orders,
+    load_views,
+    unchanged_trackers,
+    unchanged_warehouse_orders,
+)
 from services.store.writes import write_inventory, write_store_orders, write_trackers, write_warehouse_orders
 
 __all__ = [
@@ -61,6 +68,8 @@ __all__ = [
     "reclassify_all",
     "store_classifications",
     "touched_order_ids",
+    "unchanged_trackers",
+    "unchanged_warehouse_orders",
     "upsert",
     "write_inventory",
     "write_store_orders",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -297,6 +298,31 @@ def _tracker_from_row(row: tuple[Any, ...]) -> Tracker:
         for e in row[8]
     )
     return _tracker(row, events=events)
+
+
+def unchanged_warehouse_orders(conn: Connection, orders: Sequence[WarehouseOrder]) -> set[int]:
+    """Ids of the 3PL orders stored exactly as given: writing them again changes no classification."""
+    rows = bulk_select(conn, T_WAREHOUSE, W_READ, "id", [w.id for w in orders])
+    if not rows:
+        return set()
+    shipments: dict[int, list[Shipment]] = defaultdict(list)
+    for row in bulk_select(conn, T_SHIPMENT, S_READ, "warehouse_order_id", [r[0] for r in rows]):
+        shipments[row[1]].append(_shipment_from_row(row))
+    stored = {r[0]: _warehouse_from_row(r, shipments[r[0]]) for r in rows}
+    return {
+        w.id
+        for w in orders
+        if stored.get(w.id) == replace(w, shipments=tuple(sorted(w.shipments, key=lambda x: x.id)))
+    }
+
+
+def unchanged_trackers(conn: Connection, trackers: Sequence[Tracker]) -> set[str]:
+    """Ids of the trackers stored exactly as given, scans included."""
+    stored = {
+        row[0]: _tracker_from_row(row)
+        for row in bulk_select(conn, T_TRACKER, TRACKER_READ, "id", [t.id for t in trackers])
+    }
+    return {t.id for t in trackers if stored.get(t.id) == t}
 
 
 def _warehouse_candidates(conn: Connection, orders: Sequence[StoreOrder]) -> list[tuple[Any, ...]]:

@@ -298,15 +298,21 @@ def _commit(conn: Connection, page: Page, policy: SlaPolicy, now: datetime) -> i
         store.write_store_orders(conn, orders, now)
         store.store_classifications(conn, store.build_views(conn, orders, events=False), policy, now)
         return len(orders)
+    # A 3PL order or tracker stored exactly as it comes again (most of a re-scan or a full re-sync)
+    # changes no classification: only the others' orders are reclassified. Rows are written either way,
+    # for their fetch time.
     if page.kind == "warehouse":
         warehouse = [w for w in page.records if isinstance(w, WarehouseOrder)]
-        affected = _orders_of_warehouse(conn, warehouse)
+        same = store.unchanged_warehouse_orders(conn, warehouse)
+        affected = _orders_of_warehouse(conn, [w for w in warehouse if w.id not in same])
         store.write_warehouse_orders(conn, warehouse, now)
         return store.reclassify(conn, affected, policy, now)
     if page.kind == "trackers":
         trackers = [t for t in page.records if isinstance(t, Tracker)]
+        same_trackers = store.unchanged_trackers(conn, trackers)
         store.write_trackers(conn, trackers, now)
-        return store.reclassify(conn, _orders_of_trackers(conn, trackers), policy, now)
+        changed = [t for t in trackers if t.id not in same_trackers]
+        return store.reclassify(conn, _orders_of_trackers(conn, changed), policy, now)
     store.write_inventory(conn, [i for i in page.records if isinstance(i, InventoryItem)], now)
     return 0
 
