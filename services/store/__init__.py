@@ -39,6 +39,7 @@ from services.store.views import (
     load_inventory,
     load_store_orders,
     load_views,
+    unchanged_store_orders,
     unchanged_trackers,
     unchanged_warehouse_orders,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "reclassify_all",
     "store_classifications",
     "touched_order_ids",
+    "unchanged_store_orders",
     "unchanged_trackers",
     "unchanged_warehouse_orders",
     "upsert",

@@ -35,6 +35,7 @@ from services.bulk import (
     select_rows,
 )
 from services.store.tables import (
+    T_CLASS,
     T_FULFILLMENT,
     T_INVENTORY,
     T_LINE,
@@ -298,6 +299,32 @@ def _tracker_from_row(row: tuple[Any, ...]) -> Tracker:
         for e in row[8]
     )
     return _tracker(row, events=events)
+
+
+def unchanged_store_orders(conn: Connection, orders: Sequence[StoreOrder], fingerprint: str) -> set[int]:
+    """Ids of the store orders stored exactly as given and classified under the policy `fingerprint`."""
+    ids = [o.id for o in orders]
+    classified = {
+        oid
+        for oid, stored_fingerprint in bulk_select(
+            conn, T_CLASS, ("order_id", "policy_fingerprint"), "order_id", ids
+        )
+        if stored_fingerprint == fingerprint
+    }
+    if not classified:
+        return set()
+    stored = load_store_orders(conn, [i for i in ids if i in classified])
+    return {o.id for o in orders if o.id in stored and stored[o.id] == _children_by_id(o)}
+
+
+def _children_by_id(order: StoreOrder) -> StoreOrder:
+    """As `load_store_orders` reads an order back: lines, fulfillments and refunds by id."""
+    return replace(
+        order,
+        line_items=tuple(sorted(order.line_items, key=lambda x: x.id)),
+        fulfillments=tuple(sorted(order.fulfillments, key=lambda x: x.id)),
+        refunds=tuple(sorted(order.refunds, key=lambda x: x.id)),
+    )
 
 
 def unchanged_warehouse_orders(conn: Connection, orders: Sequence[WarehouseOrder]) -> set[int]:

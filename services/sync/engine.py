@@ -293,14 +293,17 @@ def _finish(engine: Engine, run_id: int, error: str | None, finished: datetime) 
 
 def _commit(conn: Connection, page: Page, policy: SlaPolicy, now: datetime) -> int:
     """Write one page and reclassify the orders it touches; returns how many were reclassified."""
+    # A record stored exactly as it comes again (most of a re-scan, the overlap of incremental runs, a
+    # full re-sync) changes no classification: only the orders of the others are classified again. The
+    # rows are written either way, for their fetch time. (A store order compares in full, fulfillments
+    # included, so the store's `updated_at` quirk does not matter here.)
     if page.kind == "store":
         orders = _keep_stored_holds(conn, [o for o in page.records if isinstance(o, StoreOrder)])
+        same = store.unchanged_store_orders(conn, orders, policy.fingerprint())
         store.write_store_orders(conn, orders, now)
-        store.store_classifications(conn, store.build_views(conn, orders, events=False), policy, now)
-        return len(orders)
-    # A 3PL order or tracker stored exactly as it comes again (most of a re-scan or a full re-sync)
-    # changes no classification: only the others' orders are reclassified. Rows are written either way,
-    # for their fetch time.
+        fresh = [o for o in orders if o.id not in same]
+        store.store_classifications(conn, store.build_views(conn, fresh, events=False), policy, now)
+        return len(fresh)
     if page.kind == "warehouse":
         warehouse = [w for w in page.records if isinstance(w, WarehouseOrder)]
         same = store.unchanged_warehouse_orders(conn, warehouse)

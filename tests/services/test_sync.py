@@ -286,20 +286,33 @@ def test_views_read_without_scans_classify_as_with_them(engine: Engine, sim: Sim
     assert stalled  # the store holds stalled trackers, so the scan time decided something
 
 
-def test_3pl_and_carrier_pages_reclassify_only_orders_whose_data_changed(engine: Engine) -> None:
+def test_a_resync_reclassifies_only_orders_whose_data_changed(engine: Engine) -> None:
     from services import store
 
     with simulator(orders=400) as sim:  # its clock moves: not the shared one
         settings, start = sim.settings(), sim.now()
         policy = settings.policy()
         _full(engine, sim, start)
-        again = sync_all(engine, settings, policy, sources=("shipbob", "easypost"), full=True, now=start)
-        assert [(r.records > 0, r.reclassified) for r in again.values()] == [(True, 0), (True, 0)]
+        again = sync_all(engine, settings, policy, full=True, now=start)
+        assert [(r.records > 0, r.reclassified) for r in again.values()] == [(True, 0)] * 3
 
-        later = sim.advance(86400)  # the 3PL ships, the carrier scans
-        moved = sync_all(engine, settings, policy, sources=("shipbob", "easypost"), full=True, now=later)
+        later = sim.advance(86400)  # the 3PL ships, the carrier scans, the store catches up
+        moved = sync_all(engine, settings, policy, full=True, now=later)
         assert all(0 < r.reclassified < r.records for r in moved.values()), moved
     stored = canonical_dump(engine)["order_classification"]
     with engine.begin() as conn:  # classifying everything again finds nothing left stale
         store.reclassify_all(conn, policy, later)
     assert canonical_dump(engine)["order_classification"] == stored
+
+
+def test_unchanged_store_orders_are_classified_again_under_another_policy(engine: Engine, sim: Sim) -> None:
+    from dataclasses import replace
+
+    settings, now = sim.settings(), sim.now()
+    _full(engine, sim, now)
+    stricter = replace(settings.policy(), handling_days=0)
+    result = sync_source(engine, settings, stricter, "shopify", full=True, now=now)
+    assert result.ok and result.reclassified == result.records > 0
+    with engine.connect() as conn:
+        fingerprints = set(conn.scalars(select(T_CLASS.c.policy_fingerprint)))
+    assert fingerprints == {stricter.fingerprint()}
