@@ -68,3 +68,17 @@ def replace_children(
     """Delete the children of `parent_ids`, then insert `rows` (tuples in `columns` order)."""
     bulk_delete(conn, table, fk, parent_ids)
     bulk_write_values(conn, table, columns, rows)
+
+
+# The child rows of a store order, written and read in this column order.
+LINE_COLUMNS = ("id", "order_id", "sku", "title", "vendor", "quantity", "fulfillable_quantity", "price")
+FULFILLMENT_COLUMNS = (
+    "id",
+    "order_id",
+    "status",
+    "created_at",
+    "tracking_company",
+    "tracking_numbers",
+    "line_items",
+)
+REFUND_COLUMNS = ("id", "order_id", "created_at", "note", "line_items")

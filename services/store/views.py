@@ -35,6 +35,9 @@ from services.bulk import (
     select_rows,
 )
 from services.store.tables import (
+    FULFILLMENT_COLUMNS,
+    LINE_COLUMNS,
+    REFUND_COLUMNS,
     T_CLASS,
     T_FULFILLMENT,
     T_INVENTORY,
@@ -64,17 +67,6 @@ ORDER_READ = (
     "tags",
     "on_hold",
 )
-LINE_READ = ("id", "order_id", "sku", "title", "vendor", "quantity", "fulfillable_quantity", "price")
-FULFILLMENT_READ = (
-    "id",
-    "order_id",
-    "status",
-    "created_at",
-    "tracking_numbers",
-    "tracking_company",
-    "line_items",
-)
-REFUND_READ = ("id", "order_id", "created_at", "note", "line_items")
 
 
 def _order_from_rows(
@@ -132,7 +124,7 @@ def _order_from_rows(
                 tracking_company=company,
                 line_items=tuple(LineQuantity(q["id"], q["quantity"]) for q in quantities),
             )
-            for fid, _, status, at, numbers, company, quantities in sorted(fulfillments, key=_first)
+            for fid, _, status, at, company, numbers, quantities in sorted(fulfillments, key=_first)
         ),
         refunds=tuple(
             Refund(
@@ -164,11 +156,11 @@ def load_store_orders(conn: Connection, order_ids: Sequence[int]) -> dict[int, S
     lines: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     fulfillments: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     refunds: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in bulk_select(conn, T_LINE, LINE_READ, "order_id", ids):
+    for row in bulk_select(conn, T_LINE, LINE_COLUMNS, "order_id", ids):
         lines[row[1]].append(row)
-    for row in bulk_select(conn, T_FULFILLMENT, FULFILLMENT_READ, "order_id", ids):
+    for row in bulk_select(conn, T_FULFILLMENT, FULFILLMENT_COLUMNS, "order_id", ids):
         fulfillments[row[1]].append(row)
-    for row in bulk_select(conn, T_REFUND, REFUND_READ, "order_id", ids):
+    for row in bulk_select(conn, T_REFUND, REFUND_COLUMNS, "order_id", ids):
         refunds[row[1]].append(row)
     return {
         row[0]: _order_from_rows(row, lines[row[0]], fulfillments[row[0]], refunds[row[0]])

@@ -22,6 +22,9 @@ from services.bulk import (
 )
 from services.sources.shipbob import parse_reference
 from services.store.tables import (
+    FULFILLMENT_COLUMNS,
+    LINE_COLUMNS,
+    REFUND_COLUMNS,
     T_FULFILLMENT,
     T_INVENTORY,
     T_LINE,
@@ -54,17 +57,6 @@ ORDER_COLUMNS = (
     "on_hold",
     "synced_at",
 )
-LINE_COLUMNS = ("id", "order_id", "sku", "title", "vendor", "quantity", "fulfillable_quantity", "price")
-FULFILLMENT_COLUMNS = (
-    "id",
-    "order_id",
-    "status",
-    "created_at",
-    "tracking_company",
-    "tracking_numbers",
-    "line_items",
-)
-REFUND_COLUMNS = ("id", "order_id", "created_at", "note", "line_items")
 
 
 def write_store_orders(conn: Connection, orders: Sequence[StoreOrder], synced_at: datetime) -> None:
