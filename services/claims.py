@@ -29,10 +29,9 @@ from services.queries import (
     _count,
     _page,
     _queue_query,
-    business_days_between,
     count_overdue,
-    discrepancy_codes_for,
     overdue_queue,
+    queue_rows,
 )
 from services.store import T_CLASS
 
@@ -175,23 +174,7 @@ def queue(
         )
     query = _owned(_queue_query(as_of, policy, shipping_method, warehouse), owner, username)
     rows = conn.execute(_page(query, limit, offset)).all()
-    codes = discrepancy_codes_for(conn, [r.order_id for r in rows], as_of=as_of, policy=policy)
-    today = policy.local_date(as_of)
-    return [
-        QueueRow(
-            order_id=r.order_id,
-            order=r.order_name,
-            created_at=r.created_at,
-            due_at=policy.due_at(r.due_day),
-            business_days_late=business_days_between(policy, r.due_day, today),
-            shipping_method=r.shipping_method,
-            warehouse=r.warehouse_name,
-            carrier=r.carrier,
-            own_open=r.own_open,
-            discrepancies=codes.get(r.order_id, ()),
-        )
-        for r in rows
-    ]
+    return queue_rows(conn, rows, as_of=as_of, policy=policy)
 
 
 def count_queue(

@@ -159,6 +159,13 @@ def overdue_queue(
 ) -> list[QueueRow]:
     """SPEC §3 overdue queue: category `overdue` at `as_of`, oldest due day first."""
     rows = conn.execute(_page(_queue_query(as_of, policy, shipping_method, warehouse), limit, offset)).all()
+    return queue_rows(conn, rows, as_of=as_of, policy=policy)
+
+
+def queue_rows(
+    conn: Connection, rows: Sequence[Any], *, as_of: datetime, policy: SlaPolicy
+) -> list[QueueRow]:
+    """Queue rows from `order_classification` rows, with their lateness and discrepancies at `as_of`."""
     codes = discrepancy_codes_for(conn, [r.order_id for r in rows], as_of=as_of, policy=policy)
     today = policy.local_date(as_of)
     by_day: dict[date, tuple[datetime, int]] = {}  # many orders share a due day
