@@ -384,15 +384,19 @@ async def count_orders(request: Request) -> Response:
     return _json(200, {"count": count}, headers)
 
 
-def _order_index(request: Request) -> int | None:
-    sim: Sim = request.app.state.sim
-    raw = request.path_params["order_id"]
+def _visible_index(sim: Sim, raw: str, T: int) -> int | None:
+    """The world index of the store order with id `raw` (digits), when the store shows it at `T`."""
     if not raw.isdigit():
         return None
     i = index_of_order_id(int(raw), sim.world.n)
-    if i is None or i >= sim.world.shop_visible(sim.now()):
+    if i is None or i >= sim.world.shop_visible(T):
         return None
     return i
+
+
+def _order_index(request: Request) -> int | None:
+    sim: Sim = request.app.state.sim
+    return _visible_index(sim, request.path_params["order_id"], sim.now())
 
 
 async def get_order(request: Request) -> Response:
@@ -479,8 +483,8 @@ async def graphql(request: Request) -> Response:
     actual = 0
     for gid in gids:
         raw = gid.removeprefix(_ORDER_GID) if gid.startswith(_ORDER_GID) else ""
-        i = index_of_order_id(int(raw), sim.world.n) if raw.isdigit() else None
-        if i is None or i >= sim.world.shop_visible(T):
+        i = _visible_index(sim, raw, T)
+        if i is None:
             nodes.append(None)
             continue
         statuses = [fo["status"].upper() for fo in records.fulfillment_orders(sim.world, sim.world.row(i), T)]
