@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -44,6 +44,9 @@ from services.replacements.plan import ReplacementPlan, assess, items_param, mak
 from services.settings import Settings
 from services.sources.fields import RecordError
 
+if TYPE_CHECKING:  # the connectors are imported only when a replacement is sent
+    from services.sources.shipbob_client import ShipBobClient
+
 EXECUTE = "replacement.execute"
 # SPEC §1 systems by the labels `services.sync.refresh_order` takes.
 REFRESH_SOURCES = (("store", "shopify"), ("3pl", "shipbob"), ("carrier", "easypost"))
@@ -51,13 +54,21 @@ REFRESH_SOURCES = (("store", "shopify"), ("3pl", "shipbob"), ("carrier", "easypo
 Clock = Callable[[], datetime]
 
 
-class _Attempt:
-    """One execution attempt: audits its outcome exactly once, in its own transaction unless given one."""
+class Attempt:
+    """One attempt at `action` (an execution, a settle): audits its outcome, in its own transaction
+    unless given one."""
 
     def __init__(
-        self, engine: Engine, actor: Actor, order: str, params: dict[str, Any], clock: Clock
+        self,
+        engine: Engine,
+        actor: Actor,
+        order: str,
+        params: dict[str, Any],
+        clock: Clock,
+        action: str = EXECUTE,
     ) -> None:
         self.engine, self.actor, self.order, self.params, self.clock = engine, actor, order, params, clock
+        self.action = action
 
     def record(
         self, outcome: str, detail: str | None = None, *, session: Session | None = None, **extra: Any
@@ -67,7 +78,7 @@ class _Attempt:
                 target,
                 actor=self.actor.username,
                 role=self.actor.role,
-                action=EXECUTE,
+                action=self.action,
                 outcome=outcome,
                 order=self.order,
                 params={**self.params, **extra},
@@ -160,7 +171,7 @@ def execute(
             clock=clock,
         )
     assert actor is not None
-    attempt = _Attempt(engine, actor, name, params, clock)
+    attempt = Attempt(engine, actor, name, params, clock)
     if items is not None and not tuple(items):
         raise attempt.refuse(InputError(f"Choose at least one item of {name} to resend."))
     if confirmation.strip() != name:
@@ -220,7 +231,7 @@ def _send_and_settle(
     policy: SlaPolicy,
     plan: ReplacementPlan,
     claimed: records.Replacement,
-    attempt: _Attempt,
+    attempt: Attempt,
     transport: httpx.BaseTransport | None,
 ) -> records.Replacement:
     try:
@@ -251,6 +262,14 @@ def _send_and_settle(
     return created.with_resolution(resolution)
 
 
+def at_3pl(client: ShipBobClient, references: Sequence[str]) -> dict[str, WarehouseOrder]:
+    """The 3PL orders whose reference is exactly one of `references`, by reference."""
+    wanted = set(references)
+    return {
+        o.reference_id: o for o in client.orders_by_reference(list(references)) if o.reference_id in wanted
+    }
+
+
 def send(
     settings: Settings, plan: ReplacementPlan, *, transport: httpx.BaseTransport | None = None
 ) -> tuple[WarehouseOrder, str]:
@@ -276,11 +295,9 @@ def send(
             resolution = "duplicate_reference"
         except SourceUnavailable as exc:
             resolution, unknown = "found_after_unknown_outcome", exc
-        found = [
-            o for o in client.orders_by_reference([plan.reference_id]) if o.reference_id == plan.reference_id
-        ]
-    if found:
-        return found[0], resolution
+        found = at_3pl(client, [plan.reference_id]).get(plan.reference_id)
+    if found is not None:
+        return found, resolution
     if unknown is not None:
         raise unknown
     raise SourceUnavailable(
@@ -290,4 +307,4 @@ def send(
     )
 
 
-__all__ = ["EXECUTE", "execute", "refresh_from_sources", "send"]
+__all__ = ["EXECUTE", "Attempt", "at_3pl", "execute", "refresh_from_sources", "send"]

@@ -10,11 +10,11 @@ ever sent to the 3PL here.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 from sqlalchemy.engine import Engine
 
+from checks.model import WarehouseOrder
 from checks.policy import SlaPolicy
 from db.session import session_scope
 from services import audit, store
@@ -22,7 +22,7 @@ from services.errors import ConflictError, InputError, NotFoundError, OrderRecon
 from services.orders import find_order_id, normalize_name
 from services.permissions import Actor, Permission, require
 from services.replacements import records
-from services.replacements.execute import Clock
+from services.replacements.execute import Attempt, Clock, at_3pl
 from services.settings import Settings
 
 SETTLE = "replacement.settle"
@@ -58,31 +58,16 @@ def settle(
         order_id = find_order_id(session.connection(), name)
         pending = records.pending_for(session.connection(), order_id) if order_id is not None else []
     assert actor is not None
-
-    def refuse(error: OrderReconError) -> OrderReconError:
-        with session_scope(engine) as session:
-            audit.append(
-                session,
-                actor=actor.username,
-                role=actor.role,
-                action=SETTLE,
-                outcome=audit.Outcome.FAILED,
-                order=name,
-                params={},
-                detail=str(error),
-                at=clock(),
-            )
-        return error
-
+    attempt = Attempt(engine, actor, name, {}, clock, action=SETTLE)
     if order_id is None:
-        raise refuse(NotFoundError(f"{name} is not in the store data."))
+        raise attempt.refuse(NotFoundError(f"{name} is not in the store data."))
     if not pending:
-        raise refuse(InputError(f"{name} has no pending replacement to settle."))
+        raise attempt.refuse(InputError(f"{name} has no pending replacement to settle."))
     now = clock()
     young = [c for c in pending if not may_settle(c, now, stale_after)]
     if young:
         c = young[0]
-        raise refuse(
+        raise attempt.refuse(
             ConflictError(
                 f"Replacement {c.reference_id} of {name} was claimed by {c.requested_by} "
                 f"{int((now - c.requested_at).total_seconds())} s ago and may still be waiting for the "
@@ -90,38 +75,30 @@ def settle(
             )
         )
     try:
-        found = _look_up(settings, [c.reference_id for c in pending], transport)
+        from services.sources.shipbob_client import ShipBobClient
+
+        with ShipBobClient(settings, transport=transport) as client:
+            found = at_3pl(client, [c.reference_id for c in pending])
     except OrderReconError as exc:  # configuration or the 3PL: nothing changes
-        raise refuse(exc) from exc
-    return [_record(engine, policy, claim, found.get(claim.reference_id), actor, clock) for claim in pending]
-
-
-def _look_up(
-    settings: Settings, references: list[str], transport: httpx.BaseTransport | None
-) -> dict[str, Any]:
-    from services.sources.shipbob_client import ShipBobClient
-
-    with ShipBobClient(settings, transport=transport) as client:
-        orders = client.orders_by_reference(references)
-    return {o.reference_id: o for o in orders if o.reference_id in references}
+        raise attempt.refuse(exc) from exc
+    return [_record(engine, policy, claim, found.get(claim.reference_id), attempt) for claim in pending]
 
 
 def _record(
     engine: Engine,
     policy: SlaPolicy,
     claim: records.Replacement,
-    warehouse_order: Any,
-    actor: Actor,
-    clock: Clock,
+    warehouse_order: WarehouseOrder | None,
+    attempt: Attempt,
 ) -> records.Replacement:
     with session_scope(engine) as session:
-        conn, now = session.connection(), clock()
+        conn, now = session.connection(), attempt.clock()
         error = (
             None
             if warehouse_order is not None
             else (
-                f"not at the 3PL when {actor.username} settled the claim; creating the replacement again "
-                "re-sends the same reference"
+                f"not at the 3PL when {attempt.actor.username} settled the claim; creating the replacement "
+                "again re-sends the same reference"
             )
         )
         changed = records.resolve_pending(
@@ -135,22 +112,14 @@ def _record(
             store.write_warehouse_orders(conn, [warehouse_order], now)
             store.reclassify(conn, [claim.order_id], policy, now)
         settled = records.get(conn, claim.id)
-        outcome = audit.Outcome.OK if changed else audit.Outcome.FAILED
-        audit.append(
-            session,
-            actor=actor.username,
-            role=actor.role,
-            action=SETTLE,
-            outcome=outcome,
-            order=claim.order_name,
-            params={
-                "reference_id": claim.reference_id,
-                "claimed_by": claim.requested_by,
-                "status": settled.status,
-                "warehouse_order_id": settled.warehouse_order_id,
-            },
-            detail=None if changed else "its execution answered first",
-            at=now,
+        attempt.record(
+            audit.Outcome.OK if changed else audit.Outcome.FAILED,
+            None if changed else "its execution answered first",
+            session=session,
+            reference_id=claim.reference_id,
+            claimed_by=claim.requested_by,
+            status=settled.status,
+            warehouse_order_id=settled.warehouse_order_id,
         )
     if not changed:
         raise ConflictError(
