@@ -8,6 +8,11 @@ from checks.model import Tracker, TrackingEvent
 from services.sources.fields import field, items, text, timestamp
 
 
+def place_name(city: Any, state: Any, country: Any) -> str | None:
+    """Where a scan happened, as shown: the parts that are set, comma-separated."""
+    return ", ".join(str(v) for v in (city, state, country) if v) or None
+
+
 def parse_tracker(raw: Any) -> Tracker:
     tracker_id = text(raw, "id")
     code = text(raw, "tracking_code")
@@ -19,7 +24,7 @@ def parse_tracker(raw: Any) -> Tracker:
         moment = timestamp(detail, "datetime", path=path)
         assert moment is not None
         location = field(detail, "tracking_location", dict, path=path, optional=True) or {}
-        place = ", ".join(str(location[k]) for k in ("city", "state", "country") if location.get(k)) or None
+        place = place_name(location.get("city"), location.get("state"), location.get("country"))
         events.append(
             TrackingEvent(
                 datetime=moment,

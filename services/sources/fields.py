@@ -113,16 +113,21 @@ def timestamp(record: Any, key: str, *, path: str = "", optional: bool = False) 
     return _parse_timestamp(value, key, path)
 
 
-def _parse_timestamp(value: str, key: str, path: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise RecordError(f"{path}{key}", f"is {value!r}, not an ISO 8601 timestamp") from None
+def utc_timestamp(value: str) -> datetime:
+    """An ISO 8601 timestamp as an aware UTC datetime (no offset: UTC). Raises ValueError."""
+    parsed = datetime.fromisoformat(value)
     tz = parsed.tzinfo
     if tz is None:
         return parsed.replace(tzinfo=UTC)
     # Already UTC ("Z" or "+00:00" parse to the `UTC` singleton): skip the conversion.
     return parsed if tz is UTC else parsed.astimezone(UTC)
+
+
+def _parse_timestamp(value: str, key: str, path: str) -> datetime:
+    try:
+        return utc_timestamp(value)
+    except ValueError:
+        raise RecordError(f"{path}{key}", f"is {value!r}, not an ISO 8601 timestamp") from None
 
 
 def items(record: Any, key: str, *, path: str = "", optional: bool = True) -> list[Any]:

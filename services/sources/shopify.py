@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from checks.model import Address, Fulfillment, LineItem, LineQuantity, Refund, StoreOrder
@@ -20,12 +21,7 @@ def parse_order(raw: Any, *, on_hold: bool | None = None) -> StoreOrder:
         text(shipping_lines[0], "title", path="shipping_lines[0].", optional=True) if shipping_lines else None
     )
     customer = field(raw, "customer", dict, optional=True) or {}
-    customer_name = (
-        " ".join(
-            p for p in (customer.get("first_name"), customer.get("last_name")) if isinstance(p, str) and p
-        )
-        or None
-    )
+    customer_name = full_name(customer.get("first_name"), customer.get("last_name"))
     return StoreOrder(
         id=order_id,
         name=name,
@@ -48,7 +44,7 @@ def parse_order(raw: Any, *, on_hold: bool | None = None) -> StoreOrder:
         or (customer.get("email") if isinstance(customer.get("email"), str) else None),
         phone=text(raw, "phone", optional=True),
         customer_name=customer_name,
-        shipping_address=_address(field(raw, "shipping_address", dict, optional=True)),
+        shipping_address=address_of(field(raw, "shipping_address", dict, optional=True)),
         note=text(raw, "note", optional=True),
         tags=text(raw, "tags", optional=True),
         on_hold=on_hold,
@@ -82,11 +78,23 @@ def _quantities(raw: list[Any], path: str, id_key: str) -> tuple[LineQuantity, .
     return tuple(out)
 
 
-def _fulfillment(raw: Any, path: str) -> Fulfillment:
-    numbers = [n for n in items(raw, "tracking_numbers", path=path) if isinstance(n, str) and n]
-    single = text(raw, "tracking_number", path=path, optional=True)
+def full_name(first: Any, last: Any) -> str | None:
+    """A customer's name from the parts that are non-empty strings."""
+    return " ".join(p for p in (first, last) if isinstance(p, str) and p) or None
+
+
+def tracking_numbers(single: str | None, listed: Iterable[Any]) -> tuple[str, ...]:
+    """A fulfillment's tracking numbers: the listed non-empty strings, `tracking_number` first if new."""
+    numbers = [n for n in listed if isinstance(n, str) and n]
     if single and single not in numbers:
         numbers.insert(0, single)
+    return tuple(numbers)
+
+
+def _fulfillment(raw: Any, path: str) -> Fulfillment:
+    numbers = tracking_numbers(
+        text(raw, "tracking_number", path=path, optional=True), items(raw, "tracking_numbers", path=path)
+    )
     fulfillment_id = integer(raw, "id", path=path)
     status = text(raw, "status", path=path)
     created_at = timestamp(raw, "created_at", path=path)
@@ -95,7 +103,7 @@ def _fulfillment(raw: Any, path: str) -> Fulfillment:
         id=fulfillment_id,
         status=status,
         created_at=created_at,
-        tracking_numbers=tuple(numbers),
+        tracking_numbers=numbers,
         tracking_company=text(raw, "tracking_company", path=path, optional=True),
         line_items=_quantities(items(raw, "line_items", path=path), f"{path}line_items", "id"),
     )
@@ -115,7 +123,7 @@ def _refund(raw: Any, path: str) -> Refund:
     )
 
 
-def _address(raw: dict[str, Any] | None) -> Address | None:
+def address_of(raw: dict[str, Any] | None) -> Address | None:
     if not raw:
         return None
 
@@ -145,4 +153,4 @@ def parse_on_hold(fulfillment_orders_payload: Any) -> bool:
     return False
 
 
-__all__ = ["RecordError", "parse_on_hold", "parse_order"]
+__all__ = ["RecordError", "address_of", "full_name", "parse_on_hold", "parse_order", "tracking_numbers"]

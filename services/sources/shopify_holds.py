@@ -19,13 +19,15 @@ from services.sources.http import Call, Reply
 
 SOURCE = "shopify"
 
+FULFILLMENT_ORDERS_SHOWN = 5  # per order; an order with more is asked over REST
 HOLDS_QUERY = (
     "query OrderHolds($ids: [ID!]!) { nodes(ids: $ids) { ... on Order { legacyResourceId "
-    "fulfillmentOrders(first: 5) { nodes { status } pageInfo { hasNextPage } } } } }"
+    f"fulfillmentOrders(first: {FULFILLMENT_ORDERS_SHOWN}) {{ nodes {{ status }} pageInfo {{ hasNextPage }} }} }} }} }}"
 )
 HOLDS_PER_QUERY = 100
 HOLD_SCOPES = ("read_merchant_managed_fulfillment_orders", "read_third_party_fulfillment_orders")
-HOLD_QUERY_COST = 1 + (2 + 5) + 1  # requested points per order: the order, the connection, pageInfo
+# Requested points per order: the order, its connection sized by `first`, pageInfo.
+HOLD_QUERY_COST = 1 + (2 + FULFILLMENT_ORDERS_SHOWN) + 1
 
 
 @dataclass(frozen=True)

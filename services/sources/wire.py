@@ -13,7 +13,7 @@ tests in `tests/services/sources/test_wire.py` hold them to that.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -30,8 +30,9 @@ from checks.model import (
     WarehouseOrder,
     WarehouseProduct,
 )
-from services.sources.fields import NotFast
-from services.sources.shopify import _address
+from services.sources.easypost import place_name
+from services.sources.fields import NotFast, utc_timestamp
+from services.sources.shopify import address_of, full_name, tracking_numbers
 
 
 def _when(value: str | None) -> datetime | None:
@@ -39,13 +40,9 @@ def _when(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        return utc_timestamp(value)
     except ValueError:
         raise NotFast from None
-    tz = parsed.tzinfo
-    if tz is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed if tz is UTC else parsed.astimezone(UTC)
 
 
 def _required_when(value: str) -> datetime:
@@ -145,19 +142,16 @@ def _store_order(o: _Order) -> StoreOrder:
     created_at = _required_when(o.created_at)
     customer = o.customer
     first, last = (customer.first_name, customer.last_name) if customer else (None, None)
-    customer_name = " ".join(p for p in (first, last) if isinstance(p, str) and p) or None
+    customer_name = full_name(first, last)
     email = o.email or (customer.email if customer and isinstance(customer.email, str) else None)
     fulfillments = []
     for f in o.fulfillments or ():
-        numbers = [n for n in f.tracking_numbers or () if isinstance(n, str) and n]
-        if f.tracking_number and f.tracking_number not in numbers:
-            numbers.insert(0, f.tracking_number)
         fulfillments.append(
             Fulfillment(
                 id=f.id,
                 status=f.status,
                 created_at=_required_when(f.created_at),
-                tracking_numbers=tuple(numbers),
+                tracking_numbers=tracking_numbers(f.tracking_number, f.tracking_numbers or ()),
                 tracking_company=f.tracking_company,
                 line_items=tuple(LineQuantity(q.id, q.quantity) for q in f.line_items or ()),
             )
@@ -197,7 +191,7 @@ def _store_order(o: _Order) -> StoreOrder:
         email=email,
         phone=o.phone,
         customer_name=customer_name,
-        shipping_address=_address(o.shipping_address),
+        shipping_address=address_of(o.shipping_address),
         note=o.note,
         tags=o.tags,
     )
@@ -340,7 +334,7 @@ def _place(p: _Place | None) -> str | None:
     if place is None and p not in _PLACES:
         if len(_PLACES) > 50_000:
             _PLACES.clear()
-        place = _PLACES[p] = ", ".join(v for v in (p.city, p.state, p.country) if v) or None
+        place = _PLACES[p] = place_name(p.city, p.state, p.country)
     return place
 
 
