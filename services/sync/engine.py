@@ -26,7 +26,7 @@ from services.sources.shipbob import parse_reference
 from services.sources.shipbob_client import ShipBobClient
 from services.sources.shopify_client import ShopifyClient
 from services.store import T_CODES, T_ORDER, T_WAREHOUSE, chunks
-from services.sync import runs
+from services.sync import collector, runs
 from services.sync.passes import (
     Event,
     Page,
@@ -92,7 +92,7 @@ def sync_source(
         return start + timedelta(seconds=time.perf_counter() - started)
 
     settings.source_credentials(source)  # a missing setting is a ConfigurationError before anything starts
-    with named_lock(engine, lock_name(source)) as lock:
+    with named_lock(engine, lock_name(source)) as lock, collector.held_back():
         with engine.begin() as conn:
             runs.mark_interrupted(conn, source)
             plan = _plan(conn, source, full, start, options)
@@ -132,6 +132,7 @@ def sync_source(
                             reclassified=reclassified,
                             cursor=event.cursor,
                         )
+                    collector.collect_young()
                     totals["pages"] += 1
                     totals["records"] += len(event.records)
                     totals["reclassified"] += reclassified
