@@ -95,7 +95,19 @@ class SourceError(OrderReconError):
         retry_after: float | None = None,
     ) -> None:
         super().__init__(f"{source} {call}: {message}" + (f" (HTTP {status})" if status else ""))
+        self.message = message
         self.source, self.call, self.status, self.retry_after = source, call, status, retry_after
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its parts, not its text: a sync's fetching process sends its errors to the
+        # committing process, which records them exactly as raised.
+        parts = {
+            "source": self.source,
+            "call": self.call,
+            "status": self.status,
+            "retry_after": self.retry_after,
+        }
+        return (_source_error, (type(self), self.message, parts))
 
 
 class SourceAuthError(SourceError):
@@ -116,3 +128,7 @@ class SourceProtocolError(SourceError):
 
 class SummaryError(OrderReconError):
     pass
+
+
+def _source_error(kind: type[SourceError], message: str, parts: dict[str, Any]) -> SourceError:
+    return kind(message, **parts)

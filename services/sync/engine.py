@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +24,7 @@ from services.sources.shipbob import parse_reference
 from services.sources.shipbob_client import ShipBobClient
 from services.sources.shopify_client import ShopifyClient
 from services.store import T_CODES, T_ORDER, T_WAREHOUSE, chunks
-from services.sync import collector, runs
+from services.sync import collector, fetcher, runs
 from services.sync.passes import (
     Event,
     Page,
@@ -110,7 +108,12 @@ def sync_source(
         rescan_from: datetime | None = None
         error: str | None = None
         client = _client(source, settings, transport, options)
-        events = _prefetch(_events(client, engine, policy, plan, start, options))
+        events = fetcher.fetch_ahead(
+            engine,
+            lambda db: _events(client, db, policy, plan, start, options),
+            client.stats,
+            helper=options.fetch_process and transport is None,  # a test's transport stays in-process
+        )
         refreshed = time.perf_counter()
         try:
             for event in events:
@@ -148,7 +151,7 @@ def sync_source(
             _finish(engine, run_id, error, clock())
             raise
         finally:
-            events.close()  # stops the fetching thread before its client is closed
+            events.close()  # stops the fetching thread or process before its client is closed
             client.close()
         finished = clock()
         _finish(engine, run_id, error, finished)
@@ -361,43 +364,3 @@ def _orders_of_trackers(conn: Connection, trackers: list[Tracker]) -> list[int]:
     for part in chunks(sorted({t.tracking_code for t in trackers})):
         ids.update(conn.scalars(select(T_CODES.c.order_id).where(T_CODES.c.tracking_number.in_(part))))
     return sorted(ids)
-
-
-def _prefetch(events: Iterator[Event], depth: int = 2) -> Generator[Event, None, None]:
-    """Fetch ahead in a thread while the caller commits: HTTP and JSON decoding overlap the database
-    writes. Events keep their order; an error is raised where it occurred in the sequence."""
-    box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for event in events:
-                while not stop.is_set():
-                    try:
-                        box.put(("event", event), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            box.put(("end", None))
-        except BaseException as exc:  # handed to the consumer, raised in order
-            box.put(("error", exc))
-
-    worker = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, value = box.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                box.get_nowait()
-            except queue.Empty:
-                worker.join(timeout=0.05)

@@ -47,6 +47,7 @@ class SyncOptions:
     ids_per_call: int = 250  # Shopify `ids=` per request in a re-scan
     max_attempts: int = 5  # per HTTP call (see services.sources.http)
     backoff_s: float = 0.2  # first retry backoff; doubles per attempt
+    fetch_process: bool = True  # fetch in a helper process where possible (services.sync.fetcher)
 
 
 @dataclass(frozen=True)
