@@ -1,4 +1,5 @@
-"""The console in headless Chromium: sign in, look up an order, refresh it, open the queue, see a chart."""
+"""The console in headless Chromium: sign in, look up an order, refresh it, open the queue, sync every
+source, see a chart."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ def test_sign_in_lookup_refresh_queue_chart(console, page) -> None:
     page.get_by_text("Overdue orders").wait_for()
     wait_idle(page)
     shoot(page, "04-overdue")
+
+    if console.live_sources:  # the server syncs every source (its fetching runs in a forked helper)
+        page.get_by_role("button", name="Sync now").click()
+        for label in ("3PL", "carrier", "store"):
+            page.get_by_text(re.compile(rf"^{label}: [\d,]+ records$")).wait_for()
+        assert page.get_by_text(re.compile(r" failed: ")).count() == 0
+        wait_idle(page)
 
     page.get_by_role("link", name="SLA metrics").click()
     page.get_by_role("heading", name="SLA metrics").wait_for()

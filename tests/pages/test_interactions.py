@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -264,3 +265,20 @@ def test_refresh_without_sources_says_why_and_keeps_the_order(console_db, consol
         "Could not refresh #2001" in s.label and "SHOPIFY_SHOP_URL" in s.label for s in at.get("status")
     )
     assert "Checks before a replacement" in markdown(at)
+
+
+def test_sync_now_syncs_every_source_and_audits_each(simulated_db, console_env) -> None:
+    console, sources = simulated_db
+    console_env(console, sources)
+    at = app("ops", "overdue", as_of=None)
+    at.button(key="overdue.sync").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    labels = [s.label for s in at.get("status")]
+    for label in ("3PL", "carrier", "store"):
+        assert any(re.fullmatch(rf"{label}: [\d,]+ records", x) for x in labels), labels
+    with session_scope(console.engine) as session:
+        synced = session.execute(
+            select(AuditEntry).where(AuditEntry.action == "sync.source", AuditEntry.actor == "ops")
+        ).scalars()
+        outcomes = {(e.outcome, (e.params or {})["source"]) for e in synced}
+    assert outcomes >= {("ok", "shipbob"), ("ok", "easypost"), ("ok", "shopify")}
