@@ -26,10 +26,10 @@ How a run works
   each listing has a stable order: Shopify by id (`since_id`), ShipBob by id (`SortOrder=Oldest`; with
   only a lower bound, orders join the listing but never leave it, so page numbers only shift forward),
   EasyPost newest first (`before_id`).
-- Shopify: `orders.json?status=any&updated_at_min=…` following `Link` page_info. Holds need a
-  fulfillment-orders call per order, so it is asked only for orders whose category it can decide (not
-  cancelled/refunded/awaiting payment/fulfilled and not shipped by the 3PL, judged with the stored 3PL
-  data — hence `sync_all` syncs the 3PL and the carrier first), a few at a time. Re-scan: the store's
+- Shopify: `orders.json?status=any&updated_at_min=…` following `Link` page_info. Holds are asked in
+  GraphQL queries of 100 orders (`services.sources.shopify_holds`), only for orders whose category they
+  can decide (not cancelled/refunded/awaiting payment/fulfilled and not shipped by the 3PL, judged with
+  the stored 3PL data — hence `sync_all` syncs the 3PL and the carrier first). Re-scan: the store's
   `updated_at` does not move for some fulfillment changes, which `updated_at_min` then never returns;
   so every `rescan_every`-th incremental run, or when the last re-scan is older than `rescan_after` (1 h),
   every stored order that is not done (open, on hold, sync delay, awaiting payment, vendor) and was
@@ -42,8 +42,12 @@ How a run works
   (delivered, return_to_sender, failure, cancelled) that was not written since the pass began — those
   are the trackers of orders not yet delivered, the only ones whose scans still change; a re-fetch cut
   short is not repeated for the trackers it already wrote.
-- Fetching runs one page ahead in a thread while the previous page is committed (HTTP and JSON decoding
-  overlap the database writes); pages are still committed strictly in order.
+- Fetching runs ahead of the commits in a forked helper process (its own database connections; pages
+  come back as msgpack), or in a thread where a process cannot serve: in-memory SQLite, no `fork`, one
+  core, a test transport, or `SyncOptions(fetch_process=False)`. Pages are committed strictly in order;
+  see `services.sync.fetcher`.
+- While a sync runs, the cyclic garbage collector is held back and each page collects the young
+  generations (`services.sync.collector`): its full passes took about a fifth of a sync's CPU.
 - Freshness ("data as of") per source is the start of its latest completed pass; see `runs.freshness`.
 - Per-order refresh asks the three sources concurrently; see `services.sync.refresh`.
 """
