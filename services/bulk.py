@@ -31,17 +31,29 @@ IN_CHUNK = 5000 if sqlite3.sqlite_version_info >= (3, 32) else 900
 # ---------------------------------------------------------------- values to the database
 
 
+# Timestamps repeat in bulk writes (a page's fetch time, an order's creation in its row and its
+# classification, the end of a due day): two in three are formatted already. Equal aware datetimes are
+# the same instant, so they share their UTC text whatever their offset.
+_DATETIME_TEXT: dict[datetime, str] = {}
+_DATETIME_TEXT_MAX = 100_000
+
+
 def _sqlite_datetime(value: datetime | None) -> str | None:
     if value is None:
         return None
+    text = _DATETIME_TEXT.get(value)
+    if text is not None:
+        return text
     tz = value.tzinfo
     if tz is None:
         raise ValueError(f"naive datetime {value!r}: timestamps must carry an offset")
-    if tz is not UTC:
-        value = value.astimezone(UTC)
     # SQLAlchemy's SQLite storage format ("YYYY-MM-DD HH:MM:SS.ffffff"); isoformat is several times
     # faster than strftime. The slice drops the "+00:00" suffix of the UTC value.
-    return value.isoformat(" ", "microseconds")[:-6]
+    text = (value if tz is UTC else value.astimezone(UTC)).isoformat(" ", "microseconds")[:-6]
+    if len(_DATETIME_TEXT) >= _DATETIME_TEXT_MAX:
+        _DATETIME_TEXT.clear()
+    _DATETIME_TEXT[value] = text
+    return text
 
 
 def _pg_datetime(value: datetime | None) -> datetime | None:

@@ -92,3 +92,22 @@ def test_an_upsert_keeps_a_stored_value_where_the_new_one_is_null(probe: Engine)
 def test_a_naive_timestamp_is_refused(probe: Engine) -> None:
     with probe.begin() as conn, pytest.raises(ValueError, match="naive datetime"):
         bulk_write_values(conn, T, ("id", "at"), [(1, datetime(2026, 11, 20, 15))])
+
+
+def test_one_instant_in_two_offsets_is_stored_as_one_utc_text(probe: Engine) -> None:
+    utc = datetime(2026, 11, 20, 15, tzinfo=UTC)
+    with probe.begin() as conn:
+        bulk_write_values(conn, T, ("id", "at"), [(1, utc), (2, utc.astimezone(NEW_YORK)), (3, utc)])
+    read = _core(probe)
+    assert [r[1] for r in read] == [utc, utc, utc]
+    if probe.dialect.name == "sqlite":  # the stored text itself
+        with probe.connect() as conn:
+            texts = conn.exec_driver_sql("SELECT at FROM bulk_probe ORDER BY id").scalars().all()
+        assert texts == ["2026-11-20 15:00:00.000000"] * 3
+
+
+def test_a_naive_timestamp_is_refused_after_the_same_time_with_an_offset(probe: Engine) -> None:
+    with probe.begin() as conn:
+        bulk_write_values(conn, T, ("id", "at"), [(1, datetime(2026, 11, 20, 15, tzinfo=UTC))])
+    with probe.begin() as conn, pytest.raises(ValueError, match="naive datetime"):
+        bulk_write_values(conn, T, ("id", "at"), [(2, datetime(2026, 11, 20, 15))])
