@@ -40,7 +40,7 @@ def bench_pages(db: Path, as_of: str, lookup_order: str | None = None) -> list[t
     for name in ("SHOPIFY_SHOP_URL", "SHIPBOB_API_URL", "EASYPOST_API_URL", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
         os.environ.pop(name, None)
     settings.get_settings.cache_clear()
-    auth.BCRYPT_ROUNDS = 4
+    auth.credentials.BCRYPT_ROUNDS = 4
     with session_scope(make_engine(os.environ["DATABASE_URL"])) as session:
         auth.ensure_demo_users(session, datetime.now(UTC))
     original = PagesManager.__init__

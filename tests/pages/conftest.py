@@ -69,13 +69,13 @@ def _console(folder: Path) -> Iterator[Console]:
     upgrade(engine)
     policy = settings.Settings(order_recon_config=SMALL_STORE / "sla.toml").policy()
     import_snapshot(SMALL_STORE, engine=engine, policy=policy, now=datetime(2026, 7, 6, 14, tzinfo=UTC))
-    rounds = auth.BCRYPT_ROUNDS
-    auth.BCRYPT_ROUNDS = 4
+    rounds = auth.credentials.BCRYPT_ROUNDS
+    auth.credentials.BCRYPT_ROUNDS = 4
     try:
         with session_scope(engine) as session:
             passwords = auth.ensure_demo_users(session, datetime.now(UTC))
     finally:
-        auth.BCRYPT_ROUNDS = rounds
+        auth.credentials.BCRYPT_ROUNDS = rounds
     yield Console(url, engine, passwords)
     engine.dispose()
 
@@ -164,12 +164,12 @@ def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Con
         upgrade(engine)
         current = settings.Settings(database_url=url, **{k.lower(): v for k, v in sources.items()})
         sync_all(engine, current, current.policy(), now=datetime.now(UTC))
-        rounds, auth.BCRYPT_ROUNDS = auth.BCRYPT_ROUNDS, 4
+        rounds, auth.credentials.BCRYPT_ROUNDS = auth.credentials.BCRYPT_ROUNDS, 4
         try:
             with session_scope(engine) as session:
                 passwords = auth.ensure_demo_users(session, datetime.now(UTC))
         finally:
-            auth.BCRYPT_ROUNDS = rounds
+            auth.credentials.BCRYPT_ROUNDS = rounds
         yield Console(url, engine, passwords), sources
         engine.dispose()
 

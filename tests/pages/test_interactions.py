@@ -138,7 +138,7 @@ def test_informational_counts_and_rows(console_db, console_env) -> None:
 
 def test_admin_adds_and_disables_a_user_who_is_then_signed_out(fresh_db, console_env, monkeypatch) -> None:
     console_env(fresh_db)
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    monkeypatch.setattr(auth.credentials, "BCRYPT_ROUNDS", 4)
     at = app("admin", "admin_users")
     at.text_input(key="admin.add.username").set_value("dana")
     at.text_input(key="admin.add.password").set_value("correct horse battery")
@@ -221,7 +221,7 @@ OIDC = {
 
 def test_company_sign_in_maps_the_email_to_a_role(fresh_db, console_env, monkeypatch) -> None:
     console_env(fresh_db)
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    monkeypatch.setattr(auth.credentials, "BCRYPT_ROUNDS", 4)
     with session_scope(fresh_db.engine) as session:
         auth.create_user(
             session,

@@ -62,7 +62,7 @@ def test_prepare_database_syncs_and_is_idempotent(tmp_path: Path, monkeypatch: p
     from sandbox.server import start_in_thread
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+    monkeypatch.setattr(auth.credentials, "BCRYPT_ROUNDS", 4)
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     with start_in_thread(orders=60, seed=3) as simulator:
