@@ -94,6 +94,7 @@ def _in_helper(engine: Engine, make_events: MakeEvents, stats: ClientStats) -> G
     )
     process.start()
     sender.close()  # the helper's end: EOF here once the helper is gone
+    ended = False
     try:
         while True:
             frame = _FRAME.decode(_receive(receiver, process))
@@ -106,11 +107,14 @@ def _in_helper(engine: Engine, make_events: MakeEvents, stats: ClientStats) -> G
                 assert frame.since is not None
                 yield RescanDone(frame.since)
             else:
+                ended = True
                 stats.requests, stats.retries, stats.waits = frame.requests, frame.retries, frame.waits
                 if frame.tag == "error":
                     raise pickle.loads(_receive(receiver, process))
                 return
     finally:
+        if ended:  # it is closing its connections: let it finish
+            process.join(timeout=5)
         if process.is_alive():
             process.terminate()
         process.join()
@@ -130,7 +134,10 @@ _INHERITED: list[Any] = []  # in the helper: the parent's pools, kept referenced
 
 def _fetch(engine: Engine, make_events: MakeEvents, stats: ClientStats, out: Any) -> None:
     """The helper: every event of the pass, then `end`, or `error` and the exception."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops this
+    # Ctrl-C is the parent's to handle, and it stops this process with SIGTERM: neither may run a
+    # handler the parent installed (the demo turns SIGTERM into KeyboardInterrupt).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _INHERITED.append(engine.pool)
     engine.dispose(close=False)  # a fresh pool, same settings and connect hooks
     encoder = msgspec.msgpack.Encoder()

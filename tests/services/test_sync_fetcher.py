@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import signal
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -174,3 +175,21 @@ def test_the_parents_sqlite_connection_works_after_a_helper_read_through_it(tmp_
         assert conn.scalar(select(func.count()).select_from(T_ORDER)) == 150
         conn.execute(T_ORDER.delete().where(T_ORDER.c.id == -1))  # and can still write
     engine.dispose()
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_a_parents_sigterm_handler_never_runs_in_the_helper(
+    engine: Engine, capfd: pytest.CaptureFixture[str]
+) -> None:
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # what the demo installs
+    try:
+        assert len(list(fetch_ahead(engine, _where_it_ran, ClientStats(), helper=True))) == 3
+        events = fetch_ahead(engine, _endless, ClientStats(), helper=True)
+        next(events)
+        events.close()  # stopped with SIGTERM while it runs
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert "Traceback" not in capfd.readouterr().err
