@@ -6,11 +6,13 @@ disk); otherwise the interpreter lock makes them take turns. A forked helper pro
 generator on the second core instead and sends each page back as msgpack, which decodes into the same
 frozen records several times faster than pickle.
 
-The helper opens its own connections (`Engine.dispose(close=False)`, as SQLAlchemy advises after fork) and
-keeps the copies of the parent's until it exits, unused and unclosed: closing a copied SQLite connection
-can disturb the parent's locks. So it runs only for a database file or server, where `fork` exists and
-there is a second core. Either way pages arrive in order; an error raised while fetching (a `SourceError` keeps its type
-and message) is raised here at its place in the sequence, and the client's counts come back at the end.
+The helper opens its own connections (`Engine.dispose(close=False)`, as SQLAlchemy advises after fork)
+and keeps the copies of the parent's until it exits, unused and unclosed: closing a copied SQLite
+connection can disturb the parent's locks. So it runs only for a database file or server, where `fork`
+exists and there is a second core.
+
+Either way pages arrive in order; an error raised while fetching (a `SourceError` keeps its type and
+message) is raised here at its place in the sequence, and the client's counts come back at the end.
 """
 
 from __future__ import annotations
