@@ -35,7 +35,7 @@ IN_CHUNK = 5000 if sqlite3.sqlite_version_info >= (3, 32) else 900
 # classification, the end of a due day): two in three are formatted already. Equal aware datetimes are
 # the same instant, so they share their UTC text whatever their offset.
 _DATETIME_TEXT: dict[datetime, str] = {}
-_DATETIME_TEXT_MAX = 100_000
+_DATETIME_TEXT_MAX = 20_000  # a few MB; the repeats are mostly within a page or a batch
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:
