@@ -8,8 +8,8 @@ frozen records several times faster than pickle.
 
 The helper opens its own connections (`Engine.dispose(close=False)`, as SQLAlchemy advises after fork)
 and keeps the copies of the parent's until it exits, unused and unclosed: closing a copied SQLite
-connection can disturb the parent's locks. So it runs only for a database file or server, where `fork`
-exists and there is a second core.
+connection can disturb the parent's locks. So it runs only for a database file or server, where a
+helper process can run at all (`services.forked`: `fork` and a second core).
 
 Either way pages arrive in order; an error raised while fetching (a `SourceError` keeps its type and
 message) is raised here at its place in the sequence, and the client's counts come back at the end.
@@ -17,13 +17,8 @@ message) is raised here at its place in the sequence, and the client's counts co
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import pickle
 import queue
-import signal
 import threading
-import traceback
 from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 from typing import Any
@@ -32,6 +27,7 @@ import msgspec
 from sqlalchemy.engine import Engine
 
 from checks.model import InventoryItem, StoreOrder, Tracker, WarehouseOrder
+from services import forked
 from services.sources.http import ClientStats
 from services.sync import collector
 from services.sync.passes import Event, Page, PassComplete, RescanDone
@@ -47,9 +43,9 @@ _PAGES: dict[str, msgspec.msgpack.Decoder[Any]] = {
 
 
 class _Frame(msgspec.Struct, array_like=True):
-    """What the helper says before each page, and at the end (with the client's counts)."""
+    """What the helper says before each page, at the end of a pass, and last (the client's counts)."""
 
-    tag: str  # page | pass | rescan | end | error
+    tag: str  # page | pass | rescan | counts
     kind: str | None = None
     cursor: str | None = None
     since: datetime | None = None
@@ -62,7 +58,7 @@ _FRAME = msgspec.msgpack.Decoder(_Frame)
 
 
 def helper_possible(engine: Engine) -> bool:
-    """A database the helper can open on its own, `fork`, and a second core to run it on."""
+    """A database the helper can open on its own, and a helper process to run (`services.forked`)."""
     url = engine.url
     backend = url.get_backend_name()
     on_its_own = backend == "postgresql" or (
@@ -70,7 +66,7 @@ def helper_possible(engine: Engine) -> bool:
         and url.database not in (None, "", ":memory:")
         and url.query.get("mode") != "memory"
     )
-    return on_its_own and (os.cpu_count() or 1) >= 2 and "fork" in multiprocessing.get_all_start_methods()
+    return on_its_own and forked.available()
 
 
 def fetch_ahead(
@@ -89,92 +85,53 @@ def fetch_ahead(
 
 
 def _in_helper(engine: Engine, make_events: MakeEvents, stats: ClientStats) -> Generator[Event, None, None]:
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_fetch, args=(engine, make_events, stats, sender), name="sync-fetch", daemon=True
+    helper = forked.Helper(
+        lambda send: _fetch(engine, make_events, stats, send), name="sync-fetch", what="sync's fetching"
     )
-    process.start()
-    sender.close()  # the helper's end: EOF here once the helper is gone
-    ended = False
     try:
-        while True:
-            frame = _FRAME.decode(_receive(receiver, process))
+        while (data := helper.receive()) is not None:
+            frame = _FRAME.decode(data)
             if frame.tag == "page":
                 assert frame.kind is not None
-                yield Page(frame.kind, _PAGES[frame.kind].decode(_receive(receiver, process)), frame.cursor)
+                records = helper.receive()
+                assert records is not None  # a page's records follow its frame
+                yield Page(frame.kind, _PAGES[frame.kind].decode(records), frame.cursor)
             elif frame.tag == "pass":
                 yield PassComplete()
             elif frame.tag == "rescan":
                 assert frame.since is not None
                 yield RescanDone(frame.since)
-            else:
-                ended = True
+            else:  # counts: the last message, also before an error
                 stats.requests, stats.retries, stats.waits = frame.requests, frame.retries, frame.waits
-                if frame.tag == "error":
-                    raise pickle.loads(_receive(receiver, process))
-                return
     finally:
-        if ended:  # it is closing its connections: let it finish
-            process.join(timeout=5)
-        if process.is_alive():
-            process.terminate()
-        process.join()
-        receiver.close()
-
-
-def _receive(receiver: Any, process: Any) -> bytes:
-    try:
-        return bytes(receiver.recv_bytes())
-    except EOFError:
-        process.join(5)
-        raise RuntimeError(f"the sync's fetching process stopped (exit code {process.exitcode})") from None
+        helper.close()
 
 
 _INHERITED: list[Any] = []  # in the helper: the parent's pools, kept referenced until the helper exits
 
 
-def _fetch(engine: Engine, make_events: MakeEvents, stats: ClientStats, out: Any) -> None:
-    """The helper: every event of the pass, then `end`, or `error` and the exception."""
-    # Ctrl-C is the parent's to handle, and it stops this process with SIGTERM: neither may run a
-    # handler the parent installed (the demo turns SIGTERM into KeyboardInterrupt).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+def _fetch(engine: Engine, make_events: MakeEvents, stats: ClientStats, send: forked.Send) -> None:
+    """The helper: a frame per event (and a page's records after its frame), then the client's counts."""
     _INHERITED.append(engine.pool)
     engine.dispose(close=False)  # a fresh pool, same settings and connect hooks
     encoder = msgspec.msgpack.Encoder()
-
-    def counts(tag: str) -> bytes:
-        return encoder.encode(_Frame(tag, requests=stats.requests, retries=stats.retries, waits=stats.waits))
-
     try:
         for event in make_events(engine):
             if isinstance(event, Page):
-                out.send_bytes(encoder.encode(_Frame("page", kind=event.kind, cursor=event.cursor)))
-                out.send_bytes(encoder.encode(list(event.records)))
+                send(encoder.encode(_Frame("page", kind=event.kind, cursor=event.cursor)))
+                send(encoder.encode(list(event.records)))
             elif isinstance(event, PassComplete):
-                out.send_bytes(encoder.encode(_Frame("pass")))
+                send(encoder.encode(_Frame("pass")))
             elif isinstance(event, RescanDone):
-                out.send_bytes(encoder.encode(_Frame("rescan", since=event.since)))
+                send(encoder.encode(_Frame("rescan", since=event.since)))
             collector.collect_young()  # inherited held back from the parent
-        out.send_bytes(counts("end"))
-    except Exception as exc:
-        out.send_bytes(counts("error"))
-        out.send_bytes(_portable(exc))
     finally:
+        send(
+            encoder.encode(
+                _Frame("counts", requests=stats.requests, retries=stats.retries, waits=stats.waits)
+            )
+        )
         engine.dispose()
-        out.close()
-
-
-def _portable(exc: Exception) -> bytes:
-    """The exception pickled, or a RuntimeError with its traceback when it cannot be unpickled."""
-    try:
-        data = pickle.dumps(exc)
-        pickle.loads(data)
-        return data
-    except Exception:
-        text = "".join(traceback.format_exception(exc))
-        return pickle.dumps(RuntimeError(f"the sync's fetching process failed:\n{text}"))
 
 
 # ---------------------------------------------------------------- thread
