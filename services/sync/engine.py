@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from checks.model import InventoryItem, StoreOrder, Tracker, WarehouseOrder
 from checks.policy import SlaPolicy
 from services import store
+from services.bulk import bulk_select
 from services.errors import ConflictError, InputError, SourceError
 from services.locks import named_lock
 from services.settings import Settings
@@ -23,7 +23,7 @@ from services.sources.http import SourceClient
 from services.sources.shipbob import parse_reference
 from services.sources.shipbob_client import ShipBobClient
 from services.sources.shopify_client import ShopifyClient
-from services.store import T_CODES, T_ORDER, T_WAREHOUSE, chunks
+from services.store import T_CODES, T_ORDER, T_WAREHOUSE
 from services.sync import collector, fetcher, runs
 from services.sync.passes import (
     Event,
@@ -327,40 +327,31 @@ def _commit(conn: Connection, page: Page, policy: SlaPolicy, now: datetime) -> i
 def _keep_stored_holds(conn: Connection, orders: list[StoreOrder]) -> list[StoreOrder]:
     """An order whose hold was not asked keeps the stored one, for its classification as for its row."""
     unknown = [o.id for o in orders if o.on_hold is None]
-    stored: dict[int, Any] = {}
-    for part in chunks(unknown):
-        stored.update(
-            conn.execute(
-                select(T_ORDER.c.id, T_ORDER.c.on_hold).where(
-                    T_ORDER.c.id.in_(part), T_ORDER.c.on_hold.is_not(None)
-                )
-            )
-            .tuples()
-            .all()
-        )
+    stored = {
+        oid: hold
+        for oid, hold in bulk_select(conn, T_ORDER, ("id", "on_hold"), "id", unknown)
+        if hold is not None
+    }
     return [replace(o, on_hold=stored[o.id]) if o.id in stored else o for o in orders]
+
+
+# These lookups run for every committed page: driver SQL (services.bulk) rather than Core's expanding
+# IN, whose compilation cost more than the queries on a full sync.
 
 
 def _orders_of_warehouse(conn: Connection, warehouse: list[WarehouseOrder]) -> list[int]:
     """Store orders a page of 3PL orders may change: by reference, by number, and any earlier match."""
     ids = {sid for sid in (parse_reference(w.reference_id)[0] for w in warehouse) if sid is not None}
     numbers = sorted({w.order_number for w in warehouse if w.order_number})
-    for part in chunks(numbers):
-        ids.update(conn.scalars(select(T_ORDER.c.id).where(T_ORDER.c.number.in_(part))))
-    for part in chunks([w.id for w in warehouse]):
-        ids.update(
-            i
-            for i in conn.scalars(select(T_WAREHOUSE.c.store_order_id).where(T_WAREHOUSE.c.id.in_(part)))
-            if i is not None
-        )
-    existing: list[int] = []
-    for part in chunks(sorted(ids)):
-        existing += conn.scalars(select(T_ORDER.c.id).where(T_ORDER.c.id.in_(part)))
-    return sorted(existing)
+    ids.update(i for (i,) in bulk_select(conn, T_ORDER, ("id",), "number", numbers))
+    ids.update(
+        i
+        for (i,) in bulk_select(conn, T_WAREHOUSE, ("store_order_id",), "id", [w.id for w in warehouse])
+        if i is not None
+    )
+    return sorted(i for (i,) in bulk_select(conn, T_ORDER, ("id",), "id", sorted(ids)))
 
 
 def _orders_of_trackers(conn: Connection, trackers: list[Tracker]) -> list[int]:
-    ids: set[int] = set()
-    for part in chunks(sorted({t.tracking_code for t in trackers})):
-        ids.update(conn.scalars(select(T_CODES.c.order_id).where(T_CODES.c.tracking_number.in_(part))))
-    return sorted(ids)
+    codes = sorted({t.tracking_code for t in trackers})
+    return sorted({i for (i,) in bulk_select(conn, T_CODES, ("order_id",), "tracking_number", codes)})
