@@ -45,7 +45,10 @@ How a run works
 - Fetching runs ahead of the commits in a forked helper process (its own database connections; pages
   come back as msgpack), or in a thread where a process cannot serve: in-memory SQLite, no `fork`, one
   core, a test transport, or `SyncOptions(fetch_process=False)`. Pages are committed strictly in order;
-  see `services.sync.fetcher`.
+  see `services.sync.fetcher`. `sync_all` starts a source's fetching while the source before it still
+  commits, once what that fetching reads is in: the carrier's during the 3PL's commits (it reads only
+  stored trackers), the store's once the 3PL is committed (its holds are judged against the 3PL data).
+  A run opened that way and left before it committed (an error in the one before) is recorded failed.
 - While a sync runs, the cyclic garbage collector is held back and each page collects the young
   generations (`services.sync.collector`): its full passes took about a fifth of a sync's CPU.
 - Freshness ("data as of") per source is the start of its latest completed pass; see `runs.freshness`.

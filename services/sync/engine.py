@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from checks.policy import SlaPolicy
 from services import store
 from services.bulk import bulk_select
 from services.errors import ConflictError, InputError, SourceError
-from services.locks import named_lock
+from services.locks import HeldLock, named_lock
 from services.settings import Settings
 from services.sources.easypost_client import EasyPostClient
 from services.sources.http import SourceClient
@@ -81,96 +82,16 @@ def sync_source(
     far kept; stored data is never deleted or blanked. Raises ConflictError when another sync of the
     source is running, ConfigurationError when its settings are missing.
     """
-    source = _source(source)
-    options = options or SyncOptions()
-    start = now or datetime.now(UTC)
-    started = time.perf_counter()
+    with _opened(
+        engine, settings, policy, _source(source), full=full, now=now, options=options, transport=transport
+    ) as run:
+        return run.commit(progress)
 
-    def clock() -> datetime:  # `now` plus the time this run has taken
-        return start + timedelta(seconds=time.perf_counter() - started)
 
-    settings.source_credentials(source)  # a missing setting is a ConfigurationError before anything starts
-    with named_lock(engine, lock_name(source)) as lock, collector.held_back():
-        with engine.begin() as conn:
-            runs.mark_interrupted(conn, source)
-            plan = _plan(conn, source, full, start, options)
-            run_id = runs.start_run(
-                conn,
-                source=source,
-                mode=plan.mode,
-                started_at=start,
-                pass_since=plan.since,
-                pass_started_at=plan.pass_started_at,
-                cursor=plan.cursor,
-            )
-        totals = {"pages": 0, "records": 0, "reclassified": 0}
-        watermark: datetime | None = None
-        rescan_from: datetime | None = None
-        error: str | None = None
-        client = _client(source, settings, transport, options)
-        events = fetcher.fetch_ahead(
-            engine,
-            lambda db: _events(client, db, policy, plan, start, options),
-            client.stats,
-            helper=options.fetch_process and transport is None,  # a test's transport stays in-process
-        )
-        refreshed = time.perf_counter()
-        try:
-            for event in events:
-                if isinstance(event, PassComplete):
-                    watermark = plan.pass_started_at
-                    with engine.begin() as conn:
-                        runs.record_values(conn, run_id, watermark=watermark, cursor=None)
-                elif isinstance(event, RescanDone):
-                    rescan_from = event.since
-                    with engine.begin() as conn:
-                        runs.record_values(conn, run_id, rescan_from=rescan_from)
-                else:
-                    with engine.begin() as conn:
-                        reclassified = _commit(conn, event, policy, start)
-                        runs.record_page(
-                            conn,
-                            run_id,
-                            records=len(event.records),
-                            reclassified=reclassified,
-                            cursor=event.cursor,
-                        )
-                    collector.collect_young()
-                    totals["pages"] += 1
-                    totals["records"] += len(event.records)
-                    totals["reclassified"] += reclassified
-                    if time.perf_counter() - refreshed > LOCK_REFRESH_S:  # keeps a SQLite lock alive
-                        lock.refresh()
-                        refreshed = time.perf_counter()
-                    if progress is not None:
-                        progress(SyncProgress(source, event.kind, totals["pages"], totals["records"]))
-        except SourceError as exc:
-            error = str(exc)
-        except BaseException as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            _finish(engine, run_id, error, clock())
-            raise
-        finally:
-            events.close()  # stops the fetching thread or process before its client is closed
-            client.close()
-        finished = clock()
-        _finish(engine, run_id, error, finished)
-    return SyncRunResult(
-        source=source,
-        mode=plan.mode,
-        ok=error is None,
-        run_id=run_id,
-        started_at=start,
-        finished_at=finished,
-        watermark=watermark,
-        rescan_from=rescan_from,
-        resumed=plan.resumed,
-        error=error,
-        requests=client.stats.requests,
-        retries=client.stats.retries,
-        seconds=time.perf_counter() - started,
-        **totals,
-    )
+# sync_all opens a source's run (lock, plan, fetching) as soon as what its fetching reads is committed,
+# so it fetches while the source before it commits: the carrier's passes read only stored trackers, the
+# store's read the 3PL data (which orders to ask holds for).
+FETCH_READS = {"shipbob": (), "easypost": (), "shopify": ("shipbob",)}
 
 
 def sync_all(
@@ -186,27 +107,218 @@ def sync_all(
 ) -> dict[str, SyncRunResult]:
     """Sync each of `sources` (3PL, then carrier, then store); one failing never stops the others.
 
-    A source whose sync is already running gets a result with `ok` False and no run id.
+    Pages are committed source by source in that order; a later source's pages are fetched while an
+    earlier one commits, where its fetching does not read what is still being written. A source whose
+    sync is already running gets a result with `ok` False and no run id.
     """
-    wanted = {_source(s) for s in sources}
+    wanted = [s for s in SYNC_ORDER if s in {_source(s) for s in sources}]
     results: dict[str, SyncRunResult] = {}
-    for source in (s for s in SYNC_ORDER if s in wanted):
-        moment = now or datetime.now(UTC)
-        try:
-            results[source] = sync_source(
-                engine, settings, policy, source, full=full, now=moment, progress=progress, options=options
-            )
-        except ConflictError as exc:
-            results[source] = SyncRunResult(
-                source=source,
-                mode="full" if full else "incremental",
-                ok=False,
-                run_id=None,
-                started_at=moment,
-                finished_at=moment,
-                error=str(exc),
-            )
+    opened: dict[str, tuple[ExitStack, _Run] | Exception] = {}
+
+    def open_ready() -> None:
+        for source in wanted:
+            if isinstance(opened.get(source), Exception):
+                return  # raised at its turn; nothing after it would have run
+            if source in opened or source in results:
+                continue
+            if any(dep in wanted and dep not in results for dep in FETCH_READS[source]):
+                continue
+            moment = now or datetime.now(UTC)
+            stack = ExitStack()
+            try:
+                opened[source] = (
+                    stack,
+                    stack.enter_context(
+                        _opened(engine, settings, policy, source, full=full, now=moment, options=options)
+                    ),
+                )
+            except ConflictError as exc:
+                results[source] = _not_started(source, full, moment, str(exc))
+            except Exception as exc:  # raised at the source's turn, as a sequential sync would
+                opened[source] = exc
+
+    try:
+        for source in wanted:
+            open_ready()
+            if source in results:
+                continue
+            entry = opened.pop(source)
+            if isinstance(entry, Exception):
+                raise entry
+            stack, run = entry
+            with stack:
+                results[source] = run.commit(progress)
+    finally:
+        for entry in reversed(list(opened.values())):
+            if isinstance(entry, tuple):
+                entry[0].close()
     return results
+
+
+def _not_started(source: str, full: bool, moment: datetime, error: str) -> SyncRunResult:
+    return SyncRunResult(
+        source=source,
+        mode="full" if full else "incremental",
+        ok=False,
+        run_id=None,
+        started_at=moment,
+        finished_at=moment,
+        error=error,
+    )
+
+
+@contextmanager
+def _opened(
+    engine: Engine,
+    settings: Settings,
+    policy: SlaPolicy,
+    source: str,
+    *,
+    full: bool,
+    now: datetime | None,
+    options: SyncOptions | None,
+    transport: httpx.BaseTransport | None = None,
+) -> Iterator[_Run]:
+    """A source's run, started: its lock held, its run row written, its pages being fetched ahead.
+
+    A run left before it finished committing (an error elsewhere, Ctrl-C) is recorded as failed."""
+    options = options or SyncOptions()
+    start = now or datetime.now(UTC)
+    settings.source_credentials(source)  # a missing setting is a ConfigurationError before anything starts
+    with named_lock(engine, lock_name(source)) as lock, collector.held_back():
+        with engine.begin() as conn:
+            runs.mark_interrupted(conn, source)
+            plan = _plan(conn, source, full, start, options)
+            run_id = runs.start_run(
+                conn,
+                source=source,
+                mode=plan.mode,
+                started_at=start,
+                pass_since=plan.since,
+                pass_started_at=plan.pass_started_at,
+                cursor=plan.cursor,
+            )
+        client = _client(source, settings, transport, options)
+        run = _Run(engine, policy, source, plan, run_id, start, lock, client)
+        try:
+            run.events = fetcher.fetch_ahead(
+                engine,
+                lambda db: _events(client, db, policy, plan, start, options),
+                client.stats,
+                helper=options.fetch_process and transport is None,  # a test's transport stays in-process
+            )
+            yield run
+        finally:
+            run.close()
+
+
+class _Run:
+    """One source's run between `_opened` and its result: `commit` writes its pages as they come."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        policy: SlaPolicy,
+        source: str,
+        plan: Plan,
+        run_id: int,
+        start: datetime,
+        lock: HeldLock,
+        client: SourceClient,
+    ) -> None:
+        self.engine, self.policy, self.source, self.plan = engine, policy, source, plan
+        self.run_id, self.start, self.lock, self.client = run_id, start, lock, client
+        self.started = time.perf_counter()
+        self.events: fetcher.Prefetch | None = None
+        self.finished = False
+
+    def clock(self) -> datetime:  # `now` plus the time this run has taken
+        return self.start + timedelta(seconds=time.perf_counter() - self.started)
+
+    def commit(self, progress: Progress | None) -> SyncRunResult:
+        """Commit every fetched page in order, then record how the run ended."""
+        engine, plan, run_id, events = self.engine, self.plan, self.run_id, self.events
+        assert events is not None
+        totals = {"pages": 0, "records": 0, "reclassified": 0}
+        watermark: datetime | None = None
+        rescan_from: datetime | None = None
+        error: str | None = None
+        refreshed = time.perf_counter()
+        try:
+            for event in events:
+                if isinstance(event, PassComplete):
+                    watermark = plan.pass_started_at
+                    with engine.begin() as conn:
+                        runs.record_values(conn, run_id, watermark=watermark, cursor=None)
+                elif isinstance(event, RescanDone):
+                    rescan_from = event.since
+                    with engine.begin() as conn:
+                        runs.record_values(conn, run_id, rescan_from=rescan_from)
+                else:
+                    with engine.begin() as conn:
+                        reclassified = _commit(conn, event, self.policy, self.start)
+                        runs.record_page(
+                            conn,
+                            run_id,
+                            records=len(event.records),
+                            reclassified=reclassified,
+                            cursor=event.cursor,
+                        )
+                    collector.collect_young()
+                    totals["pages"] += 1
+                    totals["records"] += len(event.records)
+                    totals["reclassified"] += reclassified
+                    if time.perf_counter() - refreshed > LOCK_REFRESH_S:  # keeps a SQLite lock alive
+                        self.lock.refresh()
+                        refreshed = time.perf_counter()
+                    if progress is not None:
+                        progress(SyncProgress(self.source, event.kind, totals["pages"], totals["records"]))
+        except SourceError as exc:
+            error = str(exc)
+        except BaseException as exc:
+            self._finish(f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            self._stop_fetching()
+        finished = self._finish(error)
+        stats = self.client.stats
+        return SyncRunResult(
+            source=self.source,
+            mode=plan.mode,
+            ok=error is None,
+            run_id=run_id,
+            started_at=self.start,
+            finished_at=finished,
+            watermark=watermark,
+            rescan_from=rescan_from,
+            resumed=plan.resumed,
+            error=error,
+            requests=stats.requests,
+            retries=stats.retries,
+            seconds=time.perf_counter() - self.started,
+            **totals,
+        )
+
+    def close(self) -> None:
+        """Stop fetching; a run that did not finish committing is recorded as failed."""
+        self._stop_fetching()
+        if not self.finished:
+            self._finish("stopped before its pages were committed")
+
+    def _stop_fetching(self) -> None:
+        if self.events is not None:
+            self.events.close()  # stops the fetching thread or process before its client is closed
+            self.events = None
+            self.client.close()
+
+    def _finish(self, error: str | None) -> datetime:
+        finished = self.clock()
+        with self.engine.begin() as conn:
+            runs.record_values(
+                conn, self.run_id, status="failed" if error else "ok", error=error, finished_at=finished
+            )
+        self.finished = True
+        return finished
 
 
 def _source(name: str) -> str:
@@ -283,13 +395,6 @@ def _plan(conn: Connection, source: str, full: bool, now: datetime, options: Syn
         )
         plan = replace(plan, rescan=due)
     return plan
-
-
-def _finish(engine: Engine, run_id: int, error: str | None, finished: datetime) -> None:
-    with engine.begin() as conn:
-        runs.record_values(
-            conn, run_id, status="failed" if error else "ok", error=error, finished_at=finished
-        )
 
 
 # ---------------------------------------------------------------- one page, one transaction

@@ -69,25 +69,47 @@ def helper_possible(engine: Engine) -> bool:
     return on_its_own and forked.available()
 
 
-def fetch_ahead(
-    engine: Engine, make_events: MakeEvents, stats: ClientStats, *, helper: bool
-) -> Generator[Event, None, None]:
+class Prefetch:
+    """Events being fetched ahead, already under way: iterate to take them in order, `close` to stop."""
+
+    def __init__(self, events: Generator[Event, None, None], stop: Callable[[], None]) -> None:
+        self._events, self._stop = events, stop
+
+    def __iter__(self) -> Iterator[Event]:
+        return self
+
+    def __next__(self) -> Event:
+        return next(self._events)
+
+    def close(self) -> None:
+        self._events.close()
+        self._stop()
+
+
+def fetch_ahead(engine: Engine, make_events: MakeEvents, stats: ClientStats, *, helper: bool) -> Prefetch:
     """The events of `make_events(engine)`, fetched ahead (a helper process when `helper` and possible).
 
-    Close the generator to stop fetching; `stats` (the client's) holds the helper's counts once the
-    events are exhausted or an error was raised."""
+    Fetching starts at once, so it can run while the caller still commits something else. Close the
+    result to stop fetching; `stats` (the client's) holds the helper's counts once the events are
+    exhausted or an error was raised."""
     if helper and helper_possible(engine):
-        return _in_helper(engine, make_events, stats)
+        running = forked.Helper(
+            lambda send: _fetch(engine, make_events, stats, send),
+            name="sync-fetch",
+            what="sync's fetching",
+            read_ahead_bytes=READ_AHEAD_BYTES,
+        )
+        return Prefetch(_from_helper(running, stats), running.close)
     return _in_thread(make_events(engine))
 
 
 # ---------------------------------------------------------------- helper process
 
+# How far the helper may run ahead of the commits (its pages as msgpack): a few pages of any source.
+READ_AHEAD_BYTES = 16 * 1024 * 1024
 
-def _in_helper(engine: Engine, make_events: MakeEvents, stats: ClientStats) -> Generator[Event, None, None]:
-    helper = forked.Helper(
-        lambda send: _fetch(engine, make_events, stats, send), name="sync-fetch", what="sync's fetching"
-    )
+
+def _from_helper(helper: forked.Helper, stats: ClientStats) -> Generator[Event, None, None]:
     try:
         while (data := helper.receive()) is not None:
             frame = _FRAME.decode(data)
@@ -137,7 +159,7 @@ def _fetch(engine: Engine, make_events: MakeEvents, stats: ClientStats, send: fo
 # ---------------------------------------------------------------- thread
 
 
-def _in_thread(events: Iterator[Event], depth: int = 2) -> Generator[Event, None, None]:
+def _in_thread(events: Iterator[Event], depth: int = 2) -> Prefetch:
     """Fetch ahead in a thread while the caller commits: HTTP waits overlap the database writes."""
     box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -157,9 +179,7 @@ def _in_thread(events: Iterator[Event], depth: int = 2) -> Generator[Event, None
         except BaseException as exc:  # handed to the consumer, raised in order
             box.put(("error", exc))
 
-    worker = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
-    worker.start()
-    try:
+    def take() -> Generator[Event, None, None]:
         while True:
             kind, value = box.get()
             if kind == "end":
@@ -167,10 +187,15 @@ def _in_thread(events: Iterator[Event], depth: int = 2) -> Generator[Event, None
             if kind == "error":
                 raise value
             yield value
-    finally:
+
+    def halt() -> None:
         stop.set()
         while worker.is_alive():
             try:
                 box.get_nowait()
             except queue.Empty:
                 worker.join(timeout=0.05)
+
+    worker = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
+    worker.start()
+    return Prefetch(take(), halt)

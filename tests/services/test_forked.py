@@ -101,3 +101,55 @@ def test_ctrl_c_is_the_parents_and_a_parents_sigterm_handler_never_runs(
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def _sends_then_its_clock(send: forked.Send) -> None:
+    for _ in range(100):
+        send(b"x" * 10_000)  # 1 MB in all: far more than a pipe holds
+    send(repr(time.monotonic()).encode())
+
+
+def _when_the_helper_finished(helper: forked.Helper, *, parent_busy_s: float) -> tuple[float, float]:
+    """(when the parent started receiving, when the helper had sent everything)."""
+    time.sleep(parent_busy_s)  # the parent busy with something else
+    started = time.monotonic()
+    messages = list(_drain(helper))
+    assert len(messages) == 101 and all(m == b"x" * 10_000 for m in messages[:100])
+    return started, float(messages[-1])
+
+
+def test_with_read_ahead_a_helper_runs_ahead_of_a_busy_parent() -> None:
+    helper = forked.Helper(_sends_then_its_clock, name="t", what="test", read_ahead_bytes=4_000_000)
+    started, finished = _when_the_helper_finished(helper, parent_busy_s=1.0)
+    assert finished < started  # everything was sent while the parent was busy
+
+
+def test_read_ahead_stops_at_its_limit_and_without_it_at_the_pipe() -> None:
+    for limit in (50_000, 0):
+        helper = forked.Helper(_sends_then_its_clock, name="t", what="test", read_ahead_bytes=limit)
+        started, finished = _when_the_helper_finished(helper, parent_busy_s=1.0)
+        assert finished > started  # the helper waited for the parent to take its messages
+
+
+def _endless(send: forked.Send) -> None:
+    while True:
+        send(b"y" * 10_000)
+
+
+def test_closing_a_helper_whose_read_ahead_is_full_does_not_hang() -> None:
+    helper = forked.Helper(_endless, name="t", what="test", read_ahead_bytes=50_000)
+    assert helper.receive() == b"y" * 10_000
+    time.sleep(0.3)  # the read-ahead fills up and waits
+    helper.close()
+    helper.close()  # closing twice does nothing
+
+
+def test_with_read_ahead_errors_and_deaths_still_arrive_in_place() -> None:
+    messages = _drain(forked.Helper(_one_then_error, name="t", what="test", read_ahead_bytes=1_000))
+    assert next(messages) == b"first"
+    with pytest.raises(SnapshotError, match="record 2 is broken"):
+        next(messages)
+    messages = _drain(forked.Helper(_dies, name="t", what="test", read_ahead_bytes=1_000))
+    assert next(messages) == b"first"
+    with pytest.raises(RuntimeError, match=r"the test process stopped \(exit code 3\)"):
+        next(messages)
