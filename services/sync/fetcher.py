@@ -148,12 +148,11 @@ def _fetch(engine: Engine, make_events: MakeEvents, stats: ClientStats, send: fo
                 send(encoder.encode(_Frame("rescan", since=event.since)))
             collector.collect_young()  # inherited held back from the parent
     finally:
-        send(
-            encoder.encode(
-                _Frame("counts", requests=stats.requests, retries=stats.retries, waits=stats.waits)
-            )
-        )
-        engine.dispose()
+        try:
+            counts = _Frame("counts", requests=stats.requests, retries=stats.retries, waits=stats.waits)
+            send(encoder.encode(counts))
+        finally:  # the parent may be gone: the helper's own connections are closed all the same
+            engine.dispose()
 
 
 # ---------------------------------------------------------------- thread

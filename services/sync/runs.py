@@ -40,7 +40,7 @@ class SyncRunResult:
     error: str | None = None
     requests: int = 0
     retries: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # from taking the lock to the end; sync_all's runs overlap while one commits
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()}
