@@ -111,7 +111,8 @@ def sync_all(
     earlier one commits, where its fetching does not read what is still being written. A source whose
     sync is already running gets a result with `ok` False and no run id.
     """
-    wanted = [s for s in SYNC_ORDER if s in {_source(s) for s in sources}]
+    asked = {_source(name) for name in sources}
+    wanted = [s for s in SYNC_ORDER if s in asked]
     results: dict[str, SyncRunResult] = {}
     opened: dict[str, tuple[ExitStack, _Run] | Exception] = {}
 
