@@ -43,7 +43,15 @@ from services.store.views import (
     unchanged_trackers,
     unchanged_warehouse_orders,
 )
-from services.store.writes import write_inventory, write_store_orders, write_trackers, write_warehouse_orders
+from services.store.writes import (
+    TrackerScans,
+    as_written,
+    write_inventory,
+    write_store_orders,
+    write_tracker_scans,
+    write_trackers,
+    write_warehouse_orders,
+)
 
 __all__ = [
     "CLASS_COLUMNS",
@@ -59,6 +67,8 @@ __all__ = [
     "T_SHIPMENT",
     "T_TRACKER",
     "T_WAREHOUSE",
+    "TrackerScans",
+    "as_written",
     "build_views",
     "chunks",
     "classification_out_of_date",
@@ -75,6 +85,7 @@ __all__ = [
     "upsert",
     "write_inventory",
     "write_store_orders",
+    "write_tracker_scans",
     "write_trackers",
     "write_warehouse_orders",
 ]

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -48,6 +49,7 @@ from services.store.tables import (
     T_TRACKER,
     T_WAREHOUSE,
 )
+from services.store.writes import TrackerScans
 
 ORDER_READ = (
     "id",
@@ -335,13 +337,24 @@ def unchanged_warehouse_orders(conn: Connection, orders: Sequence[WarehouseOrder
     }
 
 
-def unchanged_trackers(conn: Connection, trackers: Sequence[Tracker]) -> set[str]:
-    """Ids of the trackers stored exactly as given, scans included."""
+def unchanged_trackers(conn: Connection, trackers: Sequence[TrackerScans]) -> set[str]:
+    """Ids of the trackers stored exactly as given, scans included (compared as JSON values)."""
     stored = {
-        row[0]: _tracker_from_row(row)
-        for row in bulk_select(conn, T_TRACKER, TRACKER_READ, "id", [t.id for t in trackers])
+        row[0]: row
+        for row in bulk_select(
+            conn, T_TRACKER, (*TRACKER_SUMMARY, "events"), "id", [w.tracker.id for w in trackers]
+        )
     }
-    return {t.id for t in trackers if stored.get(t.id) == t}
+    same = set()
+    for w in trackers:
+        row = stored.get(w.tracker.id)
+        if (
+            row is not None
+            and _tracker_without_events(row) == w.tracker
+            and row[9] == orjson.loads(w.events_json)
+        ):
+            same.add(w.tracker.id)
+    return same
 
 
 def _warehouse_candidates(conn: Connection, orders: Sequence[StoreOrder]) -> list[tuple[Any, ...]]:

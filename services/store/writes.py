@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.engine import Connection
 
 from checks.model import (
@@ -200,7 +202,34 @@ def write_warehouse_orders(conn: Connection, orders: Sequence[WarehouseOrder], s
     )
 
 
+@dataclass(frozen=True)
+class TrackerScans:
+    """A tracker as it is written: its scans already the JSON text of the `events` column.
+
+    A sync page carries trackers in this form. Its scans are most of a tracker's bytes and all that the
+    committing process does with them is store them, so they travel as text rather than as thousands of
+    scan records, each with its timestamp, to decode and encode again."""
+
+    tracker: Tracker  # without its scans; `scanned_at` is the newest of them
+    events_json: str
+
+
+def as_written(t: Tracker) -> TrackerScans:
+    # orjson writes a dataclass as an object of its fields and an aware UTC datetime as its isoformat():
+    # the JSON the stored scans have always had. (Built field by field: `dataclasses.replace` costs
+    # several times more, and a sync page holds hundreds of trackers.)
+    without_scans = Tracker(
+        t.id, t.tracking_code, t.status, t.status_detail, t.carrier, t.created_at, t.updated_at, (),
+        t.public_url, t.last_scan_at,
+    )  # fmt: skip
+    return TrackerScans(without_scans, orjson.dumps(t.events).decode())
+
+
 def write_trackers(conn: Connection, trackers: Sequence[Tracker], synced_at: datetime) -> None:
+    write_tracker_scans(conn, [as_written(t) for t in trackers], synced_at)
+
+
+def write_tracker_scans(conn: Connection, trackers: Sequence[TrackerScans], synced_at: datetime) -> None:
     rows = [
         {
             "id": t.id,
@@ -211,18 +240,17 @@ def write_trackers(conn: Connection, trackers: Sequence[Tracker], synced_at: dat
             "public_url": t.public_url,
             "created_at": t.created_at,
             "updated_at": t.updated_at,
-            "last_scan_at": t.last_scan_at,
-            # Written by orjson as it stands: a dataclass becomes an object of its fields and an aware
-            # UTC datetime its isoformat(), the same JSON the dicts spelled out gave, without building them.
-            "events": t.events,
+            "last_scan_at": t.scanned_at,
+            "events": orjson.Fragment(w.events_json),  # written as it is
             "synced_at": synced_at,
         }
-        for t in trackers
+        for w in trackers
+        for t in (w.tracker,)
     ]
     # Trackers are linked by code: a re-created tracker (new id, same code) replaces the old row.
     # Find those rows first (rare), so the common case costs one indexed read, not a DELETE per chunk.
-    ids = {t.id for t in trackers}
-    codes = list(dict.fromkeys(t.tracking_code for t in trackers))
+    ids = {w.tracker.id for w in trackers}
+    codes = list(dict.fromkeys(w.tracker.tracking_code for w in trackers))
     stale = [
         tid for (tid,) in bulk_select(conn, T_TRACKER, ("id",), "tracking_code", codes) if tid not in ids
     ]

@@ -421,10 +421,10 @@ def _commit(conn: Connection, page: Page, policy: SlaPolicy, now: datetime) -> i
         store.write_warehouse_orders(conn, warehouse, now)
         return store.reclassify(conn, affected, policy, now)
     if page.kind == "trackers":
-        trackers = [t for t in page.records if isinstance(t, Tracker)]
+        trackers = [t for t in page.records if isinstance(t, store.TrackerScans)]
         same_trackers = store.unchanged_trackers(conn, trackers)
-        store.write_trackers(conn, trackers, now)
-        changed = [t for t in trackers if t.id not in same_trackers]
+        store.write_tracker_scans(conn, trackers, now)
+        changed = [w.tracker for w in trackers if w.tracker.id not in same_trackers]
         return store.reclassify(conn, _orders_of_trackers(conn, changed), policy, now)
     store.write_inventory(conn, [i for i in page.records if isinstance(i, InventoryItem)], now)
     return 0

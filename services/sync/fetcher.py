@@ -26,9 +26,10 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Engine
 
-from checks.model import InventoryItem, StoreOrder, Tracker, WarehouseOrder
+from checks.model import InventoryItem, StoreOrder, WarehouseOrder
 from services import forked
 from services.sources.http import ClientStats
+from services.store.writes import TrackerScans
 from services.sync import collector
 from services.sync.passes import Event, Page, PassComplete, RescanDone
 
@@ -37,7 +38,7 @@ MakeEvents = Callable[[Engine], Iterator[Event]]
 _PAGES: dict[str, msgspec.msgpack.Decoder[Any]] = {
     "store": msgspec.msgpack.Decoder(list[StoreOrder]),
     "warehouse": msgspec.msgpack.Decoder(list[WarehouseOrder]),
-    "trackers": msgspec.msgpack.Decoder(list[Tracker]),
+    "trackers": msgspec.msgpack.Decoder(list[TrackerScans]),
     "inventory": msgspec.msgpack.Decoder(list[InventoryItem]),
 }
 

@@ -165,7 +165,7 @@ def tracker_pages(
         for page in client.tracker_pages(
             start_datetime=plan.since, before_id=plan.cursor, page_size=options.tracker_page
         ):
-            yield Page("trackers", page.trackers, page.last_id or plan.cursor)
+            yield Page("trackers", [store.as_written(t) for t in page.trackers], page.last_id or plan.cursor)
     with engine.connect() as conn:
         stale = list(
             conn.scalars(
@@ -180,5 +180,5 @@ def tracker_pages(
     for start in range(0, len(stale), options.tracker_page):
         chunk = stale[start : start + options.tracker_page]
         found = _pool_map(options.workers, client.tracker, chunk)
-        yield Page("trackers", [t for t in found if isinstance(t, Tracker)], REFRESH_CURSOR)
+        yield Page("trackers", [store.as_written(t) for t in found if isinstance(t, Tracker)], REFRESH_CURSOR)
     yield PassComplete()
