@@ -337,6 +337,9 @@ def unchanged_warehouse_orders(conn: Connection, orders: Sequence[WarehouseOrder
     }
 
 
+_SCANS = len(TRACKER_SUMMARY)  # where the stored scans follow a summary row
+
+
 def unchanged_trackers(conn: Connection, trackers: Sequence[TrackerScans]) -> set[str]:
     """Ids of the trackers stored exactly as given, scans included (compared as JSON values)."""
     stored = {
@@ -351,7 +354,7 @@ def unchanged_trackers(conn: Connection, trackers: Sequence[TrackerScans]) -> se
         if (
             row is not None
             and _tracker_without_events(row) == w.tracker
-            and row[9] == orjson.loads(w.events_json)
+            and row[_SCANS] == orjson.loads(w.events_json)
         ):
             same.add(w.tracker.id)
     return same
