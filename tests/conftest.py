@@ -82,3 +82,27 @@ def _keep_main_module() -> Iterator[None]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright keeps an event loop running for the rest of the session."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+@pytest.fixture(autouse=True)
+def _no_developer_secrets(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Nothing comes from the checkout's `.streamlit/secrets.toml`, which `make run` writes pointing at
+    the demo's simulator (gone by the time the tests run). The settings read it directly, and Streamlit
+    reads it beside Home.py and copies its top-level values into the environment, where every later
+    test would find them. Tests that need secrets set their own."""
+    from streamlit import config
+
+    from services import settings
+
+    nowhere = tmp_path_factory.getbasetemp() / "no-secrets.toml"
+    monkeypatch.setattr(settings, "SECRETS_PATH", nowhere)
+    config.set_option("secrets.files", [str(nowhere)])
+    environment = dict(os.environ)
+    settings.get_settings.cache_clear()
+    yield
+    settings.get_settings.cache_clear()
+    for name in set(os.environ) - set(environment):
+        del os.environ[name]
+    os.environ.update(environment)

@@ -161,6 +161,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         "127.0.0.1",
         "--client.showErrorDetails",
         "full",
+        # Only this console's secrets: Streamlit would also read the checkout's (beside Home.py).
+        "--secrets.files",
+        str(work / ".streamlit" / "secrets.toml"),
     ]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -18,10 +18,13 @@ POLICY = str(SMALL_STORE / "sla.toml")
 
 
 def run(db: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", **(env or {})}
+    root = str(Path(__file__).resolve().parents[2])
+    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": root, **(env or {})}
     environment.pop("ORDER_RECON_CONFIG", None)
+    # Run beside the database, not in the checkout: the checkout's `.streamlit/secrets.toml` (written
+    # by `make run`) must not point these runs at a demo simulator.
     return subprocess.run([sys.executable, "-m", "services.cli", *args], capture_output=True, text=True,
-                          env=environment, cwd=Path(__file__).resolve().parents[2], timeout=120)
+                          env=environment, cwd=db.parent, timeout=120)
 
 
 @pytest.fixture(scope="module")

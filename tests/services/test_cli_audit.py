@@ -28,7 +28,7 @@ def run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env=env,
-        cwd=ROOT,
+        cwd=db.parent,  # not the checkout: its `.streamlit/secrets.toml` is the developer's
         timeout=120,
     )
 
