@@ -99,10 +99,6 @@ def _no_developer_secrets(
     nowhere = tmp_path_factory.getbasetemp() / "no-secrets.toml"
     monkeypatch.setattr(settings, "SECRETS_PATH", nowhere)
     config.set_option("secrets.files", [str(nowhere)])
-    environment = dict(os.environ)
     settings.get_settings.cache_clear()
     yield
     settings.get_settings.cache_clear()
-    for name in set(os.environ) - set(environment):
-        del os.environ[name]
-    os.environ.update(environment)

@@ -81,11 +81,10 @@ def _console(folder: Path) -> Iterator[Console]:
 
 
 @pytest.fixture
-def console_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..., None]]:
-    """Point the app's settings at a console database, with nothing read from secrets files."""
+def console_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Point the app's settings at a console database (no secrets file is read: tests/conftest.py)."""
 
     def apply(console: Console, sources: dict[str, str] | None = None, **extra: str) -> None:
-        monkeypatch.setattr(settings, "SECRETS_PATH", tmp_path / "no-secrets.toml")
         for name in (
             "SHOPIFY_SHOP_URL",
             "SHOPIFY_ACCESS_TOKEN",
