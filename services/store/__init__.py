@@ -12,11 +12,14 @@ imports move hundreds of thousands of rows.
 
 from services.store.classification import (
     CLASS_COLUMNS,
+    OrderClassified,
     classification_out_of_date,
+    classify_views,
     reclassify,
     reclassify_all,
     store_classifications,
     touched_order_ids,
+    write_classifications,
 )
 from services.store.tables import (
     IN_CHUNK,
@@ -34,6 +37,7 @@ from services.store.tables import (
     chunks,
     upsert,
 )
+from services.store.versions import bump_fulfilment_version, fulfilment_version
 from services.store.views import (
     build_views,
     load_inventory,
@@ -42,6 +46,7 @@ from services.store.views import (
     unchanged_store_orders,
     unchanged_trackers,
     unchanged_warehouse_orders,
+    with_stored_holds,
 )
 from services.store.writes import (
     TrackerScans,
@@ -67,11 +72,15 @@ __all__ = [
     "T_SHIPMENT",
     "T_TRACKER",
     "T_WAREHOUSE",
+    "OrderClassified",
     "TrackerScans",
     "as_written",
     "build_views",
+    "bump_fulfilment_version",
     "chunks",
     "classification_out_of_date",
+    "classify_views",
+    "fulfilment_version",
     "load_inventory",
     "load_store_orders",
     "load_views",
@@ -83,6 +92,8 @@ __all__ = [
     "unchanged_trackers",
     "unchanged_warehouse_orders",
     "upsert",
+    "with_stored_holds",
+    "write_classifications",
     "write_inventory",
     "write_store_orders",
     "write_tracker_scans",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
+import msgspec
 from sqlalchemy import and_, select
 from sqlalchemy.engine import Connection
 
@@ -60,51 +61,84 @@ CLASS_COLUMNS = (
 )
 
 
-def store_classifications(
-    conn: Connection, views: Sequence[OrderView], policy: SlaPolicy, now: datetime
-) -> None:
-    """Classify each order (SPEC §3, §4 facts) and store the result with its links."""
-    if not views:
-        return
+# A row of CLASS_COLUMNS, typed so the rows travel between processes as they are.
+ClassRow = tuple[
+    int, str, str, str, int, int, datetime, date, datetime, date, date | None, bool, str | None,
+    str | None, str | None, datetime | None, datetime | None, datetime | None, str | None, str, datetime,
+]  # fmt: skip
+
+
+class OrderClassified(msgspec.Struct, array_like=True, frozen=True):
+    """One order's classification as it is stored: its row (CLASS_COLUMNS), discrepancies, tracking
+    codes and 3PL match. Computed apart from the writing, so a sync's fetching helper can compute it."""
+
+    order_id: int
+    row: ClassRow
+    discrepancies: list[tuple[str, str]]  # (code, detail)
+    codes: list[str]
+    warehouse_id: int | None
+
+
+def classify_views(views: Sequence[OrderView], policy: SlaPolicy, now: datetime) -> list[OrderClassified]:
+    """Classify each order (SPEC §3, §4 facts): what `store_classifications` stores for it."""
     fingerprint = policy.fingerprint()
-    rows, discrepancies, codes = [], [], []
-    matches: list[tuple[int, int]] = []
+    out = []
     for view in views:
         c = classify(view, policy)
         timed = timed_facts(view, c)
         order = view.store
         oid = order.id
-        rows.append(
-            (
+        row: ClassRow = (
+            oid,
+            order.name,
+            c.base_category,
+            c.reason,
+            c.own_open,
+            c.vendor_open,
+            c.created_at,
+            c.due_day,
+            policy.due_at(c.due_day),
+            c.standard_due_day,
+            c.vendor_due_day,
+            c.looks_unshipped,
+            order.shipping_method,
+            warehouse_name(view),
+            carrier_name(view),
+            shipped_at(view),
+            timed.missing_since,
+            timed.stalled_since,
+            timed.stalled_tracking_code,
+            fingerprint,
+            now,
+        )
+        out.append(
+            OrderClassified(
                 oid,
-                order.name,
-                c.base_category,
-                c.reason,
-                c.own_open,
-                c.vendor_open,
-                c.created_at,
-                c.due_day,
-                policy.due_at(c.due_day),
-                c.standard_due_day,
-                c.vendor_due_day,
-                c.looks_unshipped,
-                order.shipping_method,
-                warehouse_name(view),
-                carrier_name(view),
-                shipped_at(view),
-                timed.missing_since,
-                timed.stalled_since,
-                timed.stalled_tracking_code,
-                fingerprint,
-                now,
+                row,
+                [(d.code, d.detail) for d in static_discrepancies(view, c)],
+                sorted(linked_tracking_codes(view)),
+                view.warehouse.id if view.warehouse is not None else None,
             )
         )
-        discrepancies += [(oid, d.code, d.detail) for d in static_discrepancies(view, c)]
-        codes += [(oid, code) for code in sorted(linked_tracking_codes(view))]
-        if view.warehouse is not None:
-            matches.append((oid, view.warehouse.id))
-    ids = [v.store.id for v in views]
-    bulk_write_values(conn, T_CLASS, CLASS_COLUMNS, rows, ["order_id"])
+    return out
+
+
+def store_classifications(
+    conn: Connection, views: Sequence[OrderView], policy: SlaPolicy, now: datetime
+) -> None:
+    """Classify each order (SPEC §3, §4 facts) and store the result with its links."""
+    write_classifications(conn, classify_views(views, policy, now))
+
+
+def write_classifications(conn: Connection, classified: Sequence[OrderClassified]) -> None:
+    """Store classifications, replacing each order's discrepancies, tracking codes and 3PL match."""
+    if not classified:
+        return
+    ids = [c.order_id for c in classified]
+    discrepancies = [(c.order_id, code, detail) for c in classified for code, detail in c.discrepancies]
+    codes = [(c.order_id, code) for c in classified for code in c.codes]
+    matches = [(c.order_id, c.warehouse_id) for c in classified if c.warehouse_id is not None]
+    bulk_write_values(conn, T_CLASS, CLASS_COLUMNS, [c.row for c in classified], ["order_id"])
     replace_children(conn, T_DISC, "order_id", ids, ("order_id", "code", "detail"), discrepancies)
     replace_children(conn, T_CODES, "order_id", ids, ("order_id", "tracking_number"), codes)
     # Re-point the 3PL matches: clear what pointed at these orders, then set the current ones.

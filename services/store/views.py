@@ -360,6 +360,18 @@ def unchanged_trackers(conn: Connection, trackers: Sequence[TrackerScans]) -> se
     return same
 
 
+def with_stored_holds(conn: Connection, orders: Sequence[StoreOrder]) -> list[StoreOrder]:
+    """An order whose hold was not asked (None) keeps the stored one, for its classification as for
+    its row."""
+    unknown = [o.id for o in orders if o.on_hold is None]
+    stored = {
+        oid: hold
+        for oid, hold in bulk_select(conn, T_ORDER, ("id", "on_hold"), "id", unknown)
+        if hold is not None
+    }
+    return [replace(o, on_hold=stored[o.id]) if o.id in stored else o for o in orders]
+
+
 def _warehouse_candidates(conn: Connection, orders: Sequence[StoreOrder]) -> list[tuple[Any, ...]]:
     """3PL rows that may belong to `orders` (SPEC §1): those whose reference names one of them, and
     originals whose order number is one of theirs. One indexed query per chunk of orders.

@@ -29,7 +29,7 @@ How a run works
 - Shopify: `orders.json?status=any&updated_at_min=…` following `Link` page_info. Holds are asked in
   GraphQL queries of 100 orders (`services.sources.shopify_holds`), only for orders whose category they
   can decide (not cancelled/refunded/awaiting payment/fulfilled and not shipped by the 3PL, judged with
-  the stored 3PL data — hence `sync_all` syncs the 3PL and the carrier first). Re-scan: the store's
+  the stored 3PL and carrier data — hence `sync_all` syncs the 3PL and the carrier first). Re-scan: the store's
   `updated_at` does not move for some fulfillment changes, which `updated_at_min` then never returns;
   so every `rescan_every`-th incremental run, or when the last re-scan is older than `rescan_after` (1 h),
   every stored order that is not done (open, on hold, sync delay, awaiting payment, vendor) and was
@@ -45,10 +45,12 @@ How a run works
 - Fetching runs ahead of the commits in a forked helper process (its own database connections; pages
   come back as msgpack), or in a thread where a process cannot serve: in-memory SQLite, no `fork`, one
   core, a test transport, or `SyncOptions(fetch_process=False)`. Pages are committed strictly in order;
-  see `services.sync.fetcher`. `sync_all` starts a source's fetching while the source before it still
-  commits, once what that fetching reads is in: the carrier's during the 3PL's commits (it reads only
-  stored trackers), the store's once the 3PL is committed (its holds are judged against the 3PL data).
-  A run opened that way and left before it committed (an error in the one before) is recorded failed.
+  see `services.sync.fetcher`. `sync_all` starts every source's fetching at once and commits them one
+  at a time. A store page's holds are asked, and the page classified, where it is fetched, once the
+  store's turn has come (`services.sync.ahead`): its commit stores those classifications while the
+  fulfilment data version (`services.store.versions`, bumped by every write of 3PL or carrier data)
+  and the order's hold are what they were made with, and classifies the rest itself. A run opened
+  early and left before it committed (an error in the one before) is recorded failed.
 - While a sync runs, the cyclic garbage collector is held back and each page collects the young
   generations (`services.sync.collector`): its full passes took about a fifth of a sync's CPU.
 - Freshness ("data as of") per source is the start of its latest completed pass; see `runs.freshness`.

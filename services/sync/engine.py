@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy.engine import Connection, Engine
@@ -25,7 +27,7 @@ from services.sources.shipbob import parse_reference
 from services.sources.shipbob_client import ShipBobClient
 from services.sources.shopify_client import ShopifyClient
 from services.store import T_CODES, T_ORDER, T_WAREHOUSE
-from services.sync import collector, fetcher, runs
+from services.sync import ahead, collector, fetcher, runs
 from services.sync.passes import (
     Event,
     Page,
@@ -88,12 +90,6 @@ def sync_source(
         return run.commit(progress)
 
 
-# sync_all opens a source's run (lock, plan, fetching) as soon as what its fetching reads is committed,
-# so it fetches while the source before it commits: the carrier's passes read only stored trackers, the
-# store's read the 3PL data (which orders to ask holds for).
-FETCH_READS = {"shipbob": (), "easypost": (), "shopify": ("shipbob",)}
-
-
 def sync_all(
     engine: Engine,
     settings: Settings,
@@ -107,53 +103,69 @@ def sync_all(
 ) -> dict[str, SyncRunResult]:
     """Sync each of `sources` (3PL, then carrier, then store); one failing never stops the others.
 
-    Pages are committed source by source in that order; a later source's pages are fetched while an
-    earlier one commits, where its fetching does not read what is still being written. A source whose
-    sync is already running gets a result with `ok` False and no run id.
+    Pages are committed source by source in that order, but every source's fetching starts at once:
+    no fetching reads what an earlier source writes, except the store's holds and classifications,
+    which its fetching makes only once the store's turn has come. A source whose sync is already
+    running gets a result with `ok` False and no run id.
     """
     asked = {_source(name) for name in sources}
     wanted = [s for s in SYNC_ORDER if s in asked]
     results: dict[str, SyncRunResult] = {}
     opened: dict[str, tuple[ExitStack, _Run] | Exception] = {}
-
-    def open_ready() -> None:
+    # Set at the store's turn: the 3PL and carrier data its pages are classified with, where they are
+    # fetched (services.sync.ahead), will not change again in this sync.
+    settled = _event()
+    try:
         for source in wanted:
-            if isinstance(opened.get(source), Exception):
-                return  # raised at its turn; nothing after it would have run
-            if source in opened or source in results:
-                continue
-            if any(dep in wanted and dep not in results for dep in FETCH_READS[source]):
-                continue
             moment = now or datetime.now(UTC)
             stack = ExitStack()
             try:
-                opened[source] = (
-                    stack,
-                    stack.enter_context(
-                        _opened(engine, settings, policy, source, full=full, now=moment, options=options)
-                    ),
+                run = stack.enter_context(
+                    _opened(
+                        engine,
+                        settings,
+                        policy,
+                        source,
+                        full=full,
+                        now=moment,
+                        options=options,
+                        settled=settled,
+                    )
                 )
+                opened[source] = (stack, run)
             except ConflictError as exc:
                 results[source] = _not_started(source, full, moment, str(exc))
             except Exception as exc:  # raised at the source's turn, as a sequential sync would
                 opened[source] = exc
-
-    try:
+                break  # nothing after it would have run
         for source in wanted:
-            open_ready()
             if source in results:
                 continue
             entry = opened.pop(source)
             if isinstance(entry, Exception):
                 raise entry
             stack, run = entry
+            if source == "shopify":
+                settled.set()
             with stack:
                 results[source] = run.commit(progress)
     finally:
+        settled.set()  # nothing is left waiting for it: a fetching waits before it can be stopped
         for entry in reversed(list(opened.values())):
             if isinstance(entry, tuple):
                 entry[0].close()
     return results
+
+
+class _Event(fetcher.Ready, Protocol):
+    def set(self) -> None: ...
+
+
+def _event() -> _Event:
+    """An event a forked fetching helper sees set (a thread's too)."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork").Event()
+    return threading.Event()
 
 
 def _not_started(source: str, full: bool, moment: datetime, error: str) -> SyncRunResult:
@@ -179,9 +191,12 @@ def _opened(
     now: datetime | None,
     options: SyncOptions | None,
     transport: httpx.BaseTransport | None = None,
+    settled: fetcher.Ready | None = None,
 ) -> Iterator[_Run]:
     """A source's run, started: its lock held, its run row written, its pages being fetched ahead.
 
+    The store's fetching helper classifies its pages too (`services.sync.ahead`), once `settled` is set
+    (at once without it): when the 3PL and carrier data it classifies with will not change again.
     A run left before it finished committing (an error elsewhere, Ctrl-C) is recorded as failed."""
     options = options or SyncOptions()
     start = now or datetime.now(UTC)
@@ -207,6 +222,8 @@ def _opened(
                 lambda db: _events(client, db, policy, plan, start, options),
                 client.stats,
                 helper=options.fetch_process and transport is None,  # a test's transport stays in-process
+                prepare=_prepare(client, policy, start),
+                ready=settled,
             )
             yield run
         finally:
@@ -341,6 +358,13 @@ def _client(
     return EasyPostClient(settings, transport=transport, **patience)
 
 
+def _prepare(client: SourceClient, policy: SlaPolicy, now: datetime) -> fetcher.Prepare | None:
+    """What finishes a page where it is fetched: the store's are classified there (services.sync.ahead)."""
+    if not isinstance(client, ShopifyClient):
+        return None
+    return lambda db, page: ahead.classify_page(db, page, policy, now, client)
+
+
 def _events(
     client: SourceClient,
     engine: Engine,
@@ -350,7 +374,7 @@ def _events(
     options: SyncOptions,
 ) -> Iterator[Event]:
     if isinstance(client, ShopifyClient):
-        return store_pages(client, engine, policy, plan, now, options)
+        return store_pages(client, engine, plan, now, options)
     if isinstance(client, ShipBobClient):
         return warehouse_pages(client, plan, options)
     assert isinstance(client, EasyPostClient)
@@ -408,11 +432,15 @@ def _commit(conn: Connection, page: Page, policy: SlaPolicy, now: datetime) -> i
     # rows are written either way, for their fetch time. (A store order compares in full, fulfillments
     # included, so the store's `updated_at` quirk does not matter here.)
     if page.kind == "store":
-        orders = _keep_stored_holds(conn, [o for o in page.records if isinstance(o, StoreOrder)])
+        if page.holds_pending:
+            raise AssertionError("a store page reached its commit before its holds were asked")
+        version = store.fulfilment_version(conn, hold=True)  # first: see `ahead.classifications`
+        orders = store.with_stored_holds(conn, [o for o in page.records if isinstance(o, StoreOrder)])
         same = store.unchanged_store_orders(conn, orders, policy.fingerprint())
         store.write_store_orders(conn, orders, now)
         fresh = [o for o in orders if o.id not in same]
-        store.store_classifications(conn, store.build_views(conn, fresh, events=False), policy, now)
+        made = ahead.classifications(conn, fresh, page.classified, version, policy, now)
+        store.write_classifications(conn, made)
         return len(fresh)
     if page.kind == "warehouse":
         warehouse = [w for w in page.records if isinstance(w, WarehouseOrder)]
@@ -428,17 +456,6 @@ def _commit(conn: Connection, page: Page, policy: SlaPolicy, now: datetime) -> i
         return store.reclassify(conn, _orders_of_trackers(conn, changed), policy, now)
     store.write_inventory(conn, [i for i in page.records if isinstance(i, InventoryItem)], now)
     return 0
-
-
-def _keep_stored_holds(conn: Connection, orders: list[StoreOrder]) -> list[StoreOrder]:
-    """An order whose hold was not asked keeps the stored one, for its classification as for its row."""
-    unknown = [o.id for o in orders if o.on_hold is None]
-    stored = {
-        oid: hold
-        for oid, hold in bulk_select(conn, T_ORDER, ("id", "on_hold"), "id", unknown)
-        if hold is not None
-    }
-    return [replace(o, on_hold=stored[o.id]) if o.id in stored else o for o in orders]
 
 
 # These lookups run for every committed page: driver SQL (services.bulk) rather than Core's expanding

@@ -17,11 +17,12 @@ message) is raised here at its place in the sequence, and the client's counts co
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy.engine import Engine
@@ -31,9 +32,18 @@ from services import forked
 from services.sources.http import ClientStats
 from services.store.writes import TrackerScans
 from services.sync import collector
+from services.sync.ahead import ClassifiedAhead
 from services.sync.passes import Event, Page, PassComplete, RescanDone
 
+
+class Ready(Protocol):
+    """What a helper waits on before preparing pages (a `multiprocessing` event, set by the parent)."""
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
 MakeEvents = Callable[[Engine], Iterator[Event]]
+Prepare = Callable[[Engine, Page], Page]  # finishes a page where it is fetched (services.sync.ahead)
 
 _PAGES: dict[str, msgspec.msgpack.Decoder[Any]] = {
     "store": msgspec.msgpack.Decoder(list[StoreOrder]),
@@ -53,9 +63,11 @@ class _Frame(msgspec.Struct, array_like=True):
     requests: int = 0
     retries: int = 0
     waits: list[float] = msgspec.field(default_factory=list)
+    classified: bool = False  # a page: its classifications follow its records
 
 
 _FRAME = msgspec.msgpack.Decoder(_Frame)
+_CLASSIFIED = msgspec.msgpack.Decoder(ClassifiedAhead)
 
 
 def helper_possible(engine: Engine) -> bool:
@@ -87,27 +99,54 @@ class Prefetch:
         self._stop()
 
 
-def fetch_ahead(engine: Engine, make_events: MakeEvents, stats: ClientStats, *, helper: bool) -> Prefetch:
+def fetch_ahead(
+    engine: Engine,
+    make_events: MakeEvents,
+    stats: ClientStats,
+    *,
+    helper: bool,
+    prepare: Prepare | None = None,
+    ready: Ready | None = None,
+) -> Prefetch:
     """The events of `make_events(engine)`, fetched ahead (a helper process when `helper` and possible).
 
     Fetching starts at once, so it can run while the caller still commits something else. Close the
     result to stop fetching; `stats` (the client's) holds the helper's counts once the events are
-    exhausted or an error was raised."""
+    exhausted or an error was raised.
+
+    Each page goes through `prepare`, where it is fetched, once `ready` is set; fetching goes on
+    meanwhile. In a helper that is work taken off the committing process."""
     if helper and helper_possible(engine):
         running = forked.Helper(
-            lambda send: _fetch(engine, make_events, stats, send),
+            lambda send: _fetch(engine, make_events, stats, send, prepare, ready),
             name="sync-fetch",
             what="sync's fetching",
             read_ahead_bytes=READ_AHEAD_BYTES,
         )
         return Prefetch(_from_helper(running, stats), running.close)
-    return _in_thread(make_events(engine))
+    return _in_thread(_prepared(engine, make_events(engine), prepare, ready))
+
+
+def _prepared(
+    engine: Engine, events: Iterator[Event], prepare: Prepare | None, ready: Ready | None
+) -> Iterator[Event]:
+    if prepare is None:
+        yield from events
+        return
+    for event in events:
+        if isinstance(event, Page):
+            if ready is not None:
+                ready.wait()
+            event = prepare(engine, event)
+        yield event
 
 
 # ---------------------------------------------------------------- helper process
 
 # How far the helper may run ahead of the commits (its pages as msgpack): a few pages of any source.
 READ_AHEAD_BYTES = 16 * 1024 * 1024
+# Pages a helper fetches ahead while it waits to prepare them: a few MB of records.
+PREPARE_AHEAD_PAGES = 32
 
 
 def _from_helper(helper: forked.Helper, stats: ClientStats) -> Generator[Event, None, None]:
@@ -118,7 +157,12 @@ def _from_helper(helper: forked.Helper, stats: ClientStats) -> Generator[Event, 
                 assert frame.kind is not None
                 records = helper.receive()
                 assert records is not None  # a page's records follow its frame
-                yield Page(frame.kind, _PAGES[frame.kind].decode(records), frame.cursor)
+                classified = None
+                if frame.classified:
+                    data = helper.receive()
+                    assert data is not None
+                    classified = _CLASSIFIED.decode(data)
+                yield Page(frame.kind, _PAGES[frame.kind].decode(records), frame.cursor, classified)
             elif frame.tag == "pass":
                 yield PassComplete()
             elif frame.tag == "rescan":
@@ -133,22 +177,56 @@ def _from_helper(helper: forked.Helper, stats: ClientStats) -> Generator[Event, 
 _INHERITED: list[Any] = []  # in the helper: the parent's pools, kept referenced until the helper exits
 
 
-def _fetch(engine: Engine, make_events: MakeEvents, stats: ClientStats, send: forked.Send) -> None:
-    """The helper: a frame per event (and a page's records after its frame), then the client's counts."""
+class _WhileParentLives:
+    """`ready`, waited on by a helper that gives up if its parent is gone (it would never be set)."""
+
+    def __init__(self, ready: Ready) -> None:
+        self._ready, self._parent = ready, os.getppid()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        while not self._ready.wait(0.5):
+            if os.getppid() != self._parent:
+                raise RuntimeError("the sync stopped before its pages could be prepared")
+        return True
+
+
+def _fetch(
+    engine: Engine,
+    make_events: MakeEvents,
+    stats: ClientStats,
+    send: forked.Send,
+    prepare: Prepare | None,
+    ready: Ready | None,
+) -> None:
+    """The helper: a frame per event (and a page's records after its frame, then its classifications
+    if it has them), then the client's counts."""
     _INHERITED.append(engine.pool)
     engine.dispose(close=False)  # a fresh pool, same settings and connect hooks
     encoder = msgspec.msgpack.Encoder()
+    fetched: Iterator[Event] = make_events(engine)
+    if prepare is not None and ready is not None:
+        fetched = _in_thread(fetched, depth=PREPARE_AHEAD_PAGES)  # fetching goes on while `ready` waits
+        ready = _WhileParentLives(ready)
     try:
-        for event in make_events(engine):
+        for event in _prepared(engine, fetched, prepare, ready):
             if isinstance(event, Page):
-                send(encoder.encode(_Frame("page", kind=event.kind, cursor=event.cursor)))
+                classified = event.classified is not None
+                send(
+                    encoder.encode(
+                        _Frame("page", kind=event.kind, cursor=event.cursor, classified=classified)
+                    )
+                )
                 send(encoder.encode(list(event.records)))
+                if event.classified is not None:
+                    send(encoder.encode(event.classified))
             elif isinstance(event, PassComplete):
                 send(encoder.encode(_Frame("pass")))
             elif isinstance(event, RescanDone):
                 send(encoder.encode(_Frame("rescan", since=event.since)))
             collector.collect_young()  # inherited held back from the parent
     finally:
+        if isinstance(fetched, Prefetch):
+            fetched.close()  # the fetching thread, stopped before its counts are read
         try:
             counts = _Frame("counts", requests=stats.requests, retries=stats.retries, waits=stats.waits)
             send(encoder.encode(counts))

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from checks.categories import OPEN, classify
-from checks.model import StoreOrder, Tracker
-from checks.policy import SlaPolicy
+from checks.categories import OPEN
+from checks.model import Tracker
 from services import store
 from services.sources.easypost_client import EasyPostClient
 from services.sources.shipbob_client import ShipBobClient
-from services.sources.shopify_client import ShopifyClient, may_be_on_hold
+from services.sources.shopify_client import ShopifyClient
 from services.store import T_CLASS, T_ORDER, T_TRACKER
+
+if TYPE_CHECKING:
+    from services.sync.ahead import ClassifiedAhead
 
 # Trackers in these states will not change again; every other stored tracker is asked again each pass.
 FINAL_TRACKER_STATUSES = ("delivered", "return_to_sender", "failure", "cancelled")
@@ -67,6 +70,8 @@ class Page:
     kind: str  # store | warehouse | trackers | inventory
     records: Sequence[object]
     cursor: str | None  # position in the pass after this page; None outside the resumable part
+    classified: ClassifiedAhead | None = None  # a store page's classifications, made by its fetching
+    holds_pending: bool = False  # a store page whose holds are asked later (`services.sync.ahead`)
 
 
 @dataclass(frozen=True)
@@ -93,17 +98,17 @@ def _pool_map(workers: int, fn: Callable[..., object], items: Sequence[object]) 
 
 
 def store_pages(
-    client: ShopifyClient, engine: Engine, policy: SlaPolicy, plan: Plan, now: datetime, options: SyncOptions
+    client: ShopifyClient, engine: Engine, plan: Plan, now: datetime, options: SyncOptions
 ) -> Iterator[Event]:
     """Orders updated since `plan.since`, by id (resumed after `cursor`), then the re-scan when due.
 
-    The hold (one GraphQL query per 100 orders) is asked only where it can decide the category: the
-    order would otherwise be open (SPEC §3 rules 1–6 do not apply), judged against the stored 3PL data.
+    The pass's pages come with `holds_pending`: their holds are asked when they are classified, against
+    the 3PL and carrier data (`services.sync.ahead`), so this reads nothing stored until the re-scan.
     """
     since_id = int(plan.cursor) if plan.cursor else None
     for page in client.order_pages(updated_at_min=plan.since, since_id=since_id, limit=options.store_page):
-        orders = _with_holds(client, engine, policy, page.orders)
-        yield Page("store", orders, str(page.orders[-1].id) if page.orders else plan.cursor)
+        cursor = str(page.orders[-1].id) if page.orders else plan.cursor
+        yield Page("store", page.orders, cursor, holds_pending=bool(page.orders))
     yield PassComplete()
     if plan.rescan:
         since = now - timedelta(days=options.rescan_days)
@@ -120,18 +125,6 @@ def store_pages(
             # Holds are not asked again: releasing one bumps updated_at, so the pass above sees it.
             yield Page("store", client.orders_by_ids(ids[start : start + options.ids_per_call]), None)
         yield RescanDone(since)
-
-
-def _with_holds(
-    client: ShopifyClient, engine: Engine, policy: SlaPolicy, orders: list[StoreOrder]
-) -> list[StoreOrder]:
-    candidates = [o for o in orders if may_be_on_hold(o)]
-    if not candidates:
-        return orders
-    with engine.connect() as conn:
-        views = store.build_views(conn, [replace(o, on_hold=False) for o in candidates], events=False)
-    holds = client.holds([v.store.id for v in views if classify(v, policy).base_category == OPEN])
-    return [replace(o, on_hold=bool(holds[o.id])) if o.id in holds else o for o in orders]
 
 
 # ---------------------------------------------------------------- 3PL (ShipBob)

@@ -23,7 +23,7 @@ from services.errors import SourceError, SourceRateLimited
 from services.sources.http import ClientStats, SourceClient
 from services.store import T_ORDER
 from services.sync import SyncOptions, sync_source
-from services.sync.engine import _client, _events, _plan
+from services.sync.engine import _client, _events, _plan, _prepare
 from services.sync.fetcher import fetch_ahead, helper_possible
 from services.sync.passes import Event, Page, PassComplete, Plan, RescanDone
 from tests.services.sources.simulator import Sim, simulator
@@ -114,10 +114,15 @@ def test_the_helper_yields_what_the_thread_yields(engine: Engine, sim: Sim, sour
         with engine.begin() as conn:
             plan = _plan(conn, source, True, now, options)
         with _client(source, settings, None, options) as client:
-            fetched[helper] = list(fetch_ahead(engine, _pass(client, plan), client.stats, helper=helper))
+            prepare = _prepare(client, settings.policy(), now)  # the store's pages: classified as they come
+            fetched[helper] = list(
+                fetch_ahead(engine, _pass(client, plan), client.stats, helper=helper, prepare=prepare)
+            )
             counts[helper] = client.stats.requests
     assert fetched[True] == fetched[False]
     assert sum(isinstance(e, Page) for e in fetched[True]) > 1
+    if source == "shopify":  # classified where they were fetched, in either
+        assert all(e.classified is not None for e in fetched[True] if isinstance(e, Page) and e.records)
     assert counts[True] == counts[False] > 1  # the helper's requests are counted here
 
 

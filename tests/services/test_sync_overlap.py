@@ -1,6 +1,7 @@
-"""sync_all fetches a source while the one before it commits: the carrier during the 3PL's commits, the
-store once the 3PL is committed (its holds are judged against the 3PL data). What it stores is what
-one source at a time stores, and a run it opened early and never committed is recorded and released."""
+"""sync_all fetches every source from the start while it commits them one at a time; the store's holds
+are asked (and its pages classified) only at its turn, against the committed 3PL and carrier data. What
+it stores is what one source at a time stores, and a run it opened early and never committed is
+recorded and released."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.timeout(120)
 SMALL_PAGES = SyncOptions(store_page=50, warehouse_page=50, tracker_page=40)
 TRACKERS = "GET /easypost/v2/trackers"
 STORE_ORDERS = "/orders.json"
+HOLDS = "/graphql.json"
 
 
 @pytest.fixture(scope="module")
@@ -38,16 +40,19 @@ def _runs(engine: Engine) -> list[tuple[str, str, str | None]]:
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-def test_the_carrier_is_fetched_while_the_3pl_commits_and_the_store_once_the_3pl_is_in(
+def test_every_source_is_fetched_from_the_start_and_the_store_holds_wait_for_its_turn(
     engine: Engine, sim: Sim
 ) -> None:
     settings = sim.settings()
     sim.reset_requests()
     seen: dict[str, tuple[int, int]] = {}
+    holds_while_earlier_commit: list[int] = []
 
-    def at_first_page(progress: SyncProgress) -> None:
+    def at_each_page(progress: SyncProgress) -> None:
+        if progress.source != "shopify":
+            holds_while_earlier_commit.append(len(sim.calls(HOLDS)))
         if progress.pages == 1 and progress.source not in seen:
-            time.sleep(1.0)  # a slow commit: time for the next source's fetching to get going
+            time.sleep(1.0)  # a slow commit: time for the later sources' fetching to get going
             seen[progress.source] = (len(sim.calls(TRACKERS)), len(sim.calls(STORE_ORDERS)))
 
     results = sync_all(
@@ -56,13 +61,14 @@ def test_the_carrier_is_fetched_while_the_3pl_commits_and_the_store_once_the_3pl
         settings.policy(),
         full=True,
         now=sim.now(),
-        progress=at_first_page,
+        progress=at_each_page,
         options=SMALL_PAGES,
     )
     assert all(r.ok for r in results.values())
     trackers_asked, store_asked = seen["shipbob"]
-    assert trackers_asked > 1 and store_asked == 0  # carrier pages fetched ahead; the store waits
-    assert seen["easypost"][1] > 1  # the store's pages fetched while the carrier committed
+    assert trackers_asked > 1 and store_asked > 1  # both fetched ahead during the 3PL's first commit
+    assert set(holds_while_earlier_commit) == {0}  # no hold asked before the store's turn
+    assert len(sim.calls(HOLDS)) > 0
 
 
 def test_it_stores_what_one_source_at_a_time_stores(engine: Engine, sim: Sim, tmp_path: Path) -> None:
@@ -91,6 +97,7 @@ def test_a_run_opened_early_and_never_committed_is_recorded_failed_and_released(
     assert _runs(engine) == [
         ("shipbob", "failed", "RuntimeError: the disk is full"),
         ("easypost", "failed", "stopped before its pages were committed"),
+        ("shopify", "failed", "stopped before its pages were committed"),
     ]
     assert multiprocessing.active_children() == []  # its fetching stopped
     results = sync_all(engine, settings, settings.policy(), full=True, now=now)  # the locks were released
