@@ -78,6 +78,10 @@ class OrderClassified(msgspec.Struct, array_like=True, frozen=True):
     codes: list[str]
     warehouse_id: int | None
 
+    @property
+    def base_category(self) -> str:
+        return self.row[2]
+
 
 def classify_views(views: Sequence[OrderView], policy: SlaPolicy, now: datetime) -> list[OrderClassified]:
     """Classify each order (SPEC §3, §4 facts): what `store_classifications` stores for it."""

@@ -47,22 +47,24 @@ def classify_page(
     orders = [o for o in page.records if isinstance(o, StoreOrder)]
     if page.kind != "store" or not orders:
         return replace(page, holds_pending=False)
+    pending = page.holds_pending
     with engine.connect() as conn:
         version = store.fulfilment_version(conn)  # before the data: see the module's docstring
         stored = store.with_stored_holds(conn, orders)
-        if not page.holds_pending:
-            views = store.build_views(conn, stored, events=False)
-            classified = store.classify_views(views, policy, now)
-            return replace(page, classified=ClassifiedAhead(version, [o.on_hold for o in stored], classified))
-        # As `passes.with_holds` judges them: an order the hold may matter for counts as not held. Its
-        # hold is asked if it is then open; only an order whose hold turns out otherwise is classified
-        # again (from the same view, so the data is still what the version says).
+        # With holds pending, an order the hold may matter for is judged as not held; its hold is asked
+        # if it is then open. Only an order whose hold turns out otherwise is classified again, from the
+        # same view, so the data is still what the version says.
         judged = [
-            replace(o, on_hold=False) if may_be_on_hold(o) else s for o, s in zip(orders, stored, strict=True)
+            replace(o, on_hold=False) if pending and may_be_on_hold(o) else s
+            for o, s in zip(orders, stored, strict=True)
         ]
         views = store.build_views(conn, judged, events=False)
     classified = store.classify_views(views, policy, now)
-    ask = [o.id for o, c in zip(orders, classified, strict=True) if may_be_on_hold(o) and c.row[2] == OPEN]
+    ask = [
+        o.id
+        for o, c in zip(orders, classified, strict=True)
+        if pending and may_be_on_hold(o) and c.base_category == OPEN
+    ]
     if ask:
         if client is None:
             raise ValueError("a store page with pending holds needs the store's client")

@@ -85,7 +85,7 @@ def test_a_3pl_write_after_the_page_was_classified_makes_its_commit_classify_aga
 ) -> None:
     policy, now = sim.settings().policy(), sim.now()
     page, classified = _synced_and_classified(engine, sim)
-    unmatched = next(c for c in classified.orders if c.warehouse_id is None and c.row[2] == "open")
+    unmatched = next(c for c in classified.orders if c.warehouse_id is None and c.base_category == "open")
     order = next(o for o in page.records if isinstance(o, StoreOrder) and o.id == unmatched.order_id)
     shipped = WarehouseOrder(
         id=9_000_001, reference_id=str(order.id), order_number=order.number, status="Completed",
@@ -123,7 +123,7 @@ def test_a_commit_takes_the_classifications_made_ahead_only_while_version_and_ho
         version = store.fulfilment_version(conn, hold=True)
 
         def categories(ahead: ClassifiedAhead | None) -> list[str]:
-            return [c.row[2] for c in classifications(conn, orders, ahead, version, policy, now)]
+            return [c.base_category for c in classifications(conn, orders, ahead, version, policy, now)]
 
         assert set(categories(made)) == {"bogus"}  # taken as they were made
         assert "bogus" not in categories(None)
