@@ -1,5 +1,6 @@
 """`make bench`: import speed and memory against a plain json+sqlite3 baseline, query latency at any
-as-of, the CLI as a whole process, sync and refresh throughput, fallback summaries. Prints a table."""
+as-of, the CLI as a whole process, sync and refresh throughput and the sync's floor, fallback
+summaries. Prints a table."""
 
 from __future__ import annotations
 
@@ -155,6 +156,31 @@ def sync_rows() -> list[tuple[str, str, str]]:
     ]
 
 
+def sync_floor_rows() -> list[tuple[str, str, str]]:
+    from bench.sync_floor import bench_sync_floor
+
+    floor = bench_sync_floor(5000)
+    return [
+        (
+            "sync floor, 5,000 orders: transport (simulator + client)",
+            f"{floor['transport_simulator_s'] + floor['transport_client_s']:.2f} CPU-s",
+            f"{floor['received_mb']:.0f} MB of JSON: simulator {floor['transport_simulator_s']:.2f}, "
+            f"client {floor['transport_client_s']:.2f}",
+        ),
+        (
+            "sync floor: SQLite inserts, a transaction per page",
+            f"{floor['sqlite_s']:.2f} CPU-s",
+            f"{floor['rows']:,} rows",
+        ),
+        ("sync floor: classification (SPEC rules alone)", f"{floor['classify_s']:.2f} CPU-s", "5,000 orders"),
+        (
+            "sync floor: the three parts together",
+            f"{floor['floor_cpu_s']:.2f} CPU-s",
+            f"budget at 5,000 orders/s on 2 cores: {floor['budget_cpu_s']:.2f} CPU-s",
+        ),
+    ]
+
+
 def summary_rows(db: Path) -> list[tuple[str, str, str]]:
     from sqlalchemy import select
 
@@ -254,6 +280,7 @@ def main() -> None:
     cli = cli_queue_seconds(recon_db)
     report([("`order-recon queue --json`, whole process", f"{cli:.2f} s", "goal < 2 s at 100k")])
     report(optional("sync", sync_rows))
+    report(optional("sync floor", sync_floor_rows))
     report(optional("lookup and summaries", lambda: summary_rows(recon_db)))
     report(optional("console pages", lambda: pages_rows(recon_db)))
     print()

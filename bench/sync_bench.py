@@ -28,12 +28,12 @@ from sqlalchemy import select
 CLOCK = "2026-11-20T15:00:00Z"
 
 _CHILD = """
-import json, sys
+import json, os, sys
 from sandbox.server import start_in_thread
 sim = start_in_thread(orders=int(sys.argv[1]), clock=sys.argv[2], shopify_bucket=10**7,
                       shopify_leak_per_s=10.0**7,
                       shopify_graphql_restore_per_s=10.0**7)
-print(json.dumps({"base_url": sim.base_url, **sim.settings()}), flush=True)
+print(json.dumps({"base_url": sim.base_url, "sim_pid": str(os.getpid()), **sim.settings()}), flush=True)
 sys.stdin.read()
 sim.stop()
 """
@@ -41,12 +41,17 @@ sim.stop()
 
 @contextmanager
 def simulator(n_orders: int, *, in_process: bool = False) -> Iterator[dict[str, str]]:
-    """A running simulator with `n_orders` orders at a held clock: its settings, plus `base_url`."""
+    """A running simulator with `n_orders` orders at a held clock: its settings, plus `base_url` (and, in
+    its own process, that process's `sim_pid`)."""
     if in_process:
         from sandbox.server import start_in_thread
 
         running = start_in_thread(
-            orders=n_orders, clock=CLOCK, shopify_bucket=10**7, shopify_leak_per_s=1e7, shopify_graphql_restore_per_s=1e7
+            orders=n_orders,
+            clock=CLOCK,
+            shopify_bucket=10**7,
+            shopify_leak_per_s=1e7,
+            shopify_graphql_restore_per_s=1e7,
         )
         try:
             yield {"base_url": running.base_url, **running.settings()}
@@ -79,7 +84,7 @@ def simulator(n_orders: int, *, in_process: bool = False) -> Iterator[dict[str, 
 def _settings(info: dict[str, str]) -> Any:
     from services.settings import Settings
 
-    values: dict[str, Any] = {k.lower(): v for k, v in info.items() if k != "base_url"}
+    values: dict[str, Any] = {k.lower(): v for k, v in info.items() if k.isupper()}  # the six settings
     return Settings(**values, database_url="sqlite://")
 
 
