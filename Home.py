@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from services.permissions import Permission, allowed
+from ui import warmup
 from ui.auth import sign_out_button, signed_in_actor
 
 st.set_page_config(page_title="order-recon", page_icon=":material/local_shipping:", layout="wide")
@@ -19,14 +20,17 @@ PAGES = [
     ("pages/audit.py", "Audit log", ":material/policy:", Permission.ADMINISTER),
 ]
 
-actor = signed_in_actor()
-navigation = st.navigation(
-    [
-        st.Page(path, title=title, icon=icon, default=index == 0)
-        for index, (path, title, icon, permission) in enumerate(PAGES)
-        if allowed(actor.role, permission)
-    ]
-)
-sign_out_button(actor)
-st.session_state["actor"] = actor
-navigation.run()
+try:
+    actor = signed_in_actor()
+    navigation = st.navigation(
+        [
+            st.Page(path, title=title, icon=icon, default=index == 0)
+            for index, (path, title, icon, permission) in enumerate(PAGES)
+            if allowed(actor.role, permission)
+        ]
+    )
+    sign_out_button(actor)
+    st.session_state["actor"] = actor
+    navigation.run()
+finally:  # once this run's page is drawn (or the sign-in form), not competing with it
+    warmup.start()

@@ -282,3 +282,15 @@ def test_sync_now_syncs_every_source_and_audits_each(simulated_db, console_env) 
         ).scalars()
         outcomes = {(e.outcome, (e.params or {})["source"]) for e in synced}
     assert outcomes >= {("ok", "shipbob"), ("ok", "easypost"), ("ok", "shopify")}
+
+
+def test_the_sign_in_page_starts_loading_the_table_and_chart_libraries(
+    console_db, console_env, monkeypatch
+) -> None:
+    from ui import warmup
+
+    console_env(console_db)
+    monkeypatch.setattr(warmup, "_loaded", None)
+    at = app(None)
+    assert "Order lookup" not in titles(at)  # the run stopped at the sign-in form
+    assert warmup._loaded is not None and warmup._loaded.wait(60)
