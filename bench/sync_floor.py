@@ -147,9 +147,8 @@ def bench_sync_floor(n_orders: int = 5000, *, runs: int = 3) -> dict[str, Any]:
     now = datetime.fromisoformat(CLOCK.replace("Z", "+00:00"))
     with simulator(n_orders) as info, tempfile.TemporaryDirectory() as tmp:
         sim_pid = int(info["sim_pid"])
-        received = fetch_and_decode(info)[
-            "bytes"
-        ]  # once first: the simulator renders its pages into its caches
+        # Once before measuring: the simulator renders its pages into its caches on first request.
+        received = fetch_and_decode(info)["bytes"]
 
         client, served = [], []
         for _ in range(runs):
@@ -161,6 +160,8 @@ def bench_sync_floor(n_orders: int = 5000, *, runs: int = 3) -> dict[str, Any]:
         settings = _settings(info)
         engine = _engine(tmp)
         results = sync_all(engine, settings, settings.policy(), full=True, now=now)
+        if failed := {source: r.error for source, r in results.items() if not r.ok}:
+            raise RuntimeError(f"sync failed: {failed}")
         pages = {source: result.pages for source, result in results.items()}
         rows = _stored_rows(f"{tmp}/bench.db")
         with engine.connect() as conn:
