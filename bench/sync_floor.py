@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from bench.sync_bench import CLOCK, _engine, _settings, simulator
 
-# The tables each source's pages write, and their page sizes (`passes.SyncOptions`' defaults).
+# The tables each source's pages write.
 SOURCE_TABLES = {
     "shipbob": ("warehouse_order", "warehouse_shipment"),
     "easypost": ("carrier_tracker",),
@@ -45,7 +45,6 @@ SOURCE_TABLES = {
         "order_discrepancy",
     ),
 }
-PAGE_SIZE = {"shipbob": 250, "easypost": 100, "shopify": 250}
 BUDGET_CPU_S_PER_ORDER = 2.0 / 5000  # two cores for 1 s per 5,000 orders
 
 
@@ -62,38 +61,44 @@ def _process_cpu_s(pid: int) -> float:
 
 
 def fetch_and_decode(info: dict[str, Any]) -> dict[str, int]:
-    """Every list page of the three sources, each decoded as the connectors' fast path decodes it: the
-    records decoded per source, and the bytes received."""
+    """Every list page of the three sources (the sync's page sizes), each decoded as the connectors'
+    fast path decodes it: the records decoded per source, and the bytes received."""
     from services.sources import wire
+    from services.sources.shopify_client import API_VERSION
+    from services.sync.passes import SyncOptions
 
-    base = info["base_url"]
+    sizes = SyncOptions()
     counts = {"shopify": 0, "shipbob": 0, "easypost": 0, "bytes": 0}
     with httpx.Client(timeout=60) as client:
-        url: str | None = f"{base}/shopify/admin/api/2024-10/orders.json?status=any&limit=250"
+        url: str | None = f"{info['SHOPIFY_SHOP_URL']}/admin/api/{API_VERSION}/orders.json"
+        params: dict[str, Any] | None = {"status": "any", "limit": sizes.store_page}
         while url:
-            reply = client.get(url, headers={"X-Shopify-Access-Token": info["SHOPIFY_ACCESS_TOKEN"]})
+            reply = client.get(
+                url, params=params, headers={"X-Shopify-Access-Token": info["SHOPIFY_ACCESS_TOKEN"]}
+            )
             counts["shopify"] += len(wire._ORDERS.decode(reply.content).orders)
             counts["bytes"] += len(reply.content)
-            url = reply.links.get("next", {}).get("url")
-        path: str | None = "/1.0/order?Page=1&Limit=250"
-        while path:
+            url, params = reply.links.get("next", {}).get("url"), None  # the next link holds its query
+        path: str | None = f"/1.0/order?Page=1&Limit={sizes.warehouse_page}"
+        while path:  # `next-page` is the next page's path and query, relative to the API's URL
             reply = client.get(
-                f"{base}/shipbob{path}", headers={"Authorization": f"Bearer {info['SHIPBOB_TOKEN']}"}
+                f"{info['SHIPBOB_API_URL']}{path}",
+                headers={"Authorization": f"Bearer {info['SHIPBOB_TOKEN']}"},
             )
             counts["shipbob"] += len(wire._WAREHOUSE_ORDERS.decode(reply.content))
             counts["bytes"] += len(reply.content)
             path = reply.headers.get("next-page")
-        params: dict[str, Any] = {"page_size": 100}
+        query: dict[str, Any] = {"page_size": sizes.tracker_page}
         while True:
             reply = client.get(
-                f"{base}/easypost/v2/trackers", params=params, auth=(info["EASYPOST_API_KEY"], "")
+                f"{info['EASYPOST_API_URL']}/v2/trackers", params=query, auth=(info["EASYPOST_API_KEY"], "")
             )
             page = wire._TRACKERS.decode(reply.content)
             counts["easypost"] += len(page.trackers)
             counts["bytes"] += len(reply.content)
             if not page.has_more or not page.trackers:
                 return counts
-            params = {"page_size": 100, "before_id": page.trackers[-1].id}
+            query = {"page_size": sizes.tracker_page, "before_id": page.trackers[-1].id}
 
 
 def _stored_rows(db_path: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -158,8 +163,9 @@ def bench_sync_floor(n_orders: int = 5000, *, runs: int = 3) -> dict[str, Any]:
             served.append(_process_cpu_s(sim_pid) - sim_cpu)
 
         settings = _settings(info)
+        policy = settings.policy()
         engine = _engine(tmp)
-        results = sync_all(engine, settings, settings.policy(), full=True, now=now)
+        results = sync_all(engine, settings, policy, full=True, now=now)
         if failed := {source: r.error for source, r in results.items() if not r.ok}:
             raise RuntimeError(f"sync failed: {failed}")
         pages = {source: result.pages for source, result in results.items()}
@@ -177,22 +183,21 @@ def bench_sync_floor(n_orders: int = 5000, *, runs: int = 3) -> dict[str, Any]:
 
         def classify_once() -> float:
             cpu = _cpu_s()
-            classify_views(views, settings.policy(), now)
+            classify_views(views, policy, now)
             return _cpu_s() - cpu
 
         sqlite_s = _median_of(runs, insert_once)
         classify_s = _median_of(runs, classify_once)
-    transport_s = statistics.median(client) + statistics.median(served)
-    floor_s = transport_s + sqlite_s + classify_s
+    client_s, served_s = statistics.median(client), statistics.median(served)
     return {
         "orders": n_orders,
         "received_mb": round(received / 1e6, 1),
         "rows": sum(len(v) for v in rows.values()),
-        "transport_client_s": round(statistics.median(client), 2),
-        "transport_simulator_s": round(statistics.median(served), 2),
+        "transport_client_s": round(client_s, 2),
+        "transport_simulator_s": round(served_s, 2),
         "sqlite_s": round(sqlite_s, 2),
         "classify_s": round(classify_s, 2),
-        "floor_cpu_s": round(floor_s, 2),
+        "floor_cpu_s": round(client_s + served_s + sqlite_s + classify_s, 2),
         "budget_cpu_s": round(BUDGET_CPU_S_PER_ORDER * n_orders, 2),
     }
 
