@@ -64,6 +64,7 @@ class _Frame(msgspec.Struct, array_like=True):
     retries: int = 0
     waits: list[float] = msgspec.field(default_factory=list)
     classified: bool = False  # a page: its classifications follow its records
+    holds_pending: bool = False  # a page: as `Page.holds_pending` (its commit refuses such a page)
 
 
 _FRAME = msgspec.msgpack.Decoder(_Frame)
@@ -162,7 +163,8 @@ def _from_helper(helper: forked.Helper, stats: ClientStats) -> Generator[Event, 
                     data = helper.receive()
                     assert data is not None
                     classified = _CLASSIFIED.decode(data)
-                yield Page(frame.kind, _PAGES[frame.kind].decode(records), frame.cursor, classified)
+                pending = frame.holds_pending
+                yield Page(frame.kind, _PAGES[frame.kind].decode(records), frame.cursor, classified, pending)
             elif frame.tag == "pass":
                 yield PassComplete()
             elif frame.tag == "rescan":
@@ -211,11 +213,14 @@ def _fetch(
         for event in _prepared(engine, fetched, prepare, ready):
             if isinstance(event, Page):
                 classified = event.classified is not None
-                send(
-                    encoder.encode(
-                        _Frame("page", kind=event.kind, cursor=event.cursor, classified=classified)
-                    )
+                frame = _Frame(
+                    "page",
+                    kind=event.kind,
+                    cursor=event.cursor,
+                    classified=classified,
+                    holds_pending=event.holds_pending,
                 )
+                send(encoder.encode(frame))
                 send(encoder.encode(list(event.records)))
                 if event.classified is not None:
                     send(encoder.encode(event.classified))

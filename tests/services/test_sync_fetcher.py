@@ -97,6 +97,16 @@ def test_pages_are_built_in_another_process_and_arrive_in_order(engine: Engine) 
     assert in_thread[0].records[0].note == str(os.getpid())  # type: ignore[union-attr]
 
 
+def _holds_pending(_: Engine) -> Iterator[Event]:
+    yield Page("store", [_order("unasked")], "1", holds_pending=True)
+
+
+def test_a_page_whose_holds_are_pending_arrives_marked_so_its_commit_can_refuse_it(engine: Engine) -> None:
+    for helper in (True, False):
+        (page,) = fetch_ahead(engine, _holds_pending, ClientStats(), helper=helper)
+        assert isinstance(page, Page) and page.holds_pending, helper
+
+
 @pytest.mark.parametrize("source", ["shipbob", "easypost", "shopify"])
 def test_the_helper_yields_what_the_thread_yields(engine: Engine, sim: Sim, source: str) -> None:
     settings, now = sim.settings(), sim.now()
