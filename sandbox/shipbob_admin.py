@@ -34,7 +34,7 @@ from .world import NEVER, SB_ORDER_BASE
 if TYPE_CHECKING:
     from .server import Sim
 
-CHANNELS = [
+CHANNELS: list[dict[str, Any]] = [
     {"id": 301, "name": "Harbor Goods Shopify", "application_name": "Shopify", "scopes": ["orders_read"]},
     {
         "id": 100102,

@@ -217,6 +217,8 @@ def validate_create(body: Any) -> dict[str, Any]:
     sm = body.get("shipping_method")
     if not isinstance(sm, str) or not sm.strip():
         errs["shipping_method"] = ["The ShippingMethod field is required."]
+    if body.get("type") not in ("DTC", "DropShip", "B2B"):
+        errs["type"] = ["The Type field is required (DTC, DropShip or B2B)."]
     rec = body.get("recipient")
     if not isinstance(rec, dict):
         errs["recipient"] = ["The Recipient field is required."]

@@ -259,8 +259,8 @@ def sb_created(world: World, c: CreatedOrder, T: int) -> dict[str, Any]:
     rec = b.get("recipient") or {}
     addr = rec.get("address") or {}
     wh = catalog.WAREHOUSE_BY_ID[c.location_id]
-    cancelled_at = c.record.get("cancelled_at")
-    cancelled = cancelled_at is not None and cancelled_at <= T
+    cancelled_at: int = c.record.get("cancelled_at") or NEVER  # set by sandbox.shipbob_admin.cancel
+    cancelled = cancelled_at <= T
     status = "Cancelled" if cancelled else ("Exception" if c.short else "Processing")
     products = [
         {

@@ -235,6 +235,16 @@ def create_order_call(payload: dict[str, Any], channel_id: int) -> Call[dict[str
     name = f"POST /{ORDERS}"
 
     def parse(reply: Reply) -> dict[str, Any]:
+        if reply.status == 403 or (reply.status == 400 and "shipbob_channel_id" in str(reply.body)):
+            raise ConfigurationError(
+                f"ShipBob refused channel {channel_id} for new orders ({vendor_message(reply.body)}); "
+                "check SHIPBOB_CHANNEL_ID and the token's orders_write scope",
+                setting="SHIPBOB_CHANNEL_ID",
+            )
+        if reply.status == 400:
+            raise SourceProtocolError(
+                f"order refused: {vendor_message(reply.body)}", source=SOURCE, call=name, status=400
+            )
         if reply.status == 422:
             # ShipBob: {"reference_id": ["Order with reference id <ref> already exists"]}; other 422s
             # (an unknown product, say) name other fields.
@@ -255,7 +265,7 @@ def create_order_call(payload: dict[str, Any], channel_id: int) -> Call[dict[str
         method="POST",
         json_body=payload,
         headers={"shipbob_channel_id": str(channel_id)},
-        accept=frozenset({422}),
+        accept=frozenset({400, 403, 422}),
     )
 
 
@@ -321,11 +331,13 @@ def _locations(raw: Any) -> tuple[int, list[Any]]:
     return integer(raw, "inventory_id") or 0, items(raw, "locations")
 
 
-def inventory_flow(skus: Sequence[str] | None = None) -> Flow[dict[str, InventoryItem]]:
+def inventory_flow(
+    skus: Sequence[str] | None = None, page_size: int = INVENTORY_PAGE
+) -> Flow[dict[str, InventoryItem]]:
     """Inventory by SKU: `GET /2026-07/inventory-level` (totals, each item with its SKU) joined with
     `GET /2026-07/inventory-level/locations` (the same items by fulfillment center). SKUs are matched
     exactly here (ShipBob's `SearchBy` is a partial match), so every page is read: a few hundred items."""
-    params = {"PageSize": INVENTORY_PAGE}
+    params = {"PageSize": page_size}
     levels = yield from _listing(INVENTORY_LEVELS, lambda raw: parse_inventory_level(raw), params)
     located = yield from _listing(f"{INVENTORY_LEVELS}/locations", _locations, params)
     centers = dict(located)
@@ -429,8 +441,10 @@ class ShipBobClient(SourceClient):
     def orders_by_reference(self, reference_ids: Sequence[str]) -> list[WarehouseOrder]:
         return self.run(orders_by_reference_flow(reference_ids))
 
-    def inventory(self, skus: Sequence[str] | None = None) -> dict[str, InventoryItem]:
-        return self.run(inventory_flow(skus))
+    def inventory(
+        self, skus: Sequence[str] | None = None, *, page_size: int = INVENTORY_PAGE
+    ) -> dict[str, InventoryItem]:
+        return self.run(inventory_flow(skus, page_size))
 
     def channel_id(self) -> int:
         """SHIPBOB_CHANNEL_ID, else the token's channel with `orders_write` (looked up once)."""
