@@ -1,20 +1,18 @@
 """ShipBob API `2026-07` connector: orders, inventory levels with SKUs, order creation and cancellation,
 lookup by reference, webhook subscriptions (the changes from `1.0` are listed in the README).
 
-Calls are flows (see `services.sources.http`), shared by `ShipBobClient` and `AsyncShipBobClient`.
-Listings page three ways, as ShipBob does: orders by `Page`/`Limit` with a `next-page` header; inventory
-levels, channels and webhooks by a `next` link in the body. `create_order` and `cancel_order` are never
-retried once a byte may have reached ShipBob: a timeout raises `SourceUnavailable` and the caller looks the
-order up by its `reference_id`. A path ShipBob no longer serves (a retired version such as `1.0` answers
-404 or 410) raises `EndpointGone` with ShipBob's own message, at once rather than after retries.
+Calls are flows (see `services.sources.http`), shared by `ShipBobClient` and `AsyncShipBobClient`; how
+replies are read and paged is in `services.sources.shipbob_replies`, subscriptions in
+`services.sources.shipbob_webhooks`. `create_order` and `cancel_order` are never retried once a byte may
+have reached ShipBob: a timeout raises `SourceUnavailable` and the caller looks the order up by its
+`reference_id`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -22,30 +20,30 @@ import httpx
 from checks.model import InventoryItem, WarehouseOrder
 from services.errors import ConfigurationError, SourceError, SourceProtocolError
 from services.settings import Settings
-from services.sources.fields import RecordError, integer, items, text
+from services.sources.fields import integer, items, text
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig
 from services.sources.shipbob import parse_inventory_level, parse_order
+from services.sources.shipbob_replies import (
+    SOURCE,
+    VERSION,
+    EndpointGone,
+    Page,
+    call,
+    iso,
+    link,
+    listing,
+    parsed,
+    shape,
+    vendor_message,
+)
+from services.sources.shipbob_webhooks import DEFAULT_TOPICS, WebhookSubscription, subscribe_flow
 
-SOURCE = "shipbob"
-VERSION = "2026-07"
 ORDERS = f"{VERSION}/order"
 INVENTORY_LEVELS = f"{VERSION}/inventory-level"
 CHANNELS = f"{VERSION}/channel"
-WEBHOOKS = f"{VERSION}/webhook"
 PAGE_LIMIT = 250  # orders per page: ShipBob's maximum `Limit`
 INVENTORY_PAGE = 100
 MAX_REFERENCE_IDS = 50  # per request; longer lists are split
-GONE = frozenset({404, 410})
-# ShipBob's 2026-07 topic names for the events the console follows (shipped, delivered, exception,
-# on hold, cancelled).
-DEFAULT_TOPICS = (
-    "order.shipped",
-    "order.shipment.delivered",
-    "order.shipment.exception",
-    "order.shipment.on_hold",
-    "order.shipment.cancelled",
-)
-_VERSION_SEGMENT = re.compile(r"/(\d{4}-\d{2}|\d+\.\d+)/")
 
 
 class DuplicateReference(SourceError):
@@ -61,18 +59,6 @@ class DuplicateReference(SourceError):
         self.reference_id = reference_id
 
 
-class EndpointGone(SourceError):
-    """ShipBob answered 404/410 for a path: a retired API version, an unknown resource or a wrong URL."""
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a ShipBob listing, parsed, and the next page's URL."""
-
-    records: list[Any]
-    next_url: str | None
-
-
 @dataclass(frozen=True)
 class CancelResult:
     """ShipBob's answer to `POST /2026-07/order/{id}:cancel` (`Success`, `PartialSuccess` or `Failure`)."""
@@ -81,14 +67,6 @@ class CancelResult:
     status: str
     shipments: tuple[tuple[int, bool, str | None], ...]  # (shipment id, cancelled, ShipBob's reason)
     order: WarehouseOrder | None
-
-
-@dataclass(frozen=True)
-class WebhookSubscription:
-    id: str
-    url: str
-    topics: tuple[str, ...]
-    created: bool = False  # made by this call (False: it already existed)
 
 
 def config(settings: Settings, **overrides: Any) -> SourceConfig:
@@ -106,88 +84,13 @@ def config(settings: Settings, **overrides: Any) -> SourceConfig:
     )
 
 
-# ---------------------------------------------------------------- reading replies
-
-
-def vendor_message(body: Any) -> str:
-    """ShipBob's words from an error body: `message`, a problem's `title`/`detail`, or field errors."""
-    if isinstance(body, dict):
-        said = [str(body[k]) for k in ("message", "title", "detail") if isinstance(body.get(k), str)]
-        if said:
-            return "; ".join(said)
-        return "; ".join(
-            f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in body.items()
-        )[:300]
-    return str(body)[:300] if body is not None else "no body"
-
-
-def _checked(name: str, parse: Callable[[Reply], Any]) -> Callable[[Reply], Any]:
-    def read(reply: Reply) -> Any:
-        if reply.status in GONE:
-            match = _VERSION_SEGMENT.search(reply.url.path)
-            version = match.group(1) if match else None
-            hint = (
-                f"API version {version} is not served (the connector speaks {VERSION})"
-                if version and version != VERSION
-                else "not found; check SHIPBOB_API_URL"
-            )
-            raise EndpointGone(
-                f"{reply.url.path}: {hint}; ShipBob says: {vendor_message(reply.body)}",
-                source=SOURCE,
-                call=name,
-                status=reply.status,
-            )
-        return parse(reply)
-
-    return read
-
-
-def _call(name: str, path: str, parse: Callable[[Reply], Any], **kwargs: Any) -> Call[Any]:
-    accept = GONE | kwargs.pop("accept", frozenset())
-    return Call(name, path, _checked(name, parse), accept=accept, **kwargs)
-
-
-def _shape(reply: Reply, kind: type, what: str) -> Any:
-    if not isinstance(reply.body, kind):
-        raise SourceProtocolError(
-            f"expected {what}, got {type(reply.body).__name__}", source=SOURCE, call=what, status=reply.status
-        )
-    return reply.body
-
-
-def _link(reply: Reply, link: str | None) -> str | None:
-    """A next-page link as an absolute URL: ShipBob gives either one or a path below the API base."""
-    if not link:
-        return None
-    if link.startswith(("http://", "https://")):
-        return link
-    path = reply.url.path
-    match = _VERSION_SEGMENT.search(path)
-    base = path[: match.start()] if match else ""
-    return str(reply.url.copy_with(raw_path=(base + "/" + link.lstrip("/")).encode()))
-
-
-def _parsed(raws: list[Any], parse: Callable[[Any], Any]) -> list[Any]:
-    out = []
-    for i, raw in enumerate(raws):
-        try:
-            out.append(parse(raw))
-        except RecordError as exc:
-            raise RecordError(f"[{i}].{exc.field}", exc.problem) from None
-    return out
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
 # ---------------------------------------------------------------- orders
 
 
 def _order_page(limit: int) -> Callable[[Reply], Page]:
     def parse(reply: Reply) -> Page:
-        orders = _parsed(_shape(reply, list, f"GET /{ORDERS}"), parse_order)
-        following = _link(reply, reply.headers.get("next-page"))
+        orders = parsed(shape(reply, list, f"GET /{ORDERS}"), parse_order)
+        following = link(reply, reply.headers.get("next-page"))
         if following is None and "next-page" not in reply.headers and len(orders) >= limit:
             # No pagination header at all: a full page may have a next one.
             page = int(reply.url.params.get("Page", "1") or 1)
@@ -207,15 +110,15 @@ def orders_page_call(
     next_url: str | None = None,
 ) -> Call[Page]:
     if next_url is not None:
-        return _call(f"GET /{ORDERS} (next page)", next_url, _order_page(limit))
+        return call(f"GET /{ORDERS} (next page)", next_url, _order_page(limit))
     params: dict[str, Any] = {"Page": page, "Limit": limit, "SortOrder": "Oldest"}  # stable: new ones last
     if last_update_start is not None:
-        params["LastUpdateStartDate"] = _iso(last_update_start)
+        params["LastUpdateStartDate"] = iso(last_update_start)
     if last_update_end is not None:
-        params["LastUpdateEndDate"] = _iso(last_update_end)
+        params["LastUpdateEndDate"] = iso(last_update_end)
     if reference_ids:
         params["ReferenceIds"] = ",".join(reference_ids)
-    return _call(f"GET /{ORDERS}", ORDERS, _order_page(limit), params=params)
+    return call(f"GET /{ORDERS}", ORDERS, _order_page(limit), params=params)
 
 
 def orders_by_reference_flow(reference_ids: Sequence[str]) -> Flow[list[WarehouseOrder]]:
@@ -255,10 +158,10 @@ def create_order_call(payload: dict[str, Any], channel_id: int) -> Call[dict[str
             raise SourceProtocolError(
                 f"order refused: {vendor_message(reply.body)}", source=SOURCE, call=name, status=422
             )
-        body: dict[str, Any] = _shape(reply, dict, name)
+        body: dict[str, Any] = shape(reply, dict, name)
         return body
 
-    return _call(
+    return call(
         name,
         ORDERS,
         parse,
@@ -280,7 +183,7 @@ def cancel_order_call(order_id: int) -> Call[CancelResult]:
                 call=name,
                 status=422,
             )
-        body = _shape(reply, dict, name)
+        body = shape(reply, dict, name)
         shipments = tuple(
             (
                 integer(r, "shipment_id", path=f"canceled_shipment_results[{i}].") or 0,
@@ -297,34 +200,7 @@ def cancel_order_call(order_id: int) -> Call[CancelResult]:
             order=parse_order(order) if isinstance(order, dict) else None,
         )
 
-    return _call(name, f"{ORDERS}/{order_id}:cancel", parse, method="POST", accept=frozenset({422}))
-
-
-# ---------------------------------------------------------------- body-linked listings
-
-
-def _linked_page(name: str, parse_item: Callable[[Any], Any]) -> Callable[[Reply], Page]:
-    def parse(reply: Reply) -> Page:
-        body = _shape(reply, dict, name)
-        return Page(
-            _parsed(items(body, "items"), parse_item), _link(reply, text(body, "next", optional=True))
-        )
-
-    return parse
-
-
-def _all(first: Call[Page], name: str, parse_item: Callable[[Any], Any]) -> Flow[list[Any]]:
-    page: Page = yield first
-    records = list(page.records)
-    while page.next_url:
-        page = yield _call(f"{name} (next page)", page.next_url, _linked_page(name, parse_item))
-        records += page.records
-    return records
-
-
-def _listing(path: str, parse_item: Callable[[Any], Any], params: dict[str, Any]) -> Flow[list[Any]]:
-    name = f"GET /{path}"
-    return _all(_call(name, path, _linked_page(name, parse_item), params=params), name, parse_item)
+    return call(name, f"{ORDERS}/{order_id}:cancel", parse, method="POST", accept=frozenset({422}))
 
 
 def _locations(raw: Any) -> tuple[int, list[Any]]:
@@ -338,8 +214,8 @@ def inventory_flow(
     `GET /2026-07/inventory-level/locations` (the same items by fulfillment center). SKUs are matched
     exactly here (ShipBob's `SearchBy` is a partial match), so every page is read: a few hundred items."""
     params = {"PageSize": page_size}
-    levels = yield from _listing(INVENTORY_LEVELS, lambda raw: parse_inventory_level(raw), params)
-    located = yield from _listing(f"{INVENTORY_LEVELS}/locations", _locations, params)
+    levels = yield from listing(INVENTORY_LEVELS, lambda raw: parse_inventory_level(raw), params)
+    located = yield from listing(f"{INVENTORY_LEVELS}/locations", _locations, params)
     centers = dict(located)
     wanted = set(skus) if skus else None
     out: dict[str, InventoryItem] = {}
@@ -363,7 +239,7 @@ def _channel(raw: Any) -> tuple[int, tuple[str, ...]]:
 
 def channel_flow() -> Flow[int]:
     """The id of the first channel the token may create orders on (scope `orders_write`)."""
-    channels = yield from _listing(CHANNELS, _channel, {"RecordsPerPage": 50})
+    channels = yield from listing(CHANNELS, _channel, {"RecordsPerPage": 50})
     for channel_id, scopes in channels:
         if "orders_write" in scopes:
             return int(channel_id)
@@ -371,40 +247,6 @@ def channel_flow() -> Flow[int]:
         "no ShipBob channel of this token has the orders_write scope; set SHIPBOB_CHANNEL_ID",
         setting="SHIPBOB_CHANNEL_ID",
     )
-
-
-def _subscription(raw: Any) -> WebhookSubscription:
-    return WebhookSubscription(
-        id=text(raw, "id") or "",
-        url=text(raw, "url") or "",
-        topics=tuple(str(t) for t in items(raw, "topics")),
-    )
-
-
-def subscribe_flow(
-    url: str, topics: Sequence[str], secret: str | None, description: str
-) -> Flow[list[WebhookSubscription]]:
-    """Idempotent: the subscriptions already at `url` are kept, and one subscription is created only
-    for the topics none of them covers."""
-    existing = yield from _listing(WEBHOOKS, _subscription, {"RecordsPerPage": 100})
-    mine = [s for s in existing if s.url == url]
-    missing = [t for t in dict.fromkeys(topics) if not any(t in s.topics for s in mine)]
-    if not missing:
-        return mine
-    body: dict[str, Any] = {"url": url, "topics": missing, "description": description}
-    if secret:
-        body["secret"] = secret
-    name = f"POST /{WEBHOOKS}"
-
-    def parse(reply: Reply) -> WebhookSubscription:
-        if reply.status == 422:
-            raise SourceProtocolError(
-                f"subscription refused: {vendor_message(reply.body)}", source=SOURCE, call=name, status=422
-            )
-        return replace(_subscription(_shape(reply, dict, name)), created=True)
-
-    created = yield _call(name, WEBHOOKS, parse, method="POST", json_body=body, accept=frozenset({422}))
-    return [*mine, created]
 
 
 # ---------------------------------------------------------------- clients
