@@ -64,6 +64,7 @@ def fetch_and_decode(info: dict[str, Any]) -> dict[str, int]:
     """Every list page of the three sources (the sync's page sizes), each decoded as the connectors'
     fast path decodes it: the records decoded per source, and the bytes received."""
     from services.sources import wire
+    from services.sources.shipbob_client import ORDERS as SHIPBOB_ORDERS
     from services.sources.shopify_client import API_VERSION
     from services.sync.passes import SyncOptions
 
@@ -79,7 +80,7 @@ def fetch_and_decode(info: dict[str, Any]) -> dict[str, int]:
             counts["shopify"] += len(wire._ORDERS.decode(reply.content).orders)
             counts["bytes"] += len(reply.content)
             url, params = reply.links.get("next", {}).get("url"), None  # the next link holds its query
-        path: str | None = f"/1.0/order?Page=1&Limit={sizes.warehouse_page}"
+        path: str | None = f"/{SHIPBOB_ORDERS}?Page=1&Limit={sizes.warehouse_page}"
         while path:  # `next-page` is the next page's path and query, relative to the API's URL
             reply = client.get(
                 f"{info['SHIPBOB_API_URL']}{path}",

@@ -2,7 +2,7 @@
 
 URL layout (``base_url`` = ``http://127.0.0.1:<port>``):
 - ``{base}/shopify``  = SHOPIFY_SHOP_URL  (paths ``/admin/api/2024-10/...``)
-- ``{base}/shipbob``  = SHIPBOB_API_URL   (paths ``/1.0/...``)
+- ``{base}/shipbob``  = SHIPBOB_API_URL   (paths ``/2026-07/...``; ``/1.0/...`` answers 404, retired)
 - ``{base}/easypost`` = EASYPOST_API_URL  (paths ``/v2/...``)
 - ``{base}/_sim/...`` test control, no auth: ``GET /_sim/state``, ``POST /_sim/clock``
   (``{"advance_s": s}`` or ``{"set": ISO}``), ``POST /_sim/faults`` (any of ``rate``, ``kinds``,
@@ -66,6 +66,7 @@ class Sim:
     bucket: shopify_api.LeakyBucket = field(default_factory=shopify_api.LeakyBucket)
     graphql_bucket: shopify_api.CostBucket = field(default_factory=shopify_api.CostBucket)
     warm_state: dict[str, Any] = field(default_factory=lambda: {"status": "off", "orders": 0, "seconds": 0.0})
+    shipbob_webhooks: list[dict[str, Any]] = field(default_factory=list)  # sandbox.shipbob_admin
 
     @property
     def clock(self) -> Clock:

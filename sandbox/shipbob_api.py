@@ -1,27 +1,31 @@
-"""ShipBob API 1.0 (orders, inventory, products) served from the world, mounted under ``/shipbob``.
+"""ShipBob API ``2026-07`` (orders, inventory levels, channels, webhooks) served from the world, under ``/shipbob``.
 
 What clients may rely on (base = ``SHIPBOB_API_URL`` = ``http://127.0.0.1:<port>/shipbob``):
 - auth ``Authorization: Bearer <token>``; wrong/missing -> 401
   ``{"message": "Authorization has been denied for this request."}``;
-- list endpoints answer a JSON list with headers ``page-number``, ``total-pages``, ``total-count`` and,
-  unless on the last page, ``next-page``: the next page's path and query relative to the base URL
-  (e.g. ``/1.0/order?Page=2&Limit=250&SortOrder=Oldest``, so ``base + next-page`` is the next URL);
+- ``GET /2026-07/order`` answers a JSON list with headers ``page-number``, ``total-pages``, ``total-count``
+  and, unless on the last page, ``next-page``: the next page's path and query relative to the base URL
+  (e.g. ``/2026-07/order?Page=2&Limit=250&SortOrder=Oldest``, so ``base + next-page`` is the next URL);
   ``Page`` starts at 1, ``Limit`` defaults to 50 and must be 1..250 (else 400 with a validation body);
-- ``GET /1.0/order``: ``IDs``, ``ReferenceIds`` (comma-separated), ``StartDate``/``EndDate`` (created),
-  ``LastUpdateStartDate``/``LastUpdateEndDate`` (latest shipment change, inclusive), ``HasTracking``,
+  filters ``IDs``, ``ReferenceIds`` (comma-separated), ``StartDate``/``EndDate`` (created),
+  ``LastUpdateStartDate``/``LastUpdateEndDate`` (latest change, inclusive), ``HasTracking``,
   ``SortOrder`` = ``Newest`` (default, id descending) | ``Oldest`` (id ascending);
-- ``GET /1.0/order/{id}`` (404 ``{"message": "Order not found"}``), ``GET /1.0/order/{id}/shipment``;
-- ``POST /1.0/order`` (ShipBob's create-order body) -> 201 with the created order (status ``Processing``,
-  one shipment ``Processing``; ``Exception``/``OutOfStock`` if stock was short) and the products' quantities
-  committed in inventory; a ``reference_id`` that already exists -> 422 (ShipBob uses 422 only for
-  that) ``{"reference_id": ["Order with reference id <ref> already exists"]}``; a body that is not a valid
+- orders are the ``2026-07`` order view: shipments carry ``order_id`` and no ``store_order_id``;
+- ``GET /2026-07/order/{id}`` (404 ``{"message": "Order not found"}``), ``GET /2026-07/order/{id}/shipment``;
+- ``POST /2026-07/order`` (ShipBob's create-order body; header ``shipbob_channel_id`` of a channel with
+  ``orders_write``, else 400 / 403) -> 201 with the created order (status ``Processing``, one shipment
+  ``Processing``; ``Exception``/``OutOfStock`` if stock was short) and the products' quantities committed
+  in inventory; a ``reference_id`` that already exists -> 422 (ShipBob uses 422 only for that)
+  ``{"reference_id": ["Order with reference id <ref> already exists"]}``; a body that is not a valid
   order -> 400 ``{"<field path>": ["<message>"]}``, including a product the 3PL does not know:
   ``{"products[<n>].reference_id": ["No product found with reference id <ref>"]}``;
-- ``GET /1.0/inventory`` (``Page``, ``Limit``, ``IDs``, ``IsActive``), ``GET /1.0/inventory/{id}``;
-- ``GET /1.0/product`` (``Page``, ``Limit``, ``IDs``, ``ReferenceIds``, ``SKU``, ``Search``),
-  ``GET /1.0/product/{id}``: products carry ``fulfillable_inventory_items[{id, name, quantity}]`` joining
-  them to inventory items;
-- ``GET /1.0/channel``.
+- ``POST /2026-07/order/{id}:cancel``, ``GET /2026-07/channel``, ``GET``/``POST /2026-07/webhook``,
+  ``DELETE /2026-07/webhook/{id}``: see ``sandbox.shipbob_admin``;
+- ``GET /2026-07/inventory-level`` and ``GET /2026-07/inventory-level/locations``: ``{"items", "first",
+  "prev", "next", "last"}`` where ``next`` is the next page's path relative to the base URL (null on the
+  last page); ``PageSize`` 1..250 (default 50), ``Cursor`` (opaque, from ``next``), ``InventoryIds``,
+  ``SearchBy`` (id exact, name or SKU partial), ``IsActive``; ``GET /2026-07/inventory-level/{id}``;
+- any ``/1.0/...`` path (the retired version) -> 404 ``{"message": "..."}`` naming the retirement.
 """
 
 from __future__ import annotations
@@ -35,13 +39,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import catalog, records
+from . import catalog, records, shipbob_admin
 from .timefmt import parse_iso
 from .world import CreatedOrder
 
 if TYPE_CHECKING:
     from .server import Sim
 
+VERSION = "2026-07"
 UNAUTHORIZED = {"message": "Authorization has been denied for this request."}
 SKUS = [s.sku for s in catalog.STOCKED_SKUS]
 INV_ID_TO_SKU = {catalog.SB_INVENTORY_ID[s]: s for s in SKUS}
@@ -173,7 +178,7 @@ async def list_orders(request: Request) -> Response:
     else:
         sel = listing[(page - 1) * limit : page * limit]
     items = records.sb_records_bytes(w, sel.tolist(), T)
-    return _paged(request, items, total, page, limit, "/1.0/order", q)
+    return _paged(request, items, total, page, limit, f"/{VERSION}/order", q)
 
 
 def _sb_id(request: Request) -> int | None:
@@ -212,6 +217,8 @@ def validate_create(body: Any) -> dict[str, Any]:
     sm = body.get("shipping_method")
     if not isinstance(sm, str) or not sm.strip():
         errs["shipping_method"] = ["The ShippingMethod field is required."]
+    if body.get("type") not in ("DTC", "DropShip", "B2B"):
+        errs["type"] = ["The Type field is required (DTC, DropShip or B2B)."]
     rec = body.get("recipient")
     if not isinstance(rec, dict):
         errs["recipient"] = ["The Recipient field is required."]
@@ -276,6 +283,9 @@ async def create_order(request: Request) -> Response:
         validate_create(body)
     except Invalid as e:
         return _json(e.status, e.errors)
+    refused = shipbob_admin.channel_refusal(request.headers.get("shipbob_channel_id"))
+    if refused is not None:
+        return _json(*refused)
     T = sim.now()
     with w.lock:
         ref = body["reference_id"].strip()
@@ -321,83 +331,55 @@ async def create_order(request: Request) -> Response:
     return _json(201, rec)
 
 
-def _page_list(request: Request, items: list[Any], path: str) -> Response:
-    q = dict(request.query_params)
-    try:
-        page = _int(q, "Page", 1, 1, 2_147_483_647)
-        limit = _int(q, "Limit", 50, 1, 250)
-    except Invalid as e:
-        return _json(e.status, e.errors)
-    total = len(items)
-    return _paged(request, items[(page - 1) * limit : page * limit], total, page, limit, path, q)
-
-
-async def list_inventory(request: Request) -> Response:
-    sim: Sim = request.app.state.sim
-    q = dict(request.query_params)
+def _inventory_skus(q: dict[str, str]) -> list[str]:
     skus = SKUS
-    if q.get("IDs"):
-        want = {x.strip() for x in q["IDs"].split(",")}
+    if q.get("InventoryIds"):
+        want = {x.strip() for x in q["InventoryIds"].split(",")}
         skus = [s for s in skus if str(catalog.SB_INVENTORY_ID[s]) in want]
+    if q.get("SearchBy"):
+        term = q["SearchBy"].strip().lower()
+        skus = [
+            s
+            for s in skus
+            if term == str(catalog.SB_INVENTORY_ID[s])
+            or term in s.lower()
+            or term in catalog.SKU_BY_CODE[s].name.lower()
+        ]
     if q.get("IsActive", "").lower() == "false":
         skus = []
-    return _page_list(request, [records.inventory_item(sim.world, s) for s in skus], "/1.0/inventory")
+    return skus
 
 
-async def get_inventory(request: Request) -> Response:
+async def list_inventory_levels(request: Request) -> Response:
+    sim: Sim = request.app.state.sim
+    q = dict(request.query_params)
+    levels = [records.inventory_level(sim.world, s) for s in _inventory_skus(q)]
+    return shipbob_admin.linked_page(f"/{VERSION}/inventory-level", levels, q, "PageSize")
+
+
+async def list_inventory_locations(request: Request) -> Response:
+    sim: Sim = request.app.state.sim
+    q = dict(request.query_params)
+    located = [records.inventory_level_locations(sim.world, s) for s in _inventory_skus(q)]
+    return shipbob_admin.linked_page(f"/{VERSION}/inventory-level/locations", located, q, "PageSize")
+
+
+async def get_inventory_level(request: Request) -> Response:
     sim: Sim = request.app.state.sim
     raw = request.path_params["item_id"]
     sku = INV_ID_TO_SKU.get(int(raw)) if raw.isdigit() else None
     if sku is None:
-        return _json(404, {"message": "Inventory item not found"})
-    return _json(200, records.inventory_item(sim.world, sku))
+        return _json(404, {"title": "Not Found", "status": 404, "detail": "Inventory item not found"})
+    return _json(200, records.inventory_level(sim.world, sku))
 
 
-async def list_products(request: Request) -> Response:
-    sim: Sim = request.app.state.sim
-    q = dict(request.query_params)
-    skus = SKUS
-    if q.get("ReferenceIds"):
-        want = {x.strip() for x in q["ReferenceIds"].split(",")}
-        skus = [s for s in skus if s in want]
-    if q.get("SKU"):
-        want = {x.strip() for x in q["SKU"].split(",")}
-        skus = [s for s in skus if s in want]
-    if q.get("IDs"):
-        want = {x.strip() for x in q["IDs"].split(",")}
-        skus = [s for s in skus if str(catalog.SB_PRODUCT_ID[s]) in want]
-    if q.get("Search"):
-        term = q["Search"].lower()
-        skus = [s for s in skus if term in s.lower() or term in catalog.SKU_BY_CODE[s].name.lower()]
-    return _page_list(request, [records.product_record(sim.world, s) for s in skus], "/1.0/product")
-
-
-async def get_product(request: Request) -> Response:
-    sim: Sim = request.app.state.sim
-    raw = request.path_params["product_id"]
-    sku = PRODUCT_ID_TO_SKU.get(int(raw)) if raw.isdigit() else None
-    if sku is None:
-        return _json(404, {"message": "Product not found"})
-    return _json(200, records.product_record(sim.world, sku))
-
-
-async def list_channels(request: Request) -> Response:
+async def retired(request: Request) -> Response:
     return _json(
-        200,
-        [
-            {
-                "id": 301,
-                "name": "Harbor Goods Shopify",
-                "application_name": "Shopify",
-                "scopes": ["orders_read"],
-            },
-            {
-                "id": 100102,
-                "name": "Harbor Goods Ops API",
-                "application_name": "API",
-                "scopes": ["orders_read", "orders_write", "inventory_read", "products_read"],
-            },
-        ],
+        404,
+        {
+            "message": "API version 1.0 reached its end of support on Jul 31, 2026 and is no longer "
+            f"available; use {VERSION}."
+        },
     )
 
 
@@ -406,14 +388,18 @@ async def not_found(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/1.0/order", list_orders, methods=["GET"]),
-    Route("/1.0/order", create_order, methods=["POST"]),
-    Route("/1.0/order/{order_id}", get_order, methods=["GET"]),
-    Route("/1.0/order/{order_id}/shipment", get_order_shipments, methods=["GET"]),
-    Route("/1.0/inventory", list_inventory, methods=["GET"]),
-    Route("/1.0/inventory/{item_id}", get_inventory, methods=["GET"]),
-    Route("/1.0/product", list_products, methods=["GET"]),
-    Route("/1.0/product/{product_id}", get_product, methods=["GET"]),
-    Route("/1.0/channel", list_channels, methods=["GET"]),
+    Route(f"/{VERSION}/order", list_orders, methods=["GET"]),
+    Route(f"/{VERSION}/order", create_order, methods=["POST"]),
+    Route(f"/{VERSION}/order/{{order_id:int}}:cancel", shipbob_admin.cancel_order, methods=["POST"]),
+    Route(f"/{VERSION}/order/{{order_id}}", get_order, methods=["GET"]),
+    Route(f"/{VERSION}/order/{{order_id}}/shipment", get_order_shipments, methods=["GET"]),
+    Route(f"/{VERSION}/inventory-level", list_inventory_levels, methods=["GET"]),
+    Route(f"/{VERSION}/inventory-level/locations", list_inventory_locations, methods=["GET"]),
+    Route(f"/{VERSION}/inventory-level/{{item_id}}", get_inventory_level, methods=["GET"]),
+    Route(f"/{VERSION}/channel", shipbob_admin.list_channels, methods=["GET"]),
+    Route(f"/{VERSION}/webhook", shipbob_admin.list_webhooks, methods=["GET"]),
+    Route(f"/{VERSION}/webhook", shipbob_admin.create_webhook, methods=["POST"]),
+    Route(f"/{VERSION}/webhook/{{hook_id}}", shipbob_admin.delete_webhook, methods=["DELETE"]),
+    Route("/1.0/{rest:path}", retired, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
     Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
 ]

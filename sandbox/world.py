@@ -865,6 +865,17 @@ class World:
             rep = p["t_repl"] <= T
             created_ids = np.array([c.id for c in self.created if c.created_at <= T], dtype=np.int64)
             created_at = np.array([c.created_at for c in self.created if c.created_at <= T], dtype=np.int64)
+            # an API-created order's last update: its creation, or its cancellation (shipbob_api)
+            created_lu = np.array(
+                [
+                    max(c.created_at, c.record["cancelled_at"])
+                    if c.record.get("cancelled_at") is not None and c.record["cancelled_at"] <= T
+                    else c.created_at
+                    for c in self.created
+                    if c.created_at <= T
+                ],
+                dtype=np.int64,
+            )
             if "start" in f or "end" in f:
                 cp, cr = p["t_3pl"], p["t_repl"]
                 if "start" in f:
@@ -887,11 +898,11 @@ class World:
                 if "lu_start" in f:
                     prim &= lu >= f["lu_start"]
                     rep &= rl >= f["lu_start"]
-                    keep_c &= created_at >= f["lu_start"]
+                    keep_c &= created_lu >= f["lu_start"]
                 if "lu_end" in f:
                     prim &= lu <= f["lu_end"]
                     rep &= rl <= f["lu_end"]
-                    keep_c &= created_at <= f["lu_end"]
+                    keep_c &= created_lu <= f["lu_end"]
             if f.get("has_tracking") is not None:
                 ht = (p["t_ship1"] <= T) | (p["t_ship2"] <= T)
                 prim &= ht if f["has_tracking"] else ~ht

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     shopify_access_token: str | None = None
     shipbob_api_url: str | None = None
     shipbob_token: str | None = None
+    shipbob_channel_id: int | None = None  # orders are created on it; unset: the channel with orders_write
     easypost_api_url: str | None = None
     easypost_api_key: str | None = None
 

@@ -8,7 +8,7 @@ rely on these names, imported from ``sandbox.records`` itself (the modules behin
   passes the orders endpoint's ``financial_status`` / ``fulfillment_status`` filters;
 - ``fulfillment_orders(world, row, T)`` -> the list for ``orders/{id}/fulfillment_orders.json``
   (``fulfillment_orders_bytes`` -> the whole response body, cached);
-- ``sb_record_bytes(world, sb_id, T)`` / ``sb_records_bytes(world, ids, T)`` -> ShipBob 1.0 ``Order``s (with
+- ``sb_record_bytes(world, sb_id, T)`` / ``sb_records_bytes(world, ids, T)`` -> ShipBob ``2026-07`` ``Order``s (with
   ``shipments[]``) for store-linked, replacement (``<id>-R1``) and API-created orders;
   ``sb_order_bytes(world, row, T)`` / ``sb_replacement_bytes(world, row, T)`` -> a store-linked order / its
   replacement; ``sb_created(world, c, T)`` -> the dict of an API-created order;
@@ -18,7 +18,8 @@ rely on these names, imported from ``sandbox.records`` itself (the modules behin
   ``tracker_id(seed, key)``, ``tracker_key_from_id``, ``tracking_code``, ``key_from_tracking_code`` convert
   identifiers; ``code_for(world, row, k)`` / ``shipment_carrier(row, k)`` -> shipment ``k``'s tracking code /
   carrier;
-- ``inventory_item(world, sku)`` / ``product_record(world, sku)`` -> ShipBob inventory item / product;
+- ``inventory_item(world, sku)`` / ``product_record(world, sku)`` -> ShipBob inventory item (SPEC §1 snapshot
+  shape) / product; ``inventory_level`` / ``inventory_level_locations`` -> ``2026-07`` inventory levels;
 - rendering is a pure function of ``(seed, index, T)`` (plus, for inventory and created orders, the 3PL's
   mutable state): the same seed and clock give byte-identical output. Hot paths are string templates
   (not ``json.dumps`` of dicts) and results are cached per order per visible state in the world's LRUs.
@@ -36,7 +37,7 @@ from .ids import (
     tracker_key_from_id,
     tracking_code,
 )
-from .inventory import inventory_item, product_record
+from .inventory import inventory_item, inventory_level, inventory_level_locations, product_record
 from .shipbob import sb_created, sb_order_bytes, sb_record_bytes, sb_records_bytes, sb_replacement_bytes
 from .shopify import (
     fulfillment_orders,
@@ -51,6 +52,8 @@ __all__ = [
     "fulfillment_orders",
     "fulfillment_orders_bytes",
     "inventory_item",
+    "inventory_level",
+    "inventory_level_locations",
     "key_from_tracking_code",
     "product_record",
     "sb_created",

@@ -1,4 +1,10 @@
-"""ShipBob 1.0 inventory items and products, from the 3PL's (mutable) stock."""
+"""ShipBob inventory, from the 3PL's (mutable) stock.
+
+- ``inventory_level(world, sku)`` / ``inventory_level_locations(world, sku)``: one item of the API ``2026-07``
+  ``GET /inventory-level`` / ``GET /inventory-level/locations`` listings (each item carries its ``sku``);
+- ``inventory_item(world, sku)``: the item in the snapshot shape of SPEC §1 (``shipbob/inventory.json``),
+  with ``fulfillable_quantity_by_fulfillment_center``; ``product_record``: a product (snapshot extras).
+"""
 
 from __future__ import annotations
 
@@ -47,6 +53,44 @@ def inventory_item(world: World, sku: str) -> dict[str, Any]:
         "fulfillable_quantity_by_fulfillment_center": fcs,
         "fulfillable_quantity_by_lot": [],
         "packaging_attribute": "None",
+    }
+
+
+def inventory_level(world: World, sku: str) -> dict[str, Any]:
+    item = inventory_item(world, sku)
+    return {
+        "inventory_id": item["id"],
+        "name": item["name"],
+        "sku": sku,
+        "total_fulfillable_quantity": item["total_fulfillable_quantity"],
+        "total_on_hand_quantity": item["total_onhand_quantity"],
+        "total_committed_quantity": item["total_committed_quantity"],
+        "total_sellable_quantity": item["total_sellable_quantity"],
+        "total_awaiting_quantity": 0,
+        "total_exception_quantity": 0,
+        "total_internal_transfer_quantity": 0,
+        "total_backordered_quantity": item["total_backordered_quantity"],
+    }
+
+
+def inventory_level_locations(world: World, sku: str) -> dict[str, Any]:
+    item = inventory_item(world, sku)
+    return {
+        "inventory_id": item["id"],
+        "name": item["name"],
+        "sku": sku,
+        "locations": [
+            {
+                "location_id": fc["id"],
+                "name": fc["name"],
+                "fulfillable_quantity": fc["fulfillable_quantity"],
+                "on_hand_quantity": fc["onhand_quantity"],
+                "committed_quantity": fc["committed_quantity"],
+                "awaiting_quantity": 0,
+                "internal_transfer_quantity": 0,
+            }
+            for fc in item["fulfillable_quantity_by_fulfillment_center"]
+        ],
     }
 
 

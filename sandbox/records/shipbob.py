@@ -1,4 +1,8 @@
-"""ShipBob 1.0: ``Order``s with ``shipments[]`` (store-linked, replacement and API-created)."""
+"""ShipBob API ``2026-07``: ``Order``s with ``shipments[]`` (store-linked, replacement and API-created).
+
+The shape is the ``2026-07`` order view: shipments carry ``order_id`` and no ``store_order_id`` (removed in
+``2026-01``). ``sb_record_bytes(world, sb_id, T)`` renders any one order, as a webhook payload needs it.
+"""
 
 from __future__ import annotations
 
@@ -255,7 +259,9 @@ def sb_created(world: World, c: CreatedOrder, T: int) -> dict[str, Any]:
     rec = b.get("recipient") or {}
     addr = rec.get("address") or {}
     wh = catalog.WAREHOUSE_BY_ID[c.location_id]
-    status = "Exception" if c.short else "Processing"
+    cancelled_at: int = c.record.get("cancelled_at") or NEVER  # set by sandbox.shipbob_admin.cancel
+    cancelled = cancelled_at <= T
+    status = "Cancelled" if cancelled else ("Exception" if c.short else "Processing")
     products = [
         {
             "id": catalog.SB_PRODUCT_ID[sku],
@@ -290,11 +296,13 @@ def sb_created(world: World, c: CreatedOrder, T: int) -> dict[str, Any]:
         "reference_id": c.reference_id,
         "recipient": recipient,
         "created_date": fmt_utc(c.created_at),
-        "last_update_at": fmt_utc(c.created_at),
+        "last_update_at": fmt_utc(cancelled_at if cancelled else c.created_at),
         "last_tracking_update_at": None,
         "status": status,
         "status_details": (
-            [
+            [{"id": 100, "name": "Merchant", "description": "Cancelled by merchant request"}]
+            if cancelled
+            else [
                 {
                     "id": 3,
                     "name": "OutOfStock",

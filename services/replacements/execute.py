@@ -5,7 +5,7 @@ Transactions, in order (no write transaction is open while a source is called):
 2. the order is refreshed from every configured source (`services.sync.refresh_order`);
 3. read: the order, the console's records and the live inventory → the plan, compared with the dry run's;
 4. claim: the `pending` row is inserted (or a `failed` one re-claimed) and committed;
-5. the 3PL call: `POST /1.0/order`; on a duplicate-reference 422 or an unknown outcome (timeout, cut-off
+5. the 3PL call: `POST /2026-07/order`; on a duplicate-reference 422 or an unknown outcome (timeout, cut-off
    reply, 5xx) the order is looked up by `reference_id` instead of being posted again;
 6. settle: the row becomes `created` with the 3PL order written to the store tables and the order
    reclassified, or `failed` with the error; the `replacement.execute` audit entry goes in the same
@@ -303,7 +303,7 @@ def send(
     raise SourceUnavailable(
         f"no order with reference {plan.reference_id} was found after the create call",
         source="shipbob",
-        call="GET /1.0/order",
+        call="GET /2026-07/order",
     )
 
 

@@ -59,7 +59,7 @@ class Preflight:
 
 @dataclass(frozen=True)
 class ReplacementPlan(Preflight):
-    """A dry run: the exact ShipBob `POST /1.0/order` body and the fingerprint `execute` must be given."""
+    """A dry run: the exact ShipBob `POST /2026-07/order` body and the fingerprint `execute` must be given."""
 
     seq: int
     reference_id: str  # "<store order id>-R<seq>"
@@ -162,27 +162,31 @@ def _present(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def build_payload(view: OrderView, items: Sequence[ResendItem], seq: int) -> dict[str, Any]:
-    """The ShipBob 1.0 create-order body for replacement `seq` of the order (SPEC §1 reference).
+    """The ShipBob `2026-07` create-order body for replacement `seq` of the order (SPEC §1 reference).
 
-    Products are summed by SKU in line order; the recipient is the store order's shipping address;
-    the shipping method is the store's, else the 3PL order's, else Standard.
+    Products are summed by SKU in line order, named by their first line's title (`2026-07` requires a
+    product's `name` with its `reference_id`); the order `type` is `DTC` (required); the recipient is the
+    store order's shipping address; the shipping method is the store's, else the 3PL order's, else Standard.
     """
     order = view.store
     address = order.shipping_address
     if address is None or not address.address1:
         raise InputError(f"{order.name} has no shipping address, so a replacement cannot be addressed.")
     quantities: dict[str, int] = {}
+    names: dict[str, str] = {}
     for item in items:
         if not item.sku:
             raise InputError(
                 f"{item.title} (line {item.line_item_id}) has no SKU, so the 3PL cannot pick it."
             )
         quantities[item.sku] = quantities.get(item.sku, 0) + item.quantity
+        names.setdefault(item.sku, item.title or item.sku)
     method = order.shipping_method or (view.warehouse.shipping_method if view.warehouse else None)
     return {
         "reference_id": replacement_reference(order.id, seq),
         "order_number": f"{order.number}-R{seq}",
         "shipping_method": method or DEFAULT_SHIPPING_METHOD,
+        "type": "DTC",
         "recipient": _present(
             {
                 "name": address.name or order.customer_name,
@@ -201,7 +205,8 @@ def build_payload(view: OrderView, items: Sequence[ResendItem], seq: int) -> dic
             }
         ),
         "products": [
-            {"reference_id": sku, "sku": sku, "quantity": quantity} for sku, quantity in quantities.items()
+            {"reference_id": sku, "sku": sku, "name": names[sku], "quantity": quantity}
+            for sku, quantity in quantities.items()
         ],
         "tags": [{"name": REPLACEMENT_TAG, "value": order.name}],
     }

@@ -90,6 +90,7 @@ class Call(Generic[T]):
     method: str = "GET"
     params: Mapping[str, Any] | None = None
     json_body: Any = None
+    headers: Mapping[str, str] | None = None  # per-call headers (ShipBob's `shipbob_channel_id`)
     # Non-2xx statuses handed to `parse` instead of raised (404 → "not found", 422 → a duplicate).
     accept: frozenset[int] = frozenset()
     # A typed reader of the raw body for well-formed 2xx replies (`services.sources.wire`); when it
@@ -145,7 +146,9 @@ class _Transient(Exception):
 
 
 def build_request(http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
-    return http.build_request(call.method, call.path, params=call.params, json=call.json_body)
+    return http.build_request(
+        call.method, call.path, params=call.params, json=call.json_body, headers=call.headers
+    )
 
 
 def read_reply(config: SourceConfig, call: Call[T], response: httpx.Response) -> T:

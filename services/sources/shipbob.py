@@ -1,4 +1,12 @@
-"""ShipBob 1.0 `Order` (with `shipments`) and inventory items → domain records."""
+"""ShipBob API `2026-07` records → domain records.
+
+- `parse_order`: an `Order` with `shipments[]` (`GET /2026-07/order`, `POST /2026-07/order`, webhooks, and
+  the `shipbob/orders.json` snapshot). Since `2026-01` shipments carry no `store_order_id`; nothing here
+  reads it. Unknown fields and status values are kept as text (the rules compare `Completed`/`Cancelled`).
+- `parse_inventory_level`: one item of `GET /2026-07/inventory-level` (totals and the item's `sku`),
+  optionally with the `locations[]` of `GET /2026-07/inventory-level/locations`.
+- `parse_inventory_item`: the snapshot shape of SPEC §1 (`shipbob/inventory.json`).
+"""
 
 from __future__ import annotations
 
@@ -69,6 +77,33 @@ def _shipment(raw: Any, path: str) -> Shipment:
         created_date=timestamp(raw, "created_date", path=path, optional=True),
         last_update_at=timestamp(raw, "last_update_at", path=path, optional=True),
         ship_option=text(raw, "ship_option", path=path, optional=True),
+    )
+
+
+def parse_inventory_level(raw: Any, locations: Any = None) -> InventoryItem | None:
+    """A `2026-07` inventory level; None when it has no SKU (nothing in the store can ask for it).
+    `locations`: the same item's `locations[]` from the by-fulfillment-center listing, if read."""
+    sku = text(raw, "sku", optional=True)
+    total = integer(raw, "total_fulfillable_quantity")
+    assert total is not None
+    inventory_id = integer(raw, "inventory_id", optional=True)
+    if not sku:
+        return None
+    centers = []
+    for i, center in enumerate(locations or ()):
+        path = f"locations[{i}]."
+        centers.append(
+            (
+                text(center, "name", path=path, optional=True) or "",
+                integer(center, "fulfillable_quantity", path=path) or 0,
+            )
+        )
+    return InventoryItem(
+        sku=sku,
+        total_fulfillable_quantity=total,
+        by_fulfillment_center=tuple(centers),
+        name=text(raw, "name", optional=True),
+        inventory_id=inventory_id,
     )
 
 

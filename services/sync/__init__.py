@@ -35,8 +35,9 @@ How a run works
   every stored order that is not done (open, on hold, sync delay, awaiting payment, vendor) and was
   created in the last `rescan_days` is fetched again by id (`ids=`, 250 per call). A full pass counts as
   a re-scan.
-- ShipBob: `/1.0/order?LastUpdateStartDate=…&SortOrder=Oldest&Limit=250` following `next-page`; then the
-  whole inventory (products joined to inventory items for their SKUs) on every run.
+- ShipBob (API `2026-07`): `/2026-07/order?LastUpdateStartDate=…&SortOrder=Oldest&Limit=250` following
+  `next-page`; then the whole inventory (`/2026-07/inventory-level`, each item with its SKU, following the
+  body's `next`) on every run.
 - EasyPost has no "updated since" filter. A pass reads the trackers *created* since `since` (newest first,
   `before_id` paging), then re-fetches by id (a few at a time) every stored tracker not in a final state
   (delivered, return_to_sender, failure, cancelled) that was not written since the pass began — those

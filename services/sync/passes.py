@@ -132,7 +132,7 @@ def store_pages(
 
 def warehouse_pages(client: ShipBobClient, plan: Plan, options: SyncOptions) -> Iterator[Event]:
     """3PL orders last updated since `plan.since`, oldest id first (resumed at the page after `cursor`),
-    then the whole inventory (a few hundred SKUs at most) joined with product SKUs.
+    then the whole inventory (a few hundred SKUs at most; ShipBob's inventory levels carry their SKUs).
 
     Paging by number is safe to resume: with only a lower bound on the update time, orders can join the
     listing but never leave it, so pages shift towards the end (a record seen twice), never skipping one.

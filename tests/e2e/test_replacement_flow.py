@@ -76,7 +76,9 @@ def test_ops_creates_a_replacement_once(console: Any, page: Any) -> None:
     api = str(settings.shipbob_api_url)
     sim_base = api.removesuffix("/shipbob")
     auth = {"Authorization": f"Bearer {settings.shipbob_token}"}
-    posts_before = httpx.get(f"{sim_base}/_sim/requests").json()["counts"].get("POST /shipbob/1.0/order", 0)
+    posts_before = (
+        httpx.get(f"{sim_base}/_sim/requests").json()["counts"].get("POST /shipbob/2026-07/order", 0)
+    )
 
     page.set_default_timeout(45_000)  # a Create runs a refresh, live stock reads and the 3PL call
     sign_in(page, console, "ops")
@@ -107,8 +109,8 @@ def test_ops_creates_a_replacement_once(console: Any, page: Any) -> None:
         "button", name="Create replacement"
     ).is_disabled()  # replacement.exists now blocks
 
-    at_3pl = httpx.get(f"{api}/1.0/order", params={"ReferenceIds": reference_id}, headers=auth).json()
+    at_3pl = httpx.get(f"{api}/2026-07/order", params={"ReferenceIds": reference_id}, headers=auth).json()
     assert [o["reference_id"] for o in at_3pl] == [reference_id]
     assert at_3pl[0]["tags"] == [{"name": "replacement_of", "value": pre.order}]
     log = httpx.get(f"{sim_base}/_sim/requests").json()
-    assert log["counts"].get("POST /shipbob/1.0/order", 0) - posts_before == 1
+    assert log["counts"].get("POST /shipbob/2026-07/order", 0) - posts_before == 1

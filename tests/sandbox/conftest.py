@@ -62,17 +62,16 @@ class Api:
 
     def shipbob(self, path: str, **params: Any) -> httpx.Response:
         return self.http.get(
-            self.s["SHIPBOB_API_URL"] + "/1.0" + path,
+            self.s["SHIPBOB_API_URL"] + "/2026-07" + path,
             params=params,
             headers={"Authorization": f"Bearer {self.s['SHIPBOB_TOKEN']}"},
         )
 
-    def shipbob_post(self, path: str, body: Any) -> httpx.Response:
-        return self.http.post(
-            self.s["SHIPBOB_API_URL"] + "/1.0" + path,
-            json=body,
-            headers={"Authorization": f"Bearer {self.s['SHIPBOB_TOKEN']}"},
-        )
+    def shipbob_post(self, path: str, body: Any, channel: str | None = "100102") -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.s['SHIPBOB_TOKEN']}"}
+        if channel is not None:
+            headers["shipbob_channel_id"] = channel
+        return self.http.post(self.s["SHIPBOB_API_URL"] + "/2026-07" + path, json=body, headers=headers)
 
     def easypost(self, path: str, **params: Any) -> httpx.Response:
         return self.http.get(

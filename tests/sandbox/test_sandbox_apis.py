@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox import catalog
+from sandbox import catalog, records
 from sandbox.server import start_in_thread
 from sandbox.snapshot import write_snapshot
 from sandbox.world import ON_HOLD
@@ -72,7 +72,7 @@ def test_same_seed_and_clock_serve_identical_bytes(held: Api) -> None:
         assert (
             held.easypost("/trackers", page_size=40).content == o.easypost("/trackers", page_size=40).content
         )
-        assert held.shipbob("/inventory").content == o.shipbob("/inventory").content
+        assert held.shipbob("/inventory-level").content == o.shipbob("/inventory-level").content
     finally:
         other.stop()
 
@@ -176,7 +176,7 @@ def test_shipbob_paging_sorting_filters(held: Api) -> None:
     r = held.shipbob("/order", Limit=100)
     assert r.headers["page-number"] == "1" and r.headers["total-count"] == str(len(allo))
     assert r.headers["total-pages"] == str(-(-len(allo) // 100))
-    assert r.headers["next-page"].startswith("/1.0/order?Page=2&Limit=100")
+    assert r.headers["next-page"].startswith("/2026-07/order?Page=2&Limit=100")
     assert [o["id"] for o in r.json()] == sorted(ids, reverse=True)[:100]  # Newest first by default
     last = held.shipbob("/order", Limit=100, Page=r.headers["total-pages"])
     assert "next-page" not in last.headers and last.json()
@@ -205,13 +205,27 @@ def test_shipbob_paging_sorting_filters(held: Api) -> None:
     assert {o["shipping_method"] for o in allo} == {"Standard", "Express", "Ground"}
 
 
-def test_shipbob_inventory_products_and_auth(held: Api) -> None:
-    inv = held.shipbob("/inventory", Limit=250)
-    assert inv.status_code == 200 and inv.headers["total-count"] == str(len(inv.json()))
-    items = inv.json()
-    prods = held.shipbob("/product", Limit=250).json()
-    by_inv = {p["fulfillable_inventory_items"][0]["id"]: p["sku"] for p in prods}
-    sku_qty = {by_inv[i["id"]]: i["total_fulfillable_quantity"] for i in items}
+def _linked_all(held: Api, path: str, **params: Any) -> list[dict[str, Any]]:
+    page = held.shipbob(path, **params).json()
+    out = list(page["items"])
+    while page["next"]:
+        nxt = held.http.get(
+            held.s["SHIPBOB_API_URL"] + page["next"],
+            headers={"Authorization": f"Bearer {held.s['SHIPBOB_TOKEN']}"},
+        )
+        page = nxt.json()
+        out += page["items"]
+    return out
+
+
+def test_shipbob_inventory_levels_paging_and_auth(held: Api) -> None:
+    one_page = held.shipbob("/inventory-level", PageSize=250).json()
+    assert one_page["next"] is None and one_page["prev"] is None
+    items = one_page["items"]
+    paged = _linked_all(held, "/inventory-level", PageSize=7)
+    assert paged == items and len(items) > 7
+    assert held.shipbob("/inventory-level", PageSize=7).json()["next"].startswith("/2026-07/inventory-level?")
+    sku_qty = {i["sku"]: i["total_fulfillable_quantity"] for i in items}
     assert any(q == 0 for q in sku_qty.values())  # out of stock
     assert any(q > 0 for q in sku_qty.values())
     store_skus = {
@@ -221,15 +235,28 @@ def test_shipbob_inventory_products_and_auth(held: Api) -> None:
         if li["vendor"] != "Nordic Knitworks"
     }
     assert store_skus - set(sku_qty)  # SKUs the 3PL does not know
+    located = {i["inventory_id"]: i for i in _linked_all(held, "/inventory-level/locations", PageSize=5)}
     for i in items:
-        fcs = i["fulfillable_quantity_by_fulfillment_center"]
+        fcs = located[i["inventory_id"]]["locations"]
         assert i["total_fulfillable_quantity"] == sum(f["fulfillable_quantity"] for f in fcs)
-        assert {"id", "name", "fulfillable_quantity", "onhand_quantity", "committed_quantity"} <= set(fcs[0])
-    one = held.shipbob(f"/inventory/{items[0]['id']}")
+        assert {"location_id", "name", "fulfillable_quantity", "on_hand_quantity"} <= set(fcs[0])
+    one = held.shipbob(f"/inventory-level/{items[0]['inventory_id']}")
     assert one.json() == items[0]
-    assert held.shipbob("/product", SKU="TEE-M").json()[0]["reference_id"] == "TEE-M"
-    bad = held.http.get(held.s["SHIPBOB_API_URL"] + "/1.0/order", headers={"Authorization": "Bearer nope"})
+    found = held.shipbob("/inventory-level", SearchBy="TEE-M").json()["items"]
+    assert "TEE-M" in {i["sku"] for i in found}
+    assert held.shipbob("/inventory-level", PageSize=0).status_code == 400
+    bad = held.http.get(
+        held.s["SHIPBOB_API_URL"] + "/2026-07/order", headers={"Authorization": "Bearer nope"}
+    )
     assert bad.status_code == 401
+
+
+def test_shipbob_retired_version_answers_404(held: Api) -> None:
+    for path in ("/1.0/order", "/1.0/inventory", "/1.0/product"):
+        r = held.http.get(
+            held.s["SHIPBOB_API_URL"] + path, headers={"Authorization": f"Bearer {held.s['SHIPBOB_TOKEN']}"}
+        )
+        assert r.status_code == 404 and "1.0" in r.json()["message"]
 
 
 def test_easypost_paging_filters_auth(held: Api) -> None:
@@ -370,9 +397,9 @@ def test_records_carry_every_sample_field(held: Api) -> None:
     mine_sb = next(o for o in held.memo("shipbob") if o["shipments"][0]["tracking"])
     assert _missing(sample_sb, mine_sb) == []
 
-    inv_sample = load("shipbob/inventory.json")[0]
-    inv = held.shipbob("/inventory").json()[0]
-    assert _missing({k: v for k, v in inv_sample.items() if k != "sku"}, inv) == []
+    inv_sample = load("shipbob/inventory.json")[0]  # the snapshot shape of SPEC §1
+    inv = {"sku": inv_sample["sku"], **records.inventory_item(held.sim.world, inv_sample["sku"])}
+    assert _missing(inv_sample, inv) == []
 
     trk_sample = load("easypost/trackers.json")["trackers"][0]
     mine_trk = next(t for t in held.memo("trackers") if t["status"] == "delivered")

@@ -46,8 +46,8 @@ def _body(ref: str, sku: str = "TEE-M", qty: int = 2) -> dict[str, Any]:
 
 
 def _inventory(api: Api, sku: str) -> dict[str, Any]:
-    prod = api.shipbob("/product", SKU=sku).json()[0]
-    return api.shipbob(f"/inventory/{prod['fulfillable_inventory_items'][0]['id']}").json()
+    [level] = [i for i in api.shipbob("/inventory-level", SearchBy=sku).json()["items"] if i["sku"] == sku]
+    return dict(api.shipbob(f"/inventory-level/{level['inventory_id']}").json())
 
 
 def test_create_reserves_inventory_and_rejects_duplicates(api: Api) -> None:
@@ -68,7 +68,7 @@ def test_create_reserves_inventory_and_rejects_duplicates(api: Api) -> None:
     assert created["shipments"][0]["status"] == "Processing" and created["shipments"][0]["tracking"] is None
     assert created["products"][0]["sku"] == "TEE-M" and created["products"][0]["quantity"] == 2
     log = api.control("GET", "/requests")
-    assert log["counts"]["POST /shipbob/1.0/order"] == 1
+    assert log["counts"]["POST /shipbob/2026-07/order"] == 1
 
     inv1 = _inventory(api, "TEE-M")
     assert inv1["total_committed_quantity"] == inv0["total_committed_quantity"] + 2
@@ -93,9 +93,13 @@ def test_create_validation(api: Api) -> None:
     r = api.shipbob_post("/order", {**_body("X-2"), "products": [{"reference_id": "TEE-M", "quantity": 0}]})
     assert r.status_code == 400 and "products[0].quantity" in r.json()
     r = api.http.post(
-        api.s["SHIPBOB_API_URL"] + "/1.0/order",
+        api.s["SHIPBOB_API_URL"] + "/2026-07/order",
         content=b"{not json",
-        headers={"Authorization": f"Bearer {api.s['SHIPBOB_TOKEN']}", "Content-Type": "application/json"},
+        headers={
+            "Authorization": f"Bearer {api.s['SHIPBOB_TOKEN']}",
+            "Content-Type": "application/json",
+            "shipbob_channel_id": "100102",
+        },
     )
     assert r.status_code == 400
     r = api.shipbob_post("/order", _body("X-3", sku="NO-SUCH-SKU"))
@@ -105,5 +109,67 @@ def test_create_validation(api: Api) -> None:
     oos = api.shipbob_post("/order", _body("X-5", sku="MUG-BLUE", qty=50))
     assert oos.status_code == 201 and oos.json()["status"] == "Exception"
     assert oos.json()["shipments"][0]["status_details"][0]["name"] == "OutOfStock"
-    unauth = api.http.post(api.s["SHIPBOB_API_URL"] + "/1.0/order", json=_body("X-6"))
+    unauth = api.http.post(api.s["SHIPBOB_API_URL"] + "/2026-07/order", json=_body("X-6"))
     assert unauth.status_code == 401
+    untyped = {k: v for k, v in _body("X-7").items() if k != "type"}
+    r = api.shipbob_post("/order", untyped)
+    assert r.status_code == 400 and "type" in r.json()
+
+
+def test_create_needs_a_channel_that_may_write_orders(api: Api) -> None:
+    missing = api.shipbob_post("/order", _body("CH-1"), channel=None)
+    assert missing.status_code == 400 and "shipbob_channel_id" in missing.json()
+    assert api.shipbob_post("/order", _body("CH-2"), channel="999").status_code == 400
+    read_only = api.shipbob_post("/order", _body("CH-3"), channel="301")
+    assert read_only.status_code == 403
+    assert api.shipbob("/order", ReferenceIds="CH-1,CH-2,CH-3").json() == []  # nothing was created
+    channels = api.shipbob("/channel").json()["items"]
+    assert [c["id"] for c in channels if "orders_write" in c["scopes"]] == [100102]
+
+
+def test_cancel_stops_an_unshipped_order_and_refuses_a_shipped_one(api: Api) -> None:
+    created = api.shipbob_post("/order", _body("CANCEL-1", qty=1)).json()
+    before = _inventory(api, "TEE-M")
+    r = api.shipbob_post(f"/order/{created['id']}:cancel", None)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "Success" and r.json()["order"]["status"] == "Cancelled"
+    assert [s["is_success"] for s in r.json()["canceled_shipment_results"]] == [True]
+    assert api.shipbob(f"/order/{created['id']}").json()["shipments"][0]["status"] == "Cancelled"
+    assert _inventory(api, "TEE-M")["total_committed_quantity"] == before["total_committed_quantity"] - 1
+    again = api.shipbob_post(f"/order/{created['id']}:cancel", None).json()
+    assert again["status"] == "Failure"
+
+    sb = api.all_shipbob()
+    open_one = next(
+        o
+        for o in sb
+        if "-R" not in o["reference_id"] and all(s["status"] == "Processing" for s in o["shipments"])
+    )
+    done = api.shipbob_post(f"/order/{open_one['id']}:cancel", None).json()
+    assert done["status"] == "Success" and {s["status"] for s in done["order"]["shipments"]} == {"Cancelled"}
+    # the store-linked order now lists as updated, and stays cancelled as the clock moves
+    listed = api.shipbob("/order", IDs=str(open_one["id"])).json()
+    assert listed[0]["status"] == "Cancelled"
+    shipped = next(o for o in sb if any(s["status"] == "Completed" for s in o["shipments"]))
+    refused = api.shipbob_post(f"/order/{shipped['id']}:cancel", None).json()
+    assert refused["status"] == "Failure" and not any(
+        s["is_success"] for s in refused["canceled_shipment_results"]
+    )
+    assert api.shipbob(f"/order/{shipped['id']}").json() == shipped  # nothing changed
+    assert api.shipbob_post("/order/1:cancel", None).status_code == 404
+
+
+def test_webhook_subscriptions_are_kept_in_memory(api: Api) -> None:
+    body = {"url": "https://example.com/hooks", "topics": ["order.shipped", "order.shipment.cancelled"]}
+    made = api.shipbob_post("/webhook", body)
+    assert made.status_code == 200 and isinstance(made.json()["id"], str)
+    listed = api.shipbob("/webhook", RecordsPerPage=1).json()
+    assert listed["items"][0]["url"] == "https://example.com/hooks" and "secret" not in listed["items"][0]
+    bad = api.shipbob_post("/webhook", {"url": "http://example.com/x", "topics": ["order_shipped"]})
+    assert bad.status_code == 422 and {"url", "topics"} <= set(bad.json())
+    gone = api.http.delete(
+        api.s["SHIPBOB_API_URL"] + f"/2026-07/webhook/{made.json()['id']}",
+        headers={"Authorization": f"Bearer {api.s['SHIPBOB_TOKEN']}"},
+    )
+    assert gone.status_code == 204
+    assert all(h["id"] != made.json()["id"] for h in api.shipbob("/webhook").json()["items"])

@@ -35,7 +35,7 @@ def _get(api: Api, source: str, timeout: float = 10) -> httpx.Response:
         )
     if source == "shipbob":
         return api.http.get(
-            s["SHIPBOB_API_URL"] + "/1.0/order?Limit=100",
+            s["SHIPBOB_API_URL"] + "/2026-07/order?Limit=100",
             headers={"Authorization": f"Bearer {s['SHIPBOB_TOKEN']}"},
             timeout=timeout,
         )

@@ -95,6 +95,7 @@ def test_dry_run_builds_the_exact_request_and_writes_only_its_audit_entry(engine
         "reference_id": f"{order.id}-R1",
         "order_number": "9003-R1",
         "shipping_method": "Standard",
+        "type": "DTC",
         "recipient": {
             "name": "Dana Reyes",
             "address": {
@@ -108,7 +109,7 @@ def test_dry_run_builds_the_exact_request_and_writes_only_its_audit_entry(engine
             "email": "customer3@example.com",
             "phone_number": "+12075550142",
         },
-        "products": [{"reference_id": "TEE-M", "sku": "TEE-M", "quantity": 2}],
+        "products": [{"reference_id": "TEE-M", "sku": "TEE-M", "name": "Item TEE-M", "quantity": 2}],
         "tags": [{"name": "replacement_of", "value": "#9003"}],
     }
     assert plan.seq == 1 and plan.reference_id == f"{order.id}-R1" and plan.actionable
@@ -135,7 +136,9 @@ def test_fewer_items_may_be_picked_and_change_the_fingerprint(engine: Engine) ->
     again = _dry_run(engine, "#9004", items=full.items)
     one = _dry_run(engine, "#9004", items=(ResendItem(order.line_items[0].id, "TEE-M", "Item TEE-M", 1),))
     assert again.fingerprint == full.fingerprint  # the default items, picked explicitly, are the same plan
-    assert one.payload["products"] == [{"reference_id": "TEE-M", "sku": "TEE-M", "quantity": 1}]
+    assert one.payload["products"] == [
+        {"reference_id": "TEE-M", "sku": "TEE-M", "name": "Item TEE-M", "quantity": 1}
+    ]
     assert one.fingerprint != full.fingerprint
 
 
@@ -260,11 +263,12 @@ def _replacement_at_the_3pl(engine: Engine, sim: SimApi, order: Any) -> None:
         {
             "reference_id": f"{order.id}-R1",
             "shipping_method": "Standard",
+            "type": "DTC",
             "recipient": {
                 "name": "Dana Reyes",
                 "address": {"address1": "41 Pier Road", "city": "Portland", "country": "US"},
             },
-            "products": [{"reference_id": order.line_items[0].sku, "quantity": 1}],
+            "products": [{"reference_id": order.line_items[0].sku, "name": "Harbor Tee", "quantity": 1}],
         }
     )
     assert reply.status_code == 201, reply.text

@@ -159,7 +159,7 @@ class SimApi:
 
     def orders_with_reference(self, reference_id: str) -> list[dict[str, Any]]:
         reply = self.http.get(
-            f"{self.settings['SHIPBOB_API_URL']}/1.0/order",
+            f"{self.settings['SHIPBOB_API_URL']}/2026-07/order",
             params={"ReferenceIds": reference_id},
             headers=self.auth,
         )
@@ -168,14 +168,16 @@ class SimApi:
 
     def create(self, payload: dict[str, Any]) -> httpx.Response:
         return self.http.post(
-            f"{self.settings['SHIPBOB_API_URL']}/1.0/order", json=payload, headers=self.auth
+            f"{self.settings['SHIPBOB_API_URL']}/2026-07/order",
+            json=payload,
+            headers={**self.auth, "shipbob_channel_id": "100102"},
         )
 
     def posts(self) -> int:
         """Create calls the simulator served, once its log has settled (it logs after replying)."""
         seen = -1
         while True:
-            now = int(self.running.sim.log.snapshot(1)["counts"].get("POST /shipbob/1.0/order", 0))
+            now = int(self.running.sim.log.snapshot(1)["counts"].get("POST /shipbob/2026-07/order", 0))
             if now == seen:
                 return now
             seen = now

@@ -167,12 +167,12 @@ def test_closing_the_events_stops_the_helper(engine: Engine) -> None:
 
 
 def test_source_errors_survive_pickling() -> None:
-    error = SourceError("bad token", source="shipbob", call="GET /1.0/order", status=401)
+    error = SourceError("bad token", source="shipbob", call="GET /2026-07/order", status=401)
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is SourceError and str(copy) == str(error)
     assert (copy.source, copy.call, copy.status, copy.message) == (
         "shipbob",
-        "GET /1.0/order",
+        "GET /2026-07/order",
         401,
         "bad token",
     )

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from sandbox.world import order_id
-from services.errors import SourceAuthError, SourceRateLimited, SourceUnavailable
+from services.errors import SourceAuthError, SourceRateLimited
 from services.sources.easypost_client import AsyncEasyPostClient, EasyPostClient
-from services.sources.shipbob_client import (
-    DuplicateReference,
-    ShipBobClient,
-    fetch_inventory_for_skus,
-)
 from services.sources.shopify_client import AsyncShopifyClient, CallLimitPacer, ShopifyClient
 from services.sources.shopify_holds import HOLDS_QUERY
 from tests.services.sources.simulator import Sim, simulator
@@ -200,91 +194,7 @@ def test_shopify_async_client_retries_like_the_blocking_one(sim: Sim) -> None:
     assert order is not None and order.name == "#2004" and retries == 1
 
 
-# ---------------------------------------------------------------- ShipBob
-
-
-def test_shipbob_pages_follow_next_page(sim: Sim) -> None:
-    with ShipBobClient(sim.settings()) as client:
-        pages = list(client.order_pages(limit=100))
-    ids = [w.id for page in pages for w in page.records]
-    assert len(ids) == len(set(ids)) == _counts(sim)["threepl_orders"]
-    assert ids == sorted(ids)  # SortOrder=Oldest: stable while new orders arrive
-    assert len(sim.requests()["recent"]) == len(pages) == -(-len(ids) // 100)
-
-
-def test_shipbob_inventory_carries_product_skus(sim: Sim) -> None:
-    with ShipBobClient(sim.settings()) as client:
-        inventory = client.inventory()
-    assert "MUG-BLUE" in inventory and inventory["MUG-BLUE"].inventory_id
-    assert all(item.sku == sku for sku, item in inventory.items())
-    live = fetch_inventory_for_skus(sim.settings(), ["MUG-BLUE", "NO-SUCH-SKU"])
-    assert list(live) == ["MUG-BLUE"]
-    assert live["MUG-BLUE"].total_fulfillable_quantity == inventory["MUG-BLUE"].total_fulfillable_quantity
-
-
-def test_shipbob_orders_by_reference(sim: Sim) -> None:
-    with ShipBobClient(sim.settings()) as client:
-        first = next(iter(client.order_pages(limit=5))).records[0]
-        found = client.orders_by_reference([first.reference_id, "no-such-reference"])
-    assert [w.id for w in found] == [first.id]
-
-
-def _create_body(reference: str) -> dict[str, Any]:
-    return {
-        "reference_id": reference,
-        "shipping_method": "Standard",
-        "recipient": {
-            "name": "Dana Reyes",
-            "address": {"address1": "41 Pier Road", "city": "Portland", "country": "US"},
-        },
-        "products": [{"reference_id": "TEE-M", "quantity": 1}],
-    }
-
-
-def test_shipbob_create_order_refuses_a_duplicate_reference(sim: Sim) -> None:
-    with ShipBobClient(sim.settings()) as client:
-        created = client.create_order(_create_body("conn-test-1"))
-        assert created["reference_id"] == "conn-test-1"
-        with pytest.raises(DuplicateReference) as caught:
-            client.create_order(_create_body("conn-test-1"))
-    assert caught.value.reference_id == "conn-test-1" and caught.value.status == 422
-    assert [m for m, _, _ in _paths(sim)] == ["POST", "POST"]
-
-
-def test_shipbob_post_is_never_retried_after_sending(sim: Sim) -> None:
-    sim.faults(script=["500"], source="shipbob")
-    with ShipBobClient(sim.settings()) as client, pytest.raises(SourceUnavailable) as caught:
-        client.create_order(_create_body("conn-test-2"))
-    assert caught.value.status == 500 and caught.value.call == "POST /1.0/order"
-    assert [m for m, _, _ in _paths(sim)] == ["POST"]
-
-
-def test_shipbob_post_is_retried_when_the_connection_never_opened(sim: Sim) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    settings = sim.settings(shipbob_api_url=f"http://127.0.0.1:{port}/shipbob")
-    with ShipBobClient(settings, backoff_s=0.01, max_attempts=3) as client:
-        with pytest.raises(SourceUnavailable) as caught:
-            client.create_order(_create_body("conn-test-3"))
-        assert client.stats.requests == 3
-    assert "SHIPBOB_API_URL" in str(caught.value)
-
-
-def test_shipbob_429_waits_x_retry_after(sim: Sim) -> None:
-    sim.faults(script=["429"], source="shipbob", retry_after="0.2")
-    with ShipBobClient(sim.settings()) as client:
-        assert client.orders_by_reference(["nothing"]) == []
-        assert client.stats.waits == [0.2]
-
-
-def test_shipbob_wrong_token_names_the_setting(sim: Sim) -> None:
-    with (
-        ShipBobClient(sim.settings(shipbob_token="wrong")) as client,
-        pytest.raises(SourceAuthError) as caught,
-    ):
-        client.inventory()
-    assert "SHIPBOB_TOKEN" in str(caught.value) and caught.value.status == 401
+# ShipBob: tests/services/sources/test_shipbob_client.py
 
 
 # ---------------------------------------------------------------- EasyPost

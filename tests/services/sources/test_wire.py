@@ -61,7 +61,7 @@ def test_store_orders_read_the_same_as_the_general_reader(sim: Sim) -> None:
 
 
 def test_warehouse_orders_read_the_same_as_the_general_reader(sim: Sim) -> None:
-    content = _get(sim, "shipbob:1.0/order", Page=1, Limit=250)
+    content = _get(sim, "shipbob:2026-07/order", Page=1, Limit=250)
     general = [parse_warehouse_order(o) for o in json.loads(content)]
     assert general and any(w.shipments for w in general)
     assert wire.warehouse_orders(content) == general
