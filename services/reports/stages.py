@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 import numpy as np
 import orjson
-from sqlalchemy import Text, and_, cast, func, or_, select
+from sqlalchemy import Text, and_, cast, or_, select
 from sqlalchemy.engine import Connection
 
 from services.store import T_CLASS, T_CODES, T_TRACKER, T_WAREHOUSE
@@ -89,12 +89,7 @@ def _first_scans(conn: Connection, date_from: date, date_to: date) -> dict[int, 
 def stage_durations(conn: Connection, *, date_from: date, date_to: date) -> list[tuple[str, str, float]]:
     """(warehouse, stage, hours) for every order of the period and each stage it has both ends of."""
     c = T_CLASS.c
-    handed_over = (
-        select(T_WAREHOUSE.c.store_order_id, func.min(T_WAREHOUSE.c.created_date).label("created_date"))
-        .where(T_WAREHOUSE.c.store_order_id.is_not(None))
-        .group_by(T_WAREHOUSE.c.store_order_id)
-        .subquery()
-    )
+    # A join on the indexed store_order_id, not a grouped subquery: only the period's 3PL orders are read.
     query = (
         select(
             c.order_id,
@@ -102,20 +97,26 @@ def stage_durations(conn: Connection, *, date_from: date, date_to: date) -> list
             c.base_category,
             c.created_at,
             c.shipped_at,
-            handed_over.c.created_date,
+            T_WAREHOUSE.c.created_date,
         )
-        .select_from(T_CLASS.outerjoin(handed_over, handed_over.c.store_order_id == c.order_id))
+        .select_from(T_CLASS.outerjoin(T_WAREHOUSE, T_WAREHOUSE.c.store_order_id == c.order_id))
         .where(_population(date_from, date_to))
     )
+    orders: dict[int, tuple[str, datetime, datetime | None, datetime | None]] = {}
+    for row in conn.execute(query):
+        shipped_at = row.shipped_at if row.base_category in ("fulfilled", "sync_delay") else None
+        known = orders.get(row.order_id)
+        handed_over = row.created_date
+        if known is not None and known[3] is not None and (handed_over is None or known[3] < handed_over):
+            handed_over = known[3]  # several 3PL orders: the earliest
+        orders[row.order_id] = (row.warehouse_name or "unknown", row.created_at, shipped_at, handed_over)
     scans = _first_scans(conn, date_from, date_to)
     durations: list[tuple[str, str, float]] = []
-    for row in conn.execute(query):
-        warehouse = row.warehouse_name or "unknown"
-        shipped_at = row.shipped_at if row.base_category in ("fulfilled", "sync_delay") else None
+    for order_id, (warehouse, created_at, shipped_at, handed_over) in orders.items():
         for stage, hours in (
-            ("handoff", _hours(row.created_at, row.created_date)),
-            ("3pl", _hours(row.created_date, shipped_at)),
-            ("first_scan", _hours(shipped_at, scans.get(row.order_id))),
+            ("handoff", _hours(created_at, handed_over)),
+            ("3pl", _hours(handed_over, shipped_at)),
+            ("first_scan", _hours(shipped_at, scans.get(order_id))),
         ):
             if hours is not None:
                 durations.append((warehouse, stage, hours))
