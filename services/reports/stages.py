@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 
 import numpy as np
-import orjson
-from sqlalchemy import Text, and_, cast, or_, select
+from sqlalchemy import and_, case, cast, func, or_, select, true
 from sqlalchemy.engine import Connection
 
+from db.types import UTCDateTime
 from services.store import T_CLASS, T_CODES, T_TRACKER, T_WAREHOUSE
 
 STAGES = ("handoff", "3pl", "first_scan")
@@ -57,69 +58,74 @@ def _population(date_from: date, date_to: date):  # type: ignore[no-untyped-def]
     )
 
 
-def _hours(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return (end - start).total_seconds() / 3600
+def _hours(conn: Connection, start: Any, end: Any) -> Any:
+    """SQL for the hours from `start` to `end` (NULL when either is), computed by the database."""
+    if conn.dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 24
+    return func.extract("epoch", end - start) / 3600
 
 
-def _first_scans(conn: Connection, date_from: date, date_to: date) -> dict[int, datetime]:
-    """The oldest scan of each shipped order's trackers, read from the stored `events` JSON."""
-    c = T_CLASS.c
-    shipped = select(c.order_id).where(
-        _population(date_from, date_to), c.base_category.in_(("fulfilled", "sync_delay"))
+def _first_scans(conn: Connection, shipped: Any) -> Any:
+    """Per order of `shipped` (a subquery of order ids): its trackers' oldest detail that is a scan.
+
+    Read inside the database (SQLite json_each, PostgreSQL json_array_elements): a month of a large
+    store has hundreds of thousands of trackers, too many to decode in Python in the report's budget.
+    """
+    codes, tracker = T_CODES.c, T_TRACKER.c
+    moment: Any
+    status: Any
+    if conn.dialect.name == "sqlite":
+        detail = func.json_each(tracker.events).table_valued("value").alias("detail")
+        moment = func.json_extract(detail.c.value, "$.datetime")
+        status = func.json_extract(detail.c.value, "$.status")
+    else:
+        detail = func.json_array_elements(tracker.events).table_valued("value").alias("detail")
+        moment = cast(detail.c.value.op("->>")("datetime"), UTCDateTime())
+        status = detail.c.value.op("->>")("status")
+    return (
+        select(codes.order_id, func.min(moment).label("first_scan"))
+        .select_from(
+            T_CODES.join(T_TRACKER, tracker.tracking_code == codes.tracking_number).join(detail, true())
+        )
+        .where(codes.order_id.in_(shipped), status != "pre_transit")
+        .group_by(codes.order_id)
+        .subquery("scans")
     )
-    query = (
-        select(T_CODES.c.order_id, cast(T_TRACKER.c.events, Text).label("events"))
-        .join(T_TRACKER, T_TRACKER.c.tracking_code == T_CODES.c.tracking_number)
-        .where(T_CODES.c.order_id.in_(shipped))
-    )
-    oldest: dict[int, str] = {}
-    for order_id, events in conn.execute(query):
-        for event in orjson.loads(events or "[]"):
-            if not isinstance(event, dict) or event.get("status") == "pre_transit":
-                continue
-            moment = event.get("datetime")
-            # Stored as UTC isoformat, so the oldest text is the oldest time.
-            if moment and (order_id not in oldest or moment < oldest[order_id]):
-                oldest[order_id] = moment
-    return {order_id: datetime.fromisoformat(text) for order_id, text in oldest.items()}
 
 
 def stage_durations(conn: Connection, *, date_from: date, date_to: date) -> list[tuple[str, str, float]]:
     """(warehouse, stage, hours) for every order of the period and each stage it has both ends of."""
     c = T_CLASS.c
-    # A join on the indexed store_order_id, not a grouped subquery: only the period's 3PL orders are read.
+    period = select(c.order_id).where(_population(date_from, date_to))
+    shipped = period.where(c.base_category.in_(("fulfilled", "sync_delay")))
+    handed_over = (
+        select(T_WAREHOUSE.c.store_order_id, func.min(T_WAREHOUSE.c.created_date).label("created_date"))
+        .where(T_WAREHOUSE.c.store_order_id.in_(period))
+        .group_by(T_WAREHOUSE.c.store_order_id)
+        .subquery("handed_over")
+    )
+    scans = _first_scans(conn, shipped)
+    shipped_at = case((c.base_category.in_(("fulfilled", "sync_delay")), c.shipped_at))
+    first_scan: Any = scans.c.first_scan
     query = (
         select(
-            c.order_id,
             c.warehouse_name,
-            c.base_category,
-            c.created_at,
-            c.shipped_at,
-            T_WAREHOUSE.c.created_date,
+            _hours(conn, c.created_at, handed_over.c.created_date).label("handoff"),
+            _hours(conn, handed_over.c.created_date, shipped_at).label("3pl"),
+            _hours(conn, shipped_at, first_scan).label("first_scan"),
         )
-        .select_from(T_CLASS.outerjoin(T_WAREHOUSE, T_WAREHOUSE.c.store_order_id == c.order_id))
+        .select_from(
+            T_CLASS.outerjoin(handed_over, handed_over.c.store_order_id == c.order_id).outerjoin(
+                scans, scans.c.order_id == c.order_id
+            )
+        )
         .where(_population(date_from, date_to))
     )
-    orders: dict[int, tuple[str, datetime, datetime | None, datetime | None]] = {}
-    for row in conn.execute(query):
-        shipped_at = row.shipped_at if row.base_category in ("fulfilled", "sync_delay") else None
-        known = orders.get(row.order_id)
-        handed_over = row.created_date
-        if known is not None and known[3] is not None and (handed_over is None or known[3] < handed_over):
-            handed_over = known[3]  # several 3PL orders: the earliest
-        orders[row.order_id] = (row.warehouse_name or "unknown", row.created_at, shipped_at, handed_over)
-    scans = _first_scans(conn, date_from, date_to)
     durations: list[tuple[str, str, float]] = []
-    for order_id, (warehouse, created_at, shipped_at, handed_over) in orders.items():
-        for stage, hours in (
-            ("handoff", _hours(created_at, handed_over)),
-            ("3pl", _hours(handed_over, shipped_at)),
-            ("first_scan", _hours(shipped_at, scans.get(order_id))),
-        ):
-            if hours is not None:
-                durations.append((warehouse, stage, hours))
+    for warehouse, *hours in conn.execute(query):
+        for stage, value in zip(STAGES, hours, strict=True):
+            if value is not None:
+                durations.append((warehouse or "unknown", stage, float(value)))
     return durations
 
 
