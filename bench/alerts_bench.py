@@ -1,6 +1,8 @@
 """`notify` with 1,000 new breaches, and the 30-day leadership report to HTML, on a large database.
 
-Both channels are real servers on loopback (the tests' Slack webhook and SMTP sinks). The first run
+Wall and CPU seconds are both printed: on a shared machine the wall time includes waiting for a core
+(SQLite runs in this process, so its work is in the CPU figure; the sinks' threads are too). Both
+channels are real servers on loopback (the tests' Slack webhook and SMTP sinks). The first run
 announces everything already in the queue; then 1,000 of those breaches are forgotten per channel, so
 the measured run finds exactly 1,000 new breaches among everything else already announced. The alert
 tables are emptied afterwards, so the database stays reusable.
@@ -73,41 +75,41 @@ def bench_alerts(db: Path, clock: str, new_breaches: int = NEW_BREACHES) -> list
     rows: list[tuple[str, str, str]] = []
     try:
         _clear(engine)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         first = notify(engine, settings, policy, as_of=as_of, now=as_of, actor="bench")
-        first_s = time.perf_counter() - start
+        first_s, first_cpu = time.perf_counter() - start, time.process_time() - cpu
         everything = first.channels[0].items
         for channel in ("slack", "email"):
             _forget_breaches(engine, channel, new_breaches)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         second = notify(engine, settings, policy, as_of=as_of, now=as_of + timedelta(hours=2), actor="bench")
-        second_s = time.perf_counter() - start
+        second_s, second_cpu = time.perf_counter() - start, time.process_time() - cpu
         assert [c.items for c in second.channels] == [new_breaches] * 2, second.as_dict()
         assert len(slack.posts) == 2 and len(smtp.messages) == 2
         rows += [
             (
                 f"notify, first run: {everything:,} items to Slack + email",
                 f"{first_s:.2f} s",
-                "everything in the queue and the discrepancies is new",
+                f"{first_cpu:.2f} CPU-s; everything in the queue and the discrepancies is new",
             ),
             (
                 f"notify: {new_breaches:,} new breaches to Slack + email",
                 f"{second_s:.2f} s",
-                "goal < 5 s at 1M orders",
+                f"{second_cpu:.2f} CPU-s; goal < 5 s at 1M orders",
             ),
         ]
         date_to = policy.local_date(as_of)
         lead = Actor("bench", Role.LEAD)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         report = render_report(engine, date_from=date_to - timedelta(days=29), date_to=date_to, as_of=as_of,
                                policy=policy, settings=settings, actor=lead, now=as_of, fmt="html")  # fmt: skip
-        report_s = time.perf_counter() - start
+        report_s, report_cpu = time.perf_counter() - start, time.process_time() - cpu
         population = sum(getattr(report.data.metrics, k) for k in ("on_time", "late", "open_breach", "open"))
         rows.append(
             (
                 f"SLA report, 30 days to HTML ({population:,} orders due)",
                 f"{report_s:.2f} s",
-                f"{len(report.content) / 1e3:,.0f} kB; goal < 10 s at 1M orders",
+                f"{report_cpu:.2f} CPU-s; {len(report.content) / 1e3:,.0f} kB; goal < 10 s at 1M orders",
             )
         )
     finally:
