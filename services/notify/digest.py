@@ -47,15 +47,24 @@ class Digest:
     more: int  # items counted but not shown
     queue_link: str
 
+    breaches: int = 0  # of `total`, the orders that entered the overdue queue; the rest are discrepancies
+
     @property
     def subject(self) -> str:
-        return f"order-recon: {self.total} new breach{'es' if self.total != 1 else ''} and discrepancies"
+        parts = []
+        if self.breaches:
+            parts.append(f"{self.breaches} new breach{'es' if self.breaches != 1 else ''}")
+        found = self.total - self.breaches
+        if found:
+            parts.append(f"{found} new discrepanc{'ies' if found != 1 else 'y'}")
+        return "order-recon: " + " and ".join(parts or ["nothing new"])
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "channel": self.channel,
             "as_of": self.as_of.isoformat(),
             "total": self.total,
+            "breaches": self.breaches,
             "groups": [{"owner": o, "items": [line.as_dict() for line in lines]} for o, lines in self.groups],
             "more": self.more,
             "queue_link": self.queue_link,
@@ -99,4 +108,5 @@ def build_digest(
         groups=tuple((owner, tuple(lines)) for owner, lines in groups.items()),
         more=len(items) - len(shown),
         queue_link=queue_link(console_url),
+        breaches=sum(item.kind == OVERDUE for item in items),
     )

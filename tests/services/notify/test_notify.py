@@ -109,6 +109,12 @@ def test_each_breach_and_discrepancy_is_announced_once_to_each_channel(
     ((recipients, message),) = smtp.messages
     assert sorted(recipients) == ["lead@example.test", "ops@example.test"]
     assert message.get_content_type() == "multipart/alternative"
+    breaches = sum(kind == "overdue" for kind, _ in expected)
+    assert (
+        message["Subject"]
+        == f"order-recon: {breaches} new breaches and {len(expected) - breaches} new discrepancies"
+    )
+    assert post["text"] == message["Subject"]
     plain = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     for order in shown:
