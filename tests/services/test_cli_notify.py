@@ -165,7 +165,6 @@ def test_notify_from_the_command_line(db: Path, tmp_path: Path) -> None:
         assert sent.returncode == 0, sent.stderr
         assert sent.stdout.startswith(f"slack: sent, {channel['items']} item(s)")
         assert len(slack.posts) == 1
-        slack.status = 500
         later = (T0 + timedelta(days=4)).isoformat()
         # The default cadence is hourly: the wall clock has moved on far less, so it is not due yet.
         early = run(local, "notify", "--as-of", later, env=env)
