@@ -18,6 +18,7 @@ PAGES = [
     ("pages/sla.py", "SLA metrics", ":material/monitoring:", Permission.METRICS),
     ("pages/admin_users.py", "Users", ":material/group:", Permission.ADMINISTER),
     ("pages/audit.py", "Audit log", ":material/policy:", Permission.ADMINISTER),
+    ("pages/alert_settings.py", "Alerts", ":material/notifications:", Permission.QUEUES),
 ]
 
 try:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from ui import charts, resources, sla_report, tables
+from ui import charts, report_download, resources, sla_report, tables
 from ui.auth import current_actor
 from ui.errors import shown_once
 
@@ -55,6 +55,7 @@ with shown_once():
         with column:
             charts.show(charts.breach_chart(report.breaches[key], title), f"sla.{key}")
     charts.show(charts.ship_time_chart(report.ship_hours), "sla.ship_time")
+    report_download.report_section(actor, date_from, date_to)
 
     overdue_by_day = {s["day"]: s for s in report.overdue}
     tables.export_button(

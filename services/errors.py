@@ -16,7 +16,8 @@ OrderReconError
 │   ├── SourceRateLimited      429 after the allowed waits
 │   ├── SourceUnavailable      5xx, timeout or connection failure after retries
 │   └── SourceProtocolError    malformed or truncated response
-└── SummaryError               the model call failed (callers fall back)
+├── SummaryError               the model call failed (callers fall back)
+└── DeliveryError              a digest or report could not be handed to Slack or the mail server
 """
 
 from __future__ import annotations
@@ -132,3 +133,11 @@ class SummaryError(OrderReconError):
 
 def _source_error(kind: type[SourceError], message: str, parts: dict[str, Any]) -> SourceError:
     return kind(message, **parts)
+
+
+class DeliveryError(OrderReconError):
+    """A message could not be delivered; `channel` names where it was going (retried on the next run)."""
+
+    def __init__(self, message: str, *, channel: str) -> None:
+        super().__init__(message)
+        self.channel = channel

@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     cookie_expiry_days: float = 0.5  # a working day at most
     source_timeout_s: float = 10.0
 
+    # Alerts and the leadership report (SPEC §9). The webhook URL and the SMTP password are secrets:
+    # they come from here only (environment or secrets.toml), never from the database.
+    slack_webhook_url: str | None = None
+    smtp_url: str | None = None  # smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465
+    alert_email_to: str | None = None  # comma-separated; the settings page may name others
+    alert_email_from: str | None = None
+    console_url: str = "http://localhost:8501"  # where the digests' lookup links point
+    alert_timeout_s: float = 10.0
+
     @classmethod
     def settings_customise_sources(
         cls,

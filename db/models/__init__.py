@@ -1,5 +1,6 @@
 """All tables, imported here so `SQLModel.metadata` knows every one of them (Alembic reads it)."""
 
+from db.models.alerts import AlertAnnouncement, AlertDigest, AlertPreference, AlertRun, AlertSettings
 from db.models.audit import AuditEntry, AuditHead
 from db.models.auth import AppUser, LoginThrottle
 from db.models.claims import OrderClaim
@@ -23,6 +24,11 @@ from db.models.summaries import SummaryCache
 from db.models.sync import SyncRun
 
 __all__ = [
+    "AlertAnnouncement",
+    "AlertDigest",
+    "AlertPreference",
+    "AlertRun",
+    "AlertSettings",
     "AppState",
     "AppUser",
     "AuditEntry",

@@ -35,11 +35,12 @@ PAGES = {
     "sla": ("pages/sla.py", "SLA metrics"),
     "admin_users": ("pages/admin_users.py", "Users"),
     "audit": ("pages/audit.py", "Audit log"),
+    "alert_settings": ("pages/alert_settings.py", "Alerts"),
 }
 ALLOWED = {
-    "agent": {"lookup", "overdue", "informational"},
-    "ops": {"lookup", "overdue", "informational", "sla"},
-    "lead": {"lookup", "overdue", "informational", "sla"},
+    "agent": {"lookup", "overdue", "informational", "alert_settings"},
+    "ops": {"lookup", "overdue", "informational", "sla", "alert_settings"},
+    "lead": {"lookup", "overdue", "informational", "sla", "alert_settings"},
     "admin": set(PAGES),
 }
 
