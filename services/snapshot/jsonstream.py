@@ -5,7 +5,8 @@ snapshot of any size costs the memory of one chunk plus one record, at close to 
 
 What it refuses as malformed (SPEC §1), so no reader behind it has to: an object with a repeated key,
 `NaN`/`Infinity`, a string holding a lone UTF-16 surrogate (an escaped `\\ud800`: not Unicode, and no
-database or encoder takes it), and nesting deeper than MAX_DEPTH. A leading byte-order mark is skipped.
+database or encoder takes it) or a NUL (`\\u0000`: PostgreSQL keeps no NUL in text or JSON), and
+nesting deeper than MAX_DEPTH. A leading byte-order mark is skipped.
 `loads` gives a whole document (a webhook body, an API reply) the same guarantees.
 """
 
@@ -21,9 +22,10 @@ CHUNK = 1 << 20
 MAX_DEPTH = 1000
 _WHITESPACE = " \t\n\r"
 _BOM = "\ufeff"
-# An escaped surrogate; a valid pair decodes to one character, so only then are strings looked at.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# An escaped surrogate or NUL: only then are the strings looked at (a valid surrogate pair decodes to
+# one character and passes).
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:[dD][89abcdefABCDEF]|0000)")
+_UNKEEPABLE = re.compile("[\ud800-\udfff\x00]")
 
 
 class JsonStreamError(ValueError):
@@ -76,23 +78,22 @@ def _allow_depth() -> None:
         sys.setrecursionlimit(needed)
 
 
-def _surrogate_path(value: Any, path: str = "") -> str | None:
-    """The dotted path of the first string (or key) holding a lone surrogate, else None."""
+def _unkeepable(value: Any, path: str = "") -> tuple[str, str] | None:
+    """(dotted path, character) of the first string or key holding a lone surrogate or a NUL."""
     if isinstance(value, str):
-        return (path or "(value)") if _SURROGATE.search(value) else None
+        found = _UNKEEPABLE.search(value)
+        return None if found is None else (path or "(value)", found.group())
     if isinstance(value, dict):
         for key, item in value.items():
             name = f"{path}.{key}" if path else str(key)
-            if _SURROGATE.search(key):
-                return name
-            found = _surrogate_path(item, name)
-            if found is not None:
-                return found
+            hit = _unkeepable(key, name) or _unkeepable(item, name)
+            if hit is not None:
+                return hit
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            found = _surrogate_path(item, f"{path}[{i}]")
-            if found is not None:
-                return found
+            hit = _unkeepable(item, f"{path}[{i}]")
+            if hit is not None:
+                return hit
     return None
 
 
@@ -111,12 +112,12 @@ def _decode(decoder: json.JSONDecoder, text: str, pos: int, record: int | None) 
         raise
     except ValueError as exc:  # NaN/Infinity, or an integer too long for Python to read
         raise JsonStreamError(f"not valid JSON: {exc}", record=record) from None
-    if _SURROGATE_ESCAPE.search(text, pos, end):
-        where = _surrogate_path(value)
-        if where is not None:
-            raise JsonStreamError(
-                f"field `{where}` is not valid Unicode (a lone surrogate)", record=record, field=where
-            )
+    if _SUSPECT_ESCAPE.search(text, pos, end):
+        hit = _unkeepable(value)
+        if hit is not None:
+            where, char = hit
+            problem = "holds a NUL character" if char == "\x00" else "is not valid Unicode (a lone surrogate)"
+            raise JsonStreamError(f"field `{_clip(where)}` {problem}", record=record, field=where)
     return value, end
 
 
