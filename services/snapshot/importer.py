@@ -22,7 +22,7 @@ from services import store
 from services.errors import SnapshotError
 from services.snapshot import pipeline
 from services.snapshot.jsonstream import JsonStreamError, iter_array
-from services.snapshot.uniqueness import Located, SeenKeys, refuse_stored_elsewhere
+from services.snapshot.uniqueness import SeenKeys, refuse_stored_elsewhere
 from services.sources import easypost, shipbob, shopify
 from services.sources.fields import RecordError
 
@@ -157,9 +157,8 @@ def _import(
         for name, batch in batches:
             relative = writing[0] = FILES[name].relative
             start = report.counts[name]
-            located = [Located(relative, start + i, record) for i, record in enumerate(batch)]
-            seen.add(located)
-            refuse_stored_elsewhere(conn, located)
+            seen.add(relative, start, batch)
+            refuse_stored_elsewhere(conn, relative, start, batch)
             if name == "store":
                 # Newest wins (SPEC §1): an order older than the stored one is not written, nor
                 # classified from its stale data.

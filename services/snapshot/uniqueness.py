@@ -2,15 +2,16 @@
 line-item, fulfillment, refund or shipment id once across all orders. A repeat refuses the import,
 naming both records.
 
-The keys seen so far live in a temporary table, not in Python, so memory stays flat however long the
-file is. A child id (a line item, a shipment…) already stored under another parent, or a store order
-name stored for another order, is refused the same way: writing it would break the stored one.
+Within a batch every key is checked in memory. Across batches, the top-level keys (ids, names, SKUs)
+live in a temporary table, not in Python, so memory stays flat however long the file is; a child id (a
+line item, a shipment…) of an earlier batch is found among the stored rows, which also refuses one
+stored under another parent by an earlier snapshot, and a store order name stored for another order:
+writing either would break the stored order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Column, MetaData, String, Table, Text
@@ -22,53 +23,38 @@ from services.errors import SnapshotError
 from services.store import T_FULFILLMENT, T_LINE, T_ORDER, T_REFUND, T_SHIPMENT
 
 
-@dataclass(frozen=True)
-class Located:
-    """A parsed record and where it is: its file and its place in it, as messages name it."""
-
-    file: str
-    index: int
-    record: Any
-
-    @property
-    def label(self) -> str:
-        return f"record {self.index} ({_record_id(self.record)})"
+def label(index: int, record: Any) -> str:
+    """How messages name a record: its place in the file and its id."""
+    ident = f"sku {record.sku}" if isinstance(record, InventoryItem) else f"id {record.id}"
+    return f"record {index} ({ident})"
 
 
-def _record_id(record: Any) -> str:
-    if isinstance(record, InventoryItem):
-        return f"sku {record.sku}"
-    return f"id {record.id}"
-
-
-def _keys(record: Any) -> Iterator[tuple[str, str]]:
-    """(what, value) of every key of `record` that must be unique in the snapshot."""
+def _keys(record: Any) -> Iterator[tuple[str, Any, bool]]:
+    """(what, value, top) of every key of `record` that must be unique in the snapshot; `top` keys
+    are remembered across batches, the others (child ids) are checked against the stored rows."""
     if isinstance(record, StoreOrder):
-        yield "order id", str(record.id)
-        yield "order name", record.name
+        yield "order id", record.id, True
+        yield "order name", record.name, True
         for line in record.line_items:
-            yield "line item id", str(line.id)
+            yield "line item id", line.id, False
         for fulfillment in record.fulfillments:
-            yield "fulfillment id", str(fulfillment.id)
+            yield "fulfillment id", fulfillment.id, False
         for refund in record.refunds:
-            yield "refund id", str(refund.id)
+            yield "refund id", refund.id, False
     elif isinstance(record, WarehouseOrder):
-        yield "3PL order id", str(record.id)
+        yield "3PL order id", record.id, True
         for shipment in record.shipments:
-            yield "shipment id", str(shipment.id)
+            yield "shipment id", shipment.id, False
     elif isinstance(record, Tracker):
-        yield "tracker id", record.id
+        yield "tracker id", record.id, True
     elif isinstance(record, InventoryItem):
-        yield "sku", record.sku
+        yield "sku", record.sku, True
 
 
-def _refuse(located: Located, what: str, value: str, other: str) -> SnapshotError:
-    where = f"in {other}" if other == located.label else f"in {other} and {located.label}"
+def _twice(file: str, what: str, value: Any, first: str, second: str) -> SnapshotError:
+    where = f"in {first}" if first == second else f"in {first} and {second}"
     return SnapshotError(
-        f"{located.file}: {what} {value} appears twice: {where}",
-        file=located.file,
-        record=located.label,
-        field=what,
+        f"{file}: {what} {value} appears twice: {where}", file=file, record=second, field=what
     )
 
 
@@ -90,23 +76,33 @@ class SeenKeys:
     def drop(self) -> None:
         self.table.drop(self.conn)
 
-    def add(self, batch: Sequence[Located]) -> None:
-        """Record the keys of `batch`; raise SnapshotError on a key seen before, in it or earlier."""
-        first: dict[str, tuple[Located, str, str]] = {}
-        labels: dict[str, str] = {}
-        for located in batch:
-            for what, value in _keys(located.record):
-                key = f"{what}:{value}"
-                if key in first:
-                    raise _refuse(located, what, value, labels[key])
-                first[key] = (located, what, value)
-                labels[key] = located.label
-        earlier = dict(bulk_select(self.conn, self.table, ("key", "record"), "key", list(first)))
-        if earlier:
-            key = min(earlier, key=lambda k: first[k][0].index)
-            located, what, value = first[key]
-            raise _refuse(located, what, value, earlier[key])
-        bulk_write_values(self.conn, self.table, ("key", "record"), [(k, labels[k]) for k in first])
+    def add(self, file: str, start: int, batch: Sequence[Any]) -> None:
+        """Record the keys of `batch` (records `start`… of `file`); raise SnapshotError on a key
+        seen before, in the batch or, for a top-level key, in an earlier one."""
+        first: dict[tuple[str, Any], int] = {}
+        top: dict[str, tuple[int, str, Any]] = {}
+        for position, record in enumerate(batch):
+            for what, value, is_top in _keys(record):
+                key = (what, value)
+                earlier = first.get(key)
+                if earlier is not None:
+                    raise _twice(
+                        file,
+                        what,
+                        value,
+                        label(start + earlier, batch[earlier]),
+                        label(start + position, record),
+                    )
+                first[key] = position
+                if is_top:
+                    top[f"{what}:{value}"] = (position, what, value)
+        stored = dict(bulk_select(self.conn, self.table, ("key", "record"), "key", list(top)))
+        if stored:
+            key = min(stored, key=lambda k: top[k][0])
+            position, what, value = top[key]
+            raise _twice(file, what, value, stored[key], label(start + position, batch[position]))
+        rows = [(key, label(start + position, batch[position])) for key, (position, _, _) in top.items()]
+        bulk_write_values(self.conn, self.table, ("key", "record"), rows)
 
 
 # Child ids keyed alone in the store: (what, table, parent column, parent id of a record, children).
@@ -122,37 +118,37 @@ def _children(record: Any) -> Iterator[tuple[str, Table, int, list[int]]]:
 _PARENT = {T_LINE.name: "order_id", T_FULFILLMENT.name: "order_id", T_REFUND.name: "order_id"}
 
 
-def refuse_stored_elsewhere(conn: Connection, batch: Sequence[Located]) -> None:
-    """Refuse a record whose child id is stored under another parent, or a store order whose name is
-    stored for another order id."""
-    wanted: dict[tuple[str, str], dict[int, tuple[Located, int]]] = {}
-    for located in batch:
-        for what, table, parent, ids in _children(located.record):
+def refuse_stored_elsewhere(conn: Connection, file: str, start: int, batch: Sequence[Any]) -> None:
+    """Refuse a record whose child id is stored under another parent (an earlier record of this
+    snapshot, or of an earlier one), or a store order whose name is stored for another order id."""
+    wanted: dict[tuple[str, str], dict[int, tuple[int, int]]] = {}
+    for position, record in enumerate(batch):
+        for what, table, parent, ids in _children(record):
             by_id = wanted.setdefault((what, table.name), {})
             for child in ids:
-                by_id[child] = (located, parent)
+                by_id[child] = (position, parent)
     tables = {t.name: t for t in (T_LINE, T_FULFILLMENT, T_REFUND, T_SHIPMENT)}
     for (what, name), by_id in wanted.items():
         parent_column = _PARENT.get(name, "warehouse_order_id")
         for child, stored_parent in bulk_select(conn, tables[name], ("id", parent_column), "id", list(by_id)):
-            located, parent = by_id[child]
+            position, parent = by_id[child]
             if stored_parent != parent:
                 owner = "store order" if parent_column == "order_id" else "3PL order"
+                where = label(start + position, batch[position])
                 raise SnapshotError(
-                    f"{located.file}: {located.label}: {what} {child} is already stored under "
-                    f"{owner} {stored_parent}",
-                    file=located.file,
-                    record=located.label,
+                    f"{file}: {where}: {what} {child} is already stored under {owner} {stored_parent}",
+                    file=file,
+                    record=where,
                     field=what,
                 )
-    names = {loc.record.name: loc for loc in batch if isinstance(loc.record, StoreOrder)}
+    names = {record.name: i for i, record in enumerate(batch) if isinstance(record, StoreOrder)}
     for stored_id, name in bulk_select(conn, T_ORDER, ("id", "name"), "name", list(names)):
-        located = names[name]
-        if stored_id != located.record.id:
+        position = names[name]
+        if stored_id != batch[position].id:
+            where = label(start + position, batch[position])
             raise SnapshotError(
-                f"{located.file}: {located.label}: order name {name} is already stored for order id "
-                f"{stored_id}",
-                file=located.file,
-                record=located.label,
+                f"{file}: {where}: order name {name} is already stored for order id {stored_id}",
+                file=file,
+                record=where,
                 field="name",
             )
