@@ -22,7 +22,7 @@ from services import store
 from services.errors import SnapshotError
 from services.snapshot import pipeline
 from services.snapshot.jsonstream import JsonStreamError, iter_array
-from services.snapshot.uniqueness import SeenKeys, refuse_stored_elsewhere
+from services.snapshot.uniqueness import SeenKeys, refuse_stored_elsewhere, shown
 from services.sources import easypost, shipbob, shopify
 from services.sources.fields import RecordError
 
@@ -56,8 +56,7 @@ def _record_id(raw: Any) -> str:
     if isinstance(raw, dict):
         for key in ("id", "sku", "tracking_code", "name"):
             if raw.get(key) is not None:
-                shown = str(raw[key])
-                return f"{key} {shown if len(shown) <= 40 else shown[:37] + '...'}"
+                return f"{key} {shown(raw[key])}"
     return "no id"
 
 

@@ -26,6 +26,7 @@ _BOM = "\ufeff"
 # one character and passes).
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:[dD][89abcdefABCDEF]|0000)")
 _UNKEEPABLE = re.compile("[\ud800-\udfff\x00]")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class JsonStreamError(ValueError):
@@ -122,6 +123,8 @@ def _decode(decoder: json.JSONDecoder, text: str, pos: int, record: int | None) 
 
 
 def _clip(text: str) -> str:
+    """A key or path from the input as one line of a message: control characters escaped, short."""
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
     return text if len(text) <= 40 else f"{text[:37]}..."
 
 

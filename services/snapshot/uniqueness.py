@@ -11,6 +11,7 @@ writing either would break the stored order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -22,10 +23,18 @@ from services.bulk import bulk_select, bulk_write_values
 from services.errors import SnapshotError
 from services.store import T_FULFILLMENT, T_LINE, T_ORDER, T_REFUND, T_SHIPMENT
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A value as one line of a message: control characters escaped, cut short when long."""
+    text = _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(value))
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
 
 def label(index: int, record: Any) -> str:
     """How messages name a record: its place in the file and its id."""
-    ident = f"sku {record.sku}" if isinstance(record, InventoryItem) else f"id {record.id}"
+    ident = f"sku {shown(record.sku)}" if isinstance(record, InventoryItem) else f"id {shown(record.id)}"
     return f"record {index} ({ident})"
 
 
@@ -54,7 +63,7 @@ def _keys(record: Any) -> Iterator[tuple[str, Any, bool]]:
 def _twice(file: str, what: str, value: Any, first: str, second: str) -> SnapshotError:
     where = f"in {first}" if first == second else f"in {first} and {second}"
     return SnapshotError(
-        f"{file}: {what} {value} appears twice: {where}", file=file, record=second, field=what
+        f"{file}: {what} {shown(value)} appears twice: {where}", file=file, record=second, field=what
     )
 
 
@@ -147,7 +156,7 @@ def refuse_stored_elsewhere(conn: Connection, file: str, start: int, batch: Sequ
         if stored_id != batch[position].id:
             where = label(start + position, batch[position])
             raise SnapshotError(
-                f"{file}: {where}: order name {name} is already stored for order id {stored_id}",
+                f"{file}: {where}: order name {shown(name)} is already stored for order id {stored_id}",
                 file=file,
                 record=where,
                 field="name",

@@ -216,6 +216,11 @@ REFUSED = [
         [STORE, "record 0 (id 5410000000001)", "field `name`", "more than 64"],
     ),
     (
+        "control-characters-in-a-repeated-id-stay-on-one-line",
+        _json(TRACKERS, _trackers(lambda t: t.extend([{**t[0], "id": "trk\nx"}, {**t[0], "id": "trk\nx"}]))),
+        [TRACKERS, "tracker id trk\\nx appears twice", "record 1 (id trk\\nx)", "record 2 (id trk\\nx)"],
+    ),
+    (
         "reference-id-not-a-string",
         _json(WAREHOUSE, lambda w: _set(w[0], reference_id=["5410000000001"])),
         [WAREHOUSE, "record 0 (id 90000001)", "field `reference_id`"],
