@@ -20,8 +20,9 @@ from checks.discrepancies import static_discrepancies
 from checks.model import OrderView, StoreOrder, Tracker, WarehouseOrder
 from checks.policy import load_policy
 from checks.shipping import linked_tracking_codes
-from services.snapshot.jsonstream import loads
+from services.snapshot.jsonstream import JsonStreamError, loads
 from services.sources import easypost, shipbob, shopify
+from services.sources.fields import RecordError
 from services.store import T_CLASS, T_DISC
 from tests.conftest import SMALL_STORE
 from tests.services.cli_import import dump_everything, run_import
@@ -286,3 +287,22 @@ def test_import_stores_the_rules_answers_or_refuses_cleanly_on_postgresql(
     files: dict[str, Any],
 ) -> None:
     _import_stores_the_rules_answers_or_refuses_cleanly(pg_engine, monkeypatch, capsys, files)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    order=st.builds(Shape, st.booleans()).flatmap(store_orders),
+    tracker=st.builds(Shape, st.just(True)).flatmap(trackers),
+)
+def test_a_single_payload_is_read_or_refused_never_crashes(
+    order: dict[str, Any], tracker: dict[str, Any]
+) -> None:
+    """A webhook body or an API reply goes through the same reader and parsers: a hostile one is a
+    JsonStreamError or a RecordError (both become a clear refusal), never another exception."""
+    for body, parse in ((order, shopify.parse_order), (tracker, easypost.parse_tracker)):
+        try:
+            parse(loads(json.dumps(body).encode()))
+        except (JsonStreamError, RecordError):
+            event("refused")
+        else:
+            event("read")
