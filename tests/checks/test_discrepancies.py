@@ -308,8 +308,12 @@ def test_several_trackers_in_exception_make_one_row_naming_each() -> None:
     order_view = view(
         trackers=(
             tracker(status="return_to_sender", status_detail="address_not_found"),
-            tracker(id="trk_second", tracking_code="1ZHG00000000003002", status="failure", status_detail=None),
-            tracker(id="trk_same_code", tracking_code="1ZHG00000000003002", status="error", status_detail=None),
+            tracker(
+                id="trk_second", tracking_code="1ZHG00000000003002", status="failure", status_detail=None
+            ),
+            tracker(
+                id="trk_same_code", tracking_code="1ZHG00000000003002", status="error", status_detail=None
+            ),
         )
     )
     found = discrepancies_at(order_view, classify(order_view, policy()), AS_OF, policy())
