@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from checks.categories import OPEN, Classification
-from checks.model import OrderView
+from checks.model import OrderView, Tracker
 from checks.policy import SlaPolicy
 
 CODES = (
@@ -63,16 +63,21 @@ def static_discrepancies(view: OrderView, classification: Classification) -> tup
                 f"3PL tracking {', '.join(sorted(warehouse_codes))}.",
             )
         )
-    for tracker in view.trackers:
-        if tracker.status in EXCEPTION_STATUSES:
-            detail = f" ({tracker.status_detail})" if tracker.status_detail else ""
-            found.append(
-                Discrepancy(
-                    "carrier_exception",
-                    f"Carrier reports {tracker.status}{detail} for {tracker.tracking_code}.",
-                )
-            )
+    # One row per code (SPEC §4): every tracker in exception is named in the one message.
+    exceptions = [
+        f"{t.status}{f' ({t.status_detail})' if t.status_detail else ''} for {_tracker_name(t, view)}"
+        for t in view.trackers
+        if t.status in EXCEPTION_STATUSES
+    ]
+    if exceptions:
+        found.append(Discrepancy("carrier_exception", f"Carrier reports {'; '.join(exceptions)}."))
     return tuple(found)
+
+
+def _tracker_name(tracker: Tracker, view: OrderView) -> str:
+    """A tracker by its code, and by its id too where another linked tracker shares the code."""
+    shared = sum(1 for t in view.trackers if t.tracking_code == tracker.tracking_code) > 1
+    return f"{tracker.tracking_code} (tracker {tracker.id})" if shared else tracker.tracking_code
 
 
 def timed_facts(view: OrderView, classification: Classification) -> TimedDiscrepancyFacts:

@@ -69,7 +69,7 @@ class StoreOrder:
     id: int
     name: str  # "#1002"
     created_at: datetime
-    updated_at: datetime
+    updated_at: datetime | None  # None when the record does not say (SPEC §1: it then replaces)
     financial_status: str | None
     fulfillment_status: str | None  # None | "unfulfilled" | "partial" | "fulfilled" | "restocked"
     line_items: tuple[LineItem, ...]

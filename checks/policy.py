@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 END_OF_DAY = time(23, 59, 59)
+# Due days stop here: the end of the next day would be past year 9999 in UTC for zones west of it,
+# and timestamps are refused from 9999-12-30 UTC on (services.sources.fields).
+LAST_DAY = date(9999, 12, 30)
 
 
 class PolicyError(ValueError):
@@ -38,8 +41,11 @@ class SlaPolicy:
         return day.weekday() in self.business_days and day not in self.holidays
 
     def next_business_day(self, day: date) -> date:
+        """The next business day, never after LAST_DAY (whose end is still a moment in every zone)."""
+        if day >= LAST_DAY:
+            return LAST_DAY
         nxt = day + timedelta(days=1)
-        while not self.is_business_day(nxt):
+        while not self.is_business_day(nxt) and nxt < LAST_DAY:
             nxt += timedelta(days=1)
         return nxt
 

@@ -9,10 +9,9 @@ Definitions the SPEC leaves to the code:
 
 - *Something shipped*: the store has a fulfillment with status ``success``, or the matched 3PL order
   (``view.warehouse``, never a replacement) has a ``Completed`` shipment.
-- *Partly shipped*: something shipped, the store still shows own (non-third-party) open quantity
-  (SPEC §3 *own open* > 0), and the matched 3PL order is not *3PL shipped* (SPEC §3). When the 3PL
-  has shipped everything but the store has not synced (category ``sync_delay``) the order counts as
-  shipped, not partly shipped. Third-party lines never make an order partly shipped.
+- *Partly shipped*: something shipped and a line item, own or third-party, is still open (SPEC §3
+  open quantity > 0): ``info``. When the category is ``sync_delay`` (the 3PL shipped it all and the
+  store has not caught up) the order counts as shipped (``pass``), and the message says the store lags.
 - *Items to resend* default to :func:`default_resend_items`. Items the operator picked that
   :func:`validate_items` refuses make ``inventory.available`` blocked with the reason, so a preflight
   never crashes on a stale pick and the action stays impossible.
@@ -26,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from checks.categories import classify
 from checks.model import InventoryItem, LineItem, OrderView, StoreOrder
 from checks.policy import SlaPolicy
 from checks.quantities import open_quantity, own_open_quantity, shipped_quantities
@@ -156,30 +156,46 @@ def _own_lines(order: StoreOrder, policy: SlaPolicy) -> list[LineItem]:
     return [line for line in order.line_items if not policy.is_third_party(line.vendor)]
 
 
-def shipped_own_quantities(view: OrderView, policy: SlaPolicy) -> dict[int, int]:
-    """Shipped quantity of each own line item (line id → quantity > 0), capped at the line quantity.
+def refunded_quantities(order: StoreOrder) -> Counter[int]:
+    """Quantity of each line item in the store's refunds."""
+    refunded: Counter[int] = Counter()
+    for refund in order.refunds:
+        for part in refund.line_items:
+            refunded[part.line_item_id] += part.quantity
+    return refunded
 
-    From the store's successful fulfillments; when they show none of our own lines, from the matched
-    3PL order's products (by SKU, in line order) if that order has a ``Completed`` shipment.
+
+def shipped_own_quantities(view: OrderView, policy: SlaPolicy) -> dict[int, int]:
+    """What of each own line item may be resent (line id → quantity > 0), as SPEC §5 defines it.
+
+    Its quantities in successful fulfillments' `line_items`; where no successful fulfillment lists
+    line items, `quantity` − `fulfillable_quantity` − its refunded quantity; where that gives nothing
+    and the matched 3PL order has a ``Completed`` shipment, the 3PL order's products whose SKU (else
+    reference id) is an own line's SKU, in line order. Never more than the line's quantity less what
+    was refunded: refunded units are never resent.
     """
-    own = _own_lines(view.store, policy)
-    store_shipped = shipped_quantities(view.store)
-    if any(store_shipped[line.id] > 0 for line in own):
-        return {
-            line.id: min(store_shipped[line.id], line.quantity) for line in own if store_shipped[line.id] > 0
-        }
+    order = view.store
+    own = _own_lines(order, policy)
+    refunded = refunded_quantities(order)
+    resendable = {line.id: max(line.quantity - refunded[line.id], 0) for line in own}
+    if any(f.line_items for f in order.fulfillments if f.is_success):
+        store_shipped = shipped_quantities(order)
+        found = {line.id: min(store_shipped[line.id], resendable[line.id]) for line in own}
+    else:
+        found = {line.id: resendable[line.id] - open_quantity(order, line) for line in own}
+    shipped = {line_id: quantity for line_id, quantity in found.items() if quantity > 0}
     warehouse = view.warehouse
-    if warehouse is None or not warehouse.completed_shipments:
-        return {}
+    if shipped or warehouse is None or not warehouse.completed_shipments:
+        return shipped
     available: Counter[str] = Counter()
     for product in warehouse.products:
-        if product.sku:
-            available[product.sku] += product.quantity
-    shipped: dict[int, int] = {}
+        identifier = product.sku or product.reference_id
+        if identifier:
+            available[identifier] += product.quantity
     for line in own:
         if line.sku is None:
             continue
-        quantity = min(available[line.sku], line.quantity)
+        quantity = min(available[line.sku], resendable[line.id])
         if quantity > 0:
             shipped[line.id] = quantity
             available[line.sku] -= quantity
@@ -267,10 +283,7 @@ def order_refunded(ctx: CheckContext) -> CheckResult:
         return blocked(f"The payment is {status}: the customer has their money back, so nothing is resent.")
     if status == "partially_refunded":
         lines = {line.id: line for line in order.line_items}
-        refunded: Counter[int] = Counter()
-        for refund in order.refunds:
-            for part in refund.line_items:
-                refunded[part.line_item_id] += part.quantity
+        refunded = refunded_quantities(order)
         what = ", ".join(
             f"{quantity} × {_describe(lines[line_id])}"
             if line_id in lines
@@ -319,18 +332,23 @@ def order_shipped(ctx: CheckContext) -> CheckResult:
         on = f" on {ctx.when(max(dates))}" if dates else ""
         evidence.append(f"3PL order {warehouse.id} shipment {ids} completed{on}")
     shipped_by = "; ".join(evidence)
-    own_open = own_open_quantity(order, ctx.policy)
-    if own_open > 0 and not (warehouse is not None and warehouse.is_shipped):
-        still_open = ", ".join(
-            f"{open_quantity(order, line)} of {line.quantity} × {_describe(line)}"
-            for line in _own_lines(order, ctx.policy)
-            if open_quantity(order, line) > 0
+    open_lines = [line for line in order.line_items if open_quantity(order, line) > 0]
+    if not open_lines:
+        return passed(f"Shipped: {shipped_by}.")
+    still_open = ", ".join(
+        f"{open_quantity(order, line)} of {line.quantity} × {_describe(line)}"
+        + (f" from {line.vendor}" if ctx.policy.is_third_party(line.vendor) else "")
+        for line in open_lines
+    )
+    if classify(ctx.view, ctx.policy).base_category == "sync_delay":
+        return passed(
+            f"Shipped: {shipped_by}. The 3PL shipped everything; the store lags and still shows "
+            f"{still_open} open."
         )
-        return info(
-            f"Partly shipped ({shipped_by}); still open in the store: {still_open}. "
-            "Only shipped items can be resent."
-        )
-    return passed(f"Shipped: {shipped_by}.")
+    return info(
+        f"Partly shipped ({shipped_by}); still open in the store: {still_open}. "
+        "Only shipped items can be resent."
+    )
 
 
 @check("replacement.exists")

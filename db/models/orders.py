@@ -25,7 +25,7 @@ class StoreOrder(SQLModel, table=True):
     phone: str | None = None
     customer_name: str | None = None
     created_at: datetime = _ts(nullable=False)
-    updated_at: datetime = _ts(nullable=False)
+    updated_at: datetime | None = _ts()  # None: the record did not say (SPEC §1 newest wins)
     cancelled_at: datetime | None = _ts()
     cancel_reason: str | None = None
     financial_status: str | None = None
@@ -132,7 +132,8 @@ class CarrierTracker(SQLModel, table=True):
     __tablename__ = "carrier_tracker"
 
     id: str = Field(sa_column=Column(String(64), primary_key=True))
-    tracking_code: str = Field(sa_column=Column(String(128), nullable=False, unique=True))
+    # Not unique: carriers reuse codes, and two trackers of one code both link (SPEC §1).
+    tracking_code: str = Field(sa_column=Column(String(128), nullable=False, index=True))
     status: str = ""
     status_detail: str | None = None
     carrier: str | None = None

@@ -14,15 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, Column, MetaData, Table
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from checks.policy import SlaPolicy
 from services import store
-from services.bulk import bulk_select, bulk_write_values
 from services.errors import SnapshotError
 from services.snapshot import pipeline
 from services.snapshot.jsonstream import JsonStreamError, iter_array
+from services.snapshot.uniqueness import SeenKeys, refuse_stored_elsewhere, shown
 from services.sources import easypost, shipbob, shopify
 from services.sources.fields import RecordError
 
@@ -56,7 +56,7 @@ def _record_id(raw: Any) -> str:
     if isinstance(raw, dict):
         for key in ("id", "sku", "tracking_code", "name"):
             if raw.get(key) is not None:
-                return f"{key} {raw[key]}"
+                return f"{key} {shown(raw[key])}"
     return "no id"
 
 
@@ -82,9 +82,12 @@ def _records(path: Path, spec: SnapshotFile) -> Iterator[Any]:
             f"{spec.relative}{where}: {exc}",
             file=spec.relative,
             record=None if record is None else str(record),
+            field=exc.field,
         ) from None
     except UnicodeDecodeError as exc:
         raise SnapshotError(f"{spec.relative}: not UTF-8 text ({exc.reason})", file=spec.relative) from None
+    except OSError as exc:
+        raise SnapshotError(f"{spec.relative}: cannot be read ({exc.strerror})", file=spec.relative) from None
 
 
 def _batched(records: Iterator[T], size: int) -> Iterator[list[T]]:
@@ -109,14 +112,27 @@ def import_snapshot(
     if not root.is_dir():
         raise SnapshotError(f"{root}: not a directory")
     report = ImportReport()
-    present = {name: root / spec.relative for name, spec in FILES.items() if (root / spec.relative).is_file()}
+    for spec in FILES.values():
+        path = root / spec.relative
+        if path.exists() and not path.is_file():  # e.g. a directory: never quietly "absent"
+            raise SnapshotError(f"{spec.relative}: not a file", file=spec.relative)
+    present = {name: root / spec.relative for name, spec in FILES.items() if (root / spec.relative).exists()}
     report.missing_files = [spec.relative for name, spec in FILES.items() if name not in present]
     if not present:
         raise SnapshotError(
             f"{root}: no snapshot files (expected {', '.join(s.relative for s in FILES.values())})"
         )
-    with engine.begin() as conn:
-        _import(conn, present, report, policy, now, batch_size)
+    writing = [""]  # the file whose records are being written, for the message below
+    try:
+        with engine.begin() as conn:
+            _import(conn, present, report, policy, now, batch_size, writing)
+    except IntegrityError as exc:
+        # The checks in `uniqueness` name the records of every conflict they know of; this is the
+        # backstop for any other, still a refusal of the input and never a crash.
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "a stored row conflicts"
+        raise SnapshotError(
+            f"{writing[0]}: conflicts with the stored data ({reason})", file=writing[0]
+        ) from None
     return report
 
 
@@ -127,27 +143,31 @@ def _import(
     policy: SlaPolicy,
     now: datetime,
     batch_size: int,
+    writing: list[str],
 ) -> None:
-    writers: dict[str, Callable[[Connection, Any, datetime], None]] = {
+    writers: dict[str, Callable[[Connection, Any, datetime], Any]] = {
         "inventory": store.write_inventory,
         "warehouse": store.write_warehouse_orders,
         "trackers": store.write_trackers,
     }
     report.counts = {name: 0 for name in present}
-    seen = _seen_table(conn) if "store" in present else None
+    seen = SeenKeys(conn)
     with _parsed(present, batch_size) as batches:
         for name, batch in batches:
+            relative = writing[0] = FILES[name].relative
+            start = report.counts[name]
+            seen.add(relative, start, batch)
+            refuse_stored_elsewhere(conn, relative, start, batch)
             if name == "store":
-                assert seen is not None
-                _refuse_repeats(conn, batch, seen)
-                store.write_store_orders(conn, batch, now)
-                store.store_classifications(conn, store.build_views(conn, batch, events=False), policy, now)
-                report.classified += len(batch)
+                # Newest wins (SPEC §1): an order older than the stored one is not written, nor
+                # classified from its stale data.
+                written = store.write_store_orders(conn, batch, now)
+                store.store_classifications(conn, store.build_views(conn, written, events=False), policy, now)
+                report.classified += len(written)
             else:
                 writers[name](conn, batch, now)
             report.counts[name] += len(batch)
-    if seen is not None:
-        seen.drop(conn)
+    seen.drop()
     # Orders this snapshot touched only through their 3PL order or a tracker.
     others = store.touched_order_ids(conn, now, include_store="store" not in present)
     report.classified += store.reclassify(conn, others, policy, now)
@@ -167,28 +187,3 @@ def _parsed(
     if pipeline.worthwhile(sum(path.stat().st_size for path in present.values())):
         return pipeline.batches_in_helper(batches)
     return nullcontext(batches())
-
-
-def _refuse_repeats(conn: Connection, batch: list[Any], seen: Table) -> None:
-    """An order id twice in one file is a broken export. The ids seen so far live in a temporary
-    table, not in Python, so memory stays flat however long the file is. Driver SQL: this runs for
-    every batch."""
-    ids = [o.id for o in batch]
-    repeated = next((i for i in ids if ids.count(i) > 1), None) if len(set(ids)) != len(ids) else None
-    if repeated is None:
-        repeated = min((i for (i,) in bulk_select(conn, seen, ("id",), "id", ids)), default=None)
-    if repeated is not None:
-        spec = FILES["store"]
-        raise SnapshotError(
-            f"{spec.relative}: order id {repeated} appears twice", file=spec.relative, record=f"id {repeated}"
-        )
-    bulk_write_values(conn, seen, ("id",), [(i,) for i in ids])
-
-
-def _seen_table(conn: Connection) -> Table:
-    table = Table(
-        "import_seen_order", MetaData(), Column("id", BigInteger, primary_key=True), prefixes=["TEMPORARY"]
-    )
-    table.drop(conn, checkfirst=True)
-    table.create(conn)
-    return table

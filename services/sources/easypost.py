@@ -14,8 +14,8 @@ def place_name(city: Any, state: Any, country: Any) -> str | None:
 
 
 def parse_tracker(raw: Any) -> Tracker:
-    tracker_id = text(raw, "id")
-    code = text(raw, "tracking_code")
+    tracker_id = text(raw, "id", max_length=64)
+    code = text(raw, "tracking_code", max_length=128)
     status = text(raw, "status")
     assert tracker_id is not None and code is not None and status is not None
     events = []

@@ -8,6 +8,14 @@ from typing import Any
 
 _MISSING = object()
 
+# SPEC §1: ids fit a signed 64-bit column, quantities a 32-bit one, and neither is negative.
+ID_MAX = 2**63 - 1
+QUANTITY_MAX = 2**31 - 1
+# SPEC §1: timestamps from 1970 to 9999. The last accepted moment leaves a day before the end of the
+# calendar, so the moment is still a date in every store time zone and its due day fits (checks.policy).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
 
 class RecordError(ValueError):
     """One record is not in the expected shape. `field` is a dotted path inside the record."""
@@ -73,28 +81,63 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     )
 
 
-def integer(record: Any, key: str, *, path: str = "", optional: bool = False) -> int | None:
-    """An integer; numeric strings are accepted because some APIs send ids as strings."""
+def integer(
+    record: Any, key: str, *, path: str = "", optional: bool = False, maximum: int = ID_MAX
+) -> int | None:
+    """An integer from 0 to `maximum` (an id by default); numeric strings are accepted because some
+    APIs send ids as strings. Anything negative or larger is a `RecordError`."""
     if type(record) is dict:
         value = record.get(key)
-        if type(value) is int or (value is None and optional):
+        if type(value) is int and 0 <= value <= maximum:
             return value
+        if value is None and optional:
+            return None
     value = field(record, key, (int, str), path=path, optional=optional)
-    if value is None or isinstance(value, int):
-        return value
-    try:
-        return int(value)
-    except ValueError:
-        raise RecordError(f"{path}{key}", f"is {value!r}, expected an integer") from None
+    if value is None:
+        return None
+    if not isinstance(value, int):
+        try:
+            value = int(value)
+        except ValueError:
+            raise RecordError(f"{path}{key}", f"is {_shown(value)}, expected an integer") from None
+    if value < 0:
+        raise RecordError(f"{path}{key}", f"is {value}, expected 0 or more")
+    if value > maximum:
+        raise RecordError(f"{path}{key}", f"is {_shown(value)}, larger than {maximum}")
+    return value
 
 
-def text(record: Any, key: str, *, path: str = "", optional: bool = False) -> str | None:
+def quantity(record: Any, key: str, *, path: str = "", optional: bool = False) -> int | None:
+    """A count of units: an integer from 0 to 2**31 - 1."""
+    return integer(record, key, path=path, optional=optional, maximum=QUANTITY_MAX)
+
+
+def _shown(value: Any) -> str:
+    """A value for a one-line message, cut short when it is long."""
+    shown = repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, int) and len(shown) > 24:
+        return f"an integer of {len(shown.lstrip('-'))} digits"
+    return shown if len(shown) <= 60 else f"{shown[:57]}..."
+
+
+def text(
+    record: Any, key: str, *, path: str = "", optional: bool = False, max_length: int | None = None
+) -> str | None:
+    """A string (an integer is read as its digits); longer than `max_length` is a `RecordError`
+    (the value is a key the store keeps in a column of that size)."""
     if type(record) is dict:
         value = record.get(key)
-        if type(value) is str or (value is None and optional):
+        if (type(value) is str and (max_length is None or len(value) <= max_length)) or (
+            value is None and optional
+        ):
             return value
     value = field(record, key, (str, int), path=path, optional=optional)
-    return None if value is None else str(value)
+    if value is None:
+        return None
+    value = str(value)
+    if max_length is not None and len(value) > max_length:
+        raise RecordError(f"{path}{key}", f"is {len(value)} characters long, more than {max_length}")
+    return value
 
 
 def timestamp(record: Any, key: str, *, path: str = "", optional: bool = False) -> datetime | None:
@@ -113,21 +156,39 @@ def timestamp(record: Any, key: str, *, path: str = "", optional: bool = False) 
     return _parse_timestamp(value, key, path)
 
 
+class OutOfRange(ValueError):
+    """A well-formed timestamp outside the years the store accepts (SPEC §1)."""
+
+
 def utc_timestamp(value: str) -> datetime:
-    """An ISO 8601 timestamp as an aware UTC datetime (no offset: UTC). Raises ValueError."""
+    """An ISO 8601 timestamp as an aware UTC datetime (no offset: UTC), from 1970 to late 9999.
+
+    Raises ValueError (`OutOfRange` for a well-formed moment outside EARLIEST..LATEST)."""
+    if value[-1:] == "z":  # RFC 3339 allows a lowercase "z"; fromisoformat only knows "Z"
+        value = value[:-1] + "Z"
     parsed = datetime.fromisoformat(value)
     tz = parsed.tzinfo
     if tz is None:
-        return parsed.replace(tzinfo=UTC)
-    # Already UTC ("Z" or "+00:00" parse to the `UTC` singleton): skip the conversion.
-    return parsed if tz is UTC else parsed.astimezone(UTC)
+        parsed = parsed.replace(tzinfo=UTC)
+    elif tz is not UTC:  # "Z" and "+00:00" parse to the `UTC` singleton: no conversion needed
+        try:
+            parsed = parsed.astimezone(UTC)
+        except OverflowError:
+            raise OutOfRange(value) from None
+    if not EARLIEST <= parsed < LATEST:
+        raise OutOfRange(value)
+    return parsed
 
 
 def _parse_timestamp(value: str, key: str, path: str) -> datetime:
     try:
         return utc_timestamp(value)
+    except OutOfRange:
+        raise RecordError(
+            f"{path}{key}", f"is {_shown(value)}, outside {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} (UTC)"
+        ) from None
     except ValueError:
-        raise RecordError(f"{path}{key}", f"is {value!r}, not an ISO 8601 timestamp") from None
+        raise RecordError(f"{path}{key}", f"is {_shown(value)}, not an ISO 8601 timestamp") from None
 
 
 def items(record: Any, key: str, *, path: str = "", optional: bool = True) -> list[Any]:

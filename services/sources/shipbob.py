@@ -14,9 +14,10 @@ import re
 from typing import Any
 
 from checks.model import InventoryItem, Shipment, WarehouseOrder, WarehouseProduct
-from services.sources.fields import field, integer, items, text, timestamp
+from services.sources.fields import ID_MAX, field, integer, items, quantity, text, timestamp
 
-REPLACEMENT_REFERENCE = re.compile(r"^(\d+)-R(\d+)$")
+REPLACEMENT_REFERENCE = re.compile(r"^([0-9]{1,19})-R([0-9]{1,9})$")
+STORE_REFERENCE = re.compile(r"^[0-9]{1,19}$")
 
 
 def replacement_reference(store_order_id: int, seq: int) -> str:
@@ -27,19 +28,22 @@ def replacement_reference(store_order_id: int, seq: int) -> str:
 def parse_reference(reference_id: str) -> tuple[int | None, int | None]:
     """(store order id, replacement number) encoded in a reference_id; (id, None) for the original."""
     match = REPLACEMENT_REFERENCE.match(reference_id)
-    if match:
+    if match and int(match.group(1)) <= ID_MAX:
         return int(match.group(1)), int(match.group(2))
-    return (int(reference_id), None) if reference_id.isdigit() else (None, None)
+    if STORE_REFERENCE.match(reference_id) and int(reference_id) <= ID_MAX:
+        return int(reference_id), None
+    # Not a store order id (or too large to be one): the order is matched by its order number.
+    return None, None
 
 
 def parse_order(raw: Any) -> WarehouseOrder:
     order_id = integer(raw, "id")
-    reference_id = text(raw, "reference_id")
-    assert order_id is not None and reference_id is not None
+    assert order_id is not None
     return WarehouseOrder(
         id=order_id,
-        reference_id=reference_id,
-        order_number=text(raw, "order_number", optional=True),
+        # Nullable in the API: such an order is matched by its order number (SPEC §1).
+        reference_id=text(raw, "reference_id", optional=True, max_length=128) or "",
+        order_number=text(raw, "order_number", optional=True, max_length=64),
         status=text(raw, "status", optional=True),
         created_date=timestamp(raw, "created_date", optional=True),
         shipping_method=text(raw, "shipping_method", optional=True),
@@ -50,11 +54,11 @@ def parse_order(raw: Any) -> WarehouseOrder:
 
 
 def _product(raw: Any, path: str) -> WarehouseProduct:
-    quantity = integer(raw, "quantity", path=path)
-    assert quantity is not None
+    units = quantity(raw, "quantity", path=path)
+    assert units is not None
     return WarehouseProduct(
         sku=text(raw, "sku", path=path, optional=True),
-        quantity=quantity,
+        quantity=units,
         reference_id=text(raw, "reference_id", path=path, optional=True),
     )
 
@@ -70,7 +74,7 @@ def _shipment(raw: Any, path: str) -> Shipment:
         id=shipment_id,
         status=status,
         location_name=text(location, "name", path=f"{path}location.", optional=True),
-        tracking_number=text(tracking, "tracking_number", path=tpath, optional=True) or None,
+        tracking_number=text(tracking, "tracking_number", path=tpath, optional=True, max_length=128) or None,
         carrier=text(tracking, "carrier", path=tpath, optional=True),
         shipping_date=timestamp(tracking, "shipping_date", path=tpath, optional=True),
         actual_fulfillment_date=timestamp(raw, "actual_fulfillment_date", path=path, optional=True),
@@ -109,14 +113,14 @@ def parse_inventory_level(raw: Any, locations: Any = None) -> InventoryItem | No
 
 def parse_inventory_item(raw: Any) -> InventoryItem:
     """A ShipBob inventory item carrying its product's `sku` (the snapshot shape of SPEC §1)."""
-    sku = text(raw, "sku")
-    total = integer(raw, "total_fulfillable_quantity")
+    sku = text(raw, "sku", max_length=128)
+    total = quantity(raw, "total_fulfillable_quantity")
     assert sku is not None and total is not None
     centers = []
     for i, center in enumerate(items(raw, "fulfillable_quantity_by_fulfillment_center")):
         path = f"fulfillable_quantity_by_fulfillment_center[{i}]."
         centers.append(
-            (text(center, "name", path=path) or "", integer(center, "fulfillable_quantity", path=path) or 0)
+            (text(center, "name", path=path) or "", quantity(center, "fulfillable_quantity", path=path) or 0)
         )
     return InventoryItem(
         sku=sku,

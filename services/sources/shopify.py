@@ -6,13 +6,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from checks.model import Address, Fulfillment, LineItem, LineQuantity, Refund, StoreOrder
-from services.sources.fields import RecordError, field, integer, items, text, timestamp
+from services.sources.fields import RecordError, field, integer, items, quantity, text, timestamp
+
+TRACKING_MAX = 128  # characters of a tracking number the store keeps
 
 
 def parse_order(raw: Any, *, on_hold: bool | None = None) -> StoreOrder:
     created_at = timestamp(raw, "created_at")
     assert created_at is not None
-    name = text(raw, "name")
+    name = text(raw, "name", max_length=64)
     assert name is not None
     order_id = integer(raw, "id")
     assert order_id is not None
@@ -26,7 +28,7 @@ def parse_order(raw: Any, *, on_hold: bool | None = None) -> StoreOrder:
         id=order_id,
         name=name,
         created_at=created_at,
-        updated_at=timestamp(raw, "updated_at", optional=True) or created_at,
+        updated_at=timestamp(raw, "updated_at", optional=True),
         cancelled_at=timestamp(raw, "cancelled_at", optional=True),
         cancel_reason=text(raw, "cancel_reason", optional=True),
         financial_status=text(raw, "financial_status", optional=True),
@@ -40,8 +42,7 @@ def parse_order(raw: Any, *, on_hold: bool | None = None) -> StoreOrder:
             _fulfillment(f, f"fulfillments[{i}].") for i, f in enumerate(items(raw, "fulfillments"))
         ),
         refunds=tuple(_refund(r, f"refunds[{i}].") for i, r in enumerate(items(raw, "refunds"))),
-        email=text(raw, "email", optional=True)
-        or (customer.get("email") if isinstance(customer.get("email"), str) else None),
+        email=text(raw, "email", optional=True, max_length=EMAIL_MAX) or _customer_email(customer),
         phone=text(raw, "phone", optional=True),
         customer_name=customer_name,
         shipping_address=address_of(field(raw, "shipping_address", dict, optional=True)),
@@ -51,10 +52,19 @@ def parse_order(raw: Any, *, on_hold: bool | None = None) -> StoreOrder:
     )
 
 
+EMAIL_MAX = 320
+
+
+def _customer_email(customer: dict[str, Any]) -> str | None:
+    """The customer's email where the order has none: only a string the store can keep."""
+    email = customer.get("email")
+    return email if isinstance(email, str) and len(email) <= EMAIL_MAX else None
+
+
 def _line_item(raw: Any, path: str) -> LineItem:
     line_id = integer(raw, "id", path=path)
-    quantity = integer(raw, "quantity", path=path)
-    assert line_id is not None and quantity is not None
+    ordered = quantity(raw, "quantity", path=path)
+    assert line_id is not None and ordered is not None
     return LineItem(
         id=line_id,
         sku=text(raw, "sku", path=path, optional=True) or None,
@@ -62,8 +72,8 @@ def _line_item(raw: Any, path: str) -> LineItem:
         or text(raw, "title", path=path, optional=True)
         or "",
         vendor=text(raw, "vendor", path=path, optional=True),
-        quantity=quantity,
-        fulfillable_quantity=integer(raw, "fulfillable_quantity", path=path, optional=True),
+        quantity=ordered,
+        fulfillable_quantity=quantity(raw, "fulfillable_quantity", path=path, optional=True),
         price=text(raw, "price", path=path, optional=True),
     )
 
@@ -72,9 +82,9 @@ def _quantities(raw: list[Any], path: str, id_key: str) -> tuple[LineQuantity, .
     out = []
     for i, line in enumerate(raw):
         line_id = integer(line, id_key, path=f"{path}[{i}].")
-        quantity = integer(line, "quantity", path=f"{path}[{i}].")
-        assert line_id is not None and quantity is not None
-        out.append(LineQuantity(line_id, quantity))
+        units = quantity(line, "quantity", path=f"{path}[{i}].")
+        assert line_id is not None and units is not None
+        out.append(LineQuantity(line_id, units))
     return tuple(out)
 
 
@@ -92,8 +102,14 @@ def tracking_numbers(single: str | None, listed: Iterable[Any]) -> tuple[str, ..
 
 
 def _fulfillment(raw: Any, path: str) -> Fulfillment:
+    listed = items(raw, "tracking_numbers", path=path)
+    for i, number in enumerate(listed):  # stored as the order's tracking numbers (SPEC §1 links)
+        if isinstance(number, str) and len(number) > TRACKING_MAX:
+            raise RecordError(
+                f"{path}tracking_numbers[{i}]", f"is {len(number)} characters long, more than {TRACKING_MAX}"
+            )
     numbers = tracking_numbers(
-        text(raw, "tracking_number", path=path, optional=True), items(raw, "tracking_numbers", path=path)
+        text(raw, "tracking_number", path=path, optional=True, max_length=TRACKING_MAX), listed
     )
     fulfillment_id = integer(raw, "id", path=path)
     status = text(raw, "status", path=path)

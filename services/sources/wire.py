@@ -14,7 +14,7 @@ tests in `tests/services/sources/test_wire.py` hold them to that.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -31,8 +31,16 @@ from checks.model import (
     WarehouseProduct,
 )
 from services.sources.easypost import place_name
-from services.sources.fields import NotFast, utc_timestamp
+from services.sources.fields import ID_MAX, QUANTITY_MAX, NotFast, utc_timestamp
 from services.sources.shopify import address_of, full_name, tracking_numbers
+
+# The bounds of `services.sources.fields` (SPEC §1): a reply outside them is `NotFast`, and the general
+# readers then name the field.
+Id = Annotated[int, msgspec.Meta(ge=0, le=ID_MAX)]
+Quantity = Annotated[int, msgspec.Meta(ge=0, le=QUANTITY_MAX)]
+Name = Annotated[str, msgspec.Meta(max_length=64)]
+Key = Annotated[str, msgspec.Meta(max_length=128)]
+Email = Annotated[str, msgspec.Meta(max_length=320)]
 
 
 def _when(value: str | None) -> datetime | None:
@@ -63,38 +71,38 @@ def _decode(decoder: msgspec.json.Decoder[Any], content: bytes) -> Any:
 
 
 class _FulfilledLine(msgspec.Struct):
-    id: int
-    quantity: int
+    id: Id
+    quantity: Quantity
 
 
 class _RefundLine(msgspec.Struct):
-    line_item_id: int
-    quantity: int
+    line_item_id: Id
+    quantity: Quantity
 
 
 class _Line(msgspec.Struct):
-    id: int
-    quantity: int
+    id: Id
+    quantity: Quantity
     sku: str | None = None
     name: str | None = None
     title: str | None = None
     vendor: str | None = None
-    fulfillable_quantity: int | None = None
+    fulfillable_quantity: Quantity | None = None
     price: str | None = None
 
 
 class _Fulfillment(msgspec.Struct):
-    id: int
+    id: Id
     status: str
     created_at: str
-    tracking_number: str | None = None
+    tracking_number: Key | None = None
     tracking_numbers: list[Any] | None = None
     tracking_company: str | None = None
     line_items: list[_FulfilledLine] | None = None
 
 
 class _Refund(msgspec.Struct):
-    id: int
+    id: Id
     created_at: str
     note: str | None = None
     refund_line_items: list[_RefundLine] | None = None
@@ -111,8 +119,8 @@ class _Customer(msgspec.Struct):
 
 
 class _Order(msgspec.Struct):
-    id: int
-    name: str
+    id: Id
+    name: Name
     created_at: str
     line_items: list[_Line]
     updated_at: str | None = None
@@ -124,7 +132,7 @@ class _Order(msgspec.Struct):
     customer: _Customer | None = None
     fulfillments: list[_Fulfillment] | None = None
     refunds: list[_Refund] | None = None
-    email: str | None = None
+    email: Email | None = None
     phone: str | None = None
     shipping_address: dict[str, Any] | None = None
     note: str | None = None
@@ -143,9 +151,15 @@ def _store_order(o: _Order) -> StoreOrder:
     customer = o.customer
     first, last = (customer.first_name, customer.last_name) if customer else (None, None)
     customer_name = full_name(first, last)
-    email = o.email or (customer.email if customer and isinstance(customer.email, str) else None)
+    email = o.email or (
+        customer.email
+        if customer and isinstance(customer.email, str) and len(customer.email) <= 320
+        else None
+    )
     fulfillments = []
     for f in o.fulfillments or ():
+        if any(isinstance(n, str) and len(n) > 128 for n in f.tracking_numbers or ()):
+            raise NotFast
         fulfillments.append(
             Fulfillment(
                 id=f.id,
@@ -160,7 +174,7 @@ def _store_order(o: _Order) -> StoreOrder:
         id=o.id,
         name=o.name,
         created_at=created_at,
-        updated_at=_when(o.updated_at) or created_at,
+        updated_at=_when(o.updated_at),
         cancelled_at=_when(o.cancelled_at),
         cancel_reason=o.cancel_reason,
         financial_status=o.financial_status,
@@ -206,13 +220,13 @@ def store_orders(content: bytes) -> list[StoreOrder]:
 
 
 class _Product(msgspec.Struct):
-    quantity: int
+    quantity: Quantity
     sku: str | None = None
     reference_id: str | None = None
 
 
 class _Tracking(msgspec.Struct):
-    tracking_number: str | None = None
+    tracking_number: Key | None = None
     carrier: str | None = None
     shipping_date: str | None = None
 
@@ -222,7 +236,7 @@ class _Location(msgspec.Struct):
 
 
 class _Shipment(msgspec.Struct):
-    id: int
+    id: Id
     status: str
     tracking: _Tracking | None = None
     location: _Location | None = None
@@ -233,9 +247,9 @@ class _Shipment(msgspec.Struct):
 
 
 class _WarehouseOrder(msgspec.Struct):
-    id: int
-    reference_id: str
-    order_number: str | None = None
+    id: Id
+    reference_id: Key | None = None
+    order_number: Name | None = None
     status: str | None = None
     created_date: str | None = None
     shipping_method: str | None = None
@@ -270,7 +284,7 @@ def warehouse_orders(content: bytes) -> list[WarehouseOrder]:
     return [
         WarehouseOrder(
             id=w.id,
-            reference_id=w.reference_id,
+            reference_id=w.reference_id or "",
             order_number=w.order_number,
             status=w.status,
             created_date=_when(w.created_date),
@@ -305,8 +319,8 @@ class _Detail(msgspec.Struct):
 
 
 class _Tracker(msgspec.Struct):
-    id: str
-    tracking_code: str
+    id: Annotated[str, msgspec.Meta(max_length=64)]
+    tracking_code: Key
     status: str
     status_detail: str | None = None
     carrier: str | None = None

@@ -432,18 +432,19 @@ def build_views(conn: Connection, orders: Sequence[StoreOrder], *, events: bool 
         linked = linked_tracking_codes(OrderView(store=order, warehouse=match))
         partial.append((order, match, reps, linked))
         codes |= linked
-    trackers: dict[str, Tracker] = {}
+    # Trackers are keyed by id: every tracker of a linked code links (SPEC §1), in code then id order.
+    trackers: dict[str, list[Tracker]] = defaultdict(list)
     columns, read = (
         (TRACKER_READ, _tracker_from_row) if events else (TRACKER_SUMMARY, _tracker_without_events)
     )
-    for row in bulk_select(conn, T_TRACKER, columns, "tracking_code", sorted(codes)):
-        trackers[row[1]] = read(row)
+    for row in sorted(bulk_select(conn, T_TRACKER, columns, "tracking_code", sorted(codes)), key=_first):
+        trackers[row[1]].append(read(row))
     return [
         OrderView(
             store=order,
             warehouse=warehouse,
             replacements=reps,
-            trackers=tuple(trackers[c] for c in sorted(linked) if c in trackers),
+            trackers=tuple(t for c in sorted(linked) for t in trackers.get(c, ())),
         )
         for order, warehouse, reps, linked in partial
     ]

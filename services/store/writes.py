@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy.engine import Connection
@@ -18,7 +18,6 @@ from checks.model import (
     WarehouseOrder,
 )
 from services.bulk import (
-    bulk_delete,
     bulk_select,
     bulk_write_values,
 )
@@ -39,6 +38,8 @@ from services.store.tables import (
     upsert,
 )
 from services.store.versions import bump_fulfilment_version
+
+R = TypeVar("R")
 
 ORDER_COLUMNS = (
     "id",
@@ -62,9 +63,38 @@ ORDER_COLUMNS = (
 )
 
 
-def write_store_orders(conn: Connection, orders: Sequence[StoreOrder], synced_at: datetime) -> None:
+def newest(
+    conn: Connection,
+    table: Any,
+    records: Sequence[R],
+    key: Callable[[R], Any],
+    updated: Callable[[R], datetime | None],
+) -> list[R]:
+    """SPEC §1 newest wins: `records` less those whose `updated_at` is older than the stored row's.
+
+    A record without one, or without a stored row (or a stored time), is kept; an equal time is kept,
+    so the same record written again still refreshes its row. Holds for every writer (an import, a
+    sync, a per-order refresh, a webhook) because they all write through here."""
+    dated = [key(r) for r in records if updated(r) is not None]
+    if not dated:
+        return list(records)
+    stored = {
+        k: at for k, at in bulk_select(conn, table, ("id", "updated_at"), "id", dated) if at is not None
+    }
+    return [
+        r
+        for r in records
+        if (moment := updated(r)) is None or (at := stored.get(key(r))) is None or moment >= at
+    ]
+
+
+def write_store_orders(
+    conn: Connection, orders: Sequence[StoreOrder], synced_at: datetime
+) -> list[StoreOrder]:
+    """Write the orders not older than the stored ones; returns those written (SPEC §1 newest wins)."""
+    orders = newest(conn, T_ORDER, orders, _order_id, _order_updated)
     if not orders:
-        return
+        return []
     ids = [o.id for o in orders]
     rows, lines, fulfillments, refunds = [], [], [], []
     for o in orders:
@@ -123,6 +153,15 @@ def write_store_orders(conn: Connection, orders: Sequence[StoreOrder], synced_at
     replace_children(conn, T_LINE, "order_id", ids, LINE_COLUMNS, lines)
     replace_children(conn, T_FULFILLMENT, "order_id", ids, FULFILLMENT_COLUMNS, fulfillments)
     replace_children(conn, T_REFUND, "order_id", ids, REFUND_COLUMNS, refunds)
+    return orders
+
+
+def _order_id(order: StoreOrder) -> int:
+    return order.id
+
+
+def _order_updated(order: StoreOrder) -> datetime | None:
+    return order.updated_at
 
 
 def _address_dict(address: Address | None) -> dict[str, Any] | None:
@@ -232,6 +271,9 @@ def write_trackers(conn: Connection, trackers: Sequence[Tracker], synced_at: dat
 
 
 def write_tracker_scans(conn: Connection, trackers: Sequence[TrackerScans], synced_at: datetime) -> None:
+    """Upsert trackers by id, those not older than the stored ones (SPEC §1 newest wins). Two
+    trackers may share a tracking code: both are kept, and both link to the code's order."""
+    trackers = newest(conn, T_TRACKER, trackers, _scans_id, _scans_updated)
     if not trackers:
         return
     bump_fulfilment_version(conn)
@@ -252,15 +294,15 @@ def write_tracker_scans(conn: Connection, trackers: Sequence[TrackerScans], sync
         for w in trackers
         for t in (w.tracker,)
     ]
-    # Trackers are linked by code: a re-created tracker (new id, same code) replaces the old row.
-    # Find those rows first (rare), so the common case costs one indexed read, not a DELETE per chunk.
-    ids = {w.tracker.id for w in trackers}
-    codes = list(dict.fromkeys(w.tracker.tracking_code for w in trackers))
-    stale = [
-        tid for (tid,) in bulk_select(conn, T_TRACKER, ("id",), "tracking_code", codes) if tid not in ids
-    ]
-    bulk_delete(conn, T_TRACKER, "id", stale)
     upsert(conn, T_TRACKER, rows, ["id"])
+
+
+def _scans_id(scans: TrackerScans) -> str:
+    return scans.tracker.id
+
+
+def _scans_updated(scans: TrackerScans) -> datetime | None:
+    return scans.tracker.updated_at
 
 
 def write_inventory(conn: Connection, items: Sequence[InventoryItem], synced_at: datetime) -> None:

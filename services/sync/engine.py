@@ -437,8 +437,8 @@ def _commit(conn: Connection, page: Page, policy: SlaPolicy, now: datetime) -> i
         version = store.fulfilment_version(conn, hold=True)  # first: see `ahead.classifications`
         orders = store.with_stored_holds(conn, [o for o in page.records if isinstance(o, StoreOrder)])
         same = store.unchanged_store_orders(conn, orders, policy.fingerprint())
-        store.write_store_orders(conn, orders, now)
-        fresh = [o for o in orders if o.id not in same]
+        written = store.write_store_orders(conn, orders, now)  # newest wins: less any older than stored
+        fresh = [o for o in written if o.id not in same]
         made = ahead.classifications(conn, fresh, page.classified, version, policy, now)
         store.write_classifications(conn, made)
         return len(fresh)

@@ -302,3 +302,26 @@ def test_sample_discrepancies() -> None:
         )
     ]
     assert found == sample.expected["discrepancies"]
+
+
+def test_several_trackers_in_exception_make_one_row_naming_each() -> None:
+    order_view = view(
+        trackers=(
+            tracker(status="return_to_sender", status_detail="address_not_found"),
+            tracker(
+                id="trk_second", tracking_code="1ZHG00000000003002", status="failure", status_detail=None
+            ),
+            tracker(
+                id="trk_same_code", tracking_code="1ZHG00000000003002", status="error", status_detail=None
+            ),
+        )
+    )
+    found = discrepancies_at(order_view, classify(order_view, policy()), AS_OF, policy())
+    assert [(d.code, d.detail) for d in found if d.code == "carrier_exception"] == [
+        (
+            "carrier_exception",
+            "Carrier reports return_to_sender (address_not_found) for 1ZHG00000000003001; "
+            "failure for 1ZHG00000000003002 (tracker trk_second); "
+            "error for 1ZHG00000000003002 (tracker trk_same_code).",
+        )
+    ]

@@ -359,9 +359,9 @@ CANCELLED_AT = at("2026-07-01T15:30:00Z")  # 11:30 in New York
                 )
             ),
             "order.shipped",
-            Level.PASS,
-            ["Shipped"],
-            id="vendor-lines-open-do-not-make-it-partial",
+            Level.INFO,
+            ["Partly shipped", "from Nordic Knitworks"],
+            id="vendor-lines-open-make-it-partial",
         ),
         # replacement.exists
         pytest.param(
@@ -615,8 +615,8 @@ def test_every_problem_is_named_in_one_inventory_result() -> None:
             view(
                 store=store_order(
                     line_items=(
-                        line_item(quantity=2),
-                        line_item(id=LINE_ID + 1, quantity=2, title="Mug again"),
+                        line_item(quantity=2, fulfillable_quantity=2),
+                        line_item(id=LINE_ID + 1, quantity=2, fulfillable_quantity=2, title="Mug again"),
                     )
                 ),
                 warehouse=warehouse_order(

@@ -11,7 +11,7 @@ import db.types
 
 
 revision = '0012'
-down_revision = '0004'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
