@@ -11,6 +11,7 @@ OrderReconError
 ├── ConflictError              someone else holds it / it changed underneath
 │   └── StalePlanError         a replacement plan no longer matches the live data
 ├── ActionBlocked              a validation check blocks the action
+├── DatabaseError              the database is locked, read-only, deadlocked or unreachable (CLI exit 1)
 ├── SourceError                a call to Shopify, ShipBob or EasyPost failed
 │   ├── SourceAuthError        401/403: wrong or missing credential
 │   ├── SourceRateLimited      429 after the allowed waits
@@ -80,6 +81,10 @@ class ActionBlocked(OrderReconError):
     def __init__(self, message: str, *, results: Any = None) -> None:
         super().__init__(message)
         self.results = results
+
+
+class DatabaseError(OrderReconError):
+    """The database refused or gave up on a statement; `services.database_errors` words it."""
 
 
 class SourceError(OrderReconError):

@@ -17,7 +17,6 @@ import httpx
 from checks.model import InventoryItem, WarehouseOrder
 from services.errors import SourceError, SourceProtocolError
 from services.settings import Settings
-from services.sources import wire
 from services.sources.fields import RecordError
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig
 from services.sources.shipbob import parse_inventory_item, parse_order
@@ -100,10 +99,6 @@ def _order_page(reply: Reply) -> Page:
     return Page(_parsed(_list(reply, "order"), parse_order), _next(reply))
 
 
-def _fast_order_page(reply: Reply) -> Page:
-    return Page(wire.warehouse_orders(reply.content), _next(reply))
-
-
 def _raw_page(what: str) -> Callable[[Reply], Page]:
     def parse(reply: Reply) -> Page:
         raws = _list(reply, what)
@@ -129,7 +124,7 @@ def orders_page_call(
     next_url: str | None = None,
 ) -> Call[Page]:
     if next_url is not None:
-        return Call("GET /1.0/order (next page)", next_url, _order_page, fast=_fast_order_page)
+        return Call("GET /1.0/order (next page)", next_url, _order_page)
     params: dict[str, Any] = {"Page": page, "Limit": limit, "SortOrder": "Oldest"}  # stable: new ones last
     if last_update_start is not None:
         params["LastUpdateStartDate"] = _iso(last_update_start)
@@ -137,7 +132,7 @@ def orders_page_call(
         params["LastUpdateEndDate"] = _iso(last_update_end)
     if reference_ids:
         params["ReferenceIds"] = ",".join(reference_ids)
-    return Call("GET /1.0/order", "1.0/order", _order_page, params=params, fast=_fast_order_page)
+    return Call("GET /1.0/order", "1.0/order", _order_page, params=params)
 
 
 def list_call(
