@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -39,9 +39,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     connect_args = dict(kwargs.pop("connect_args", {}))
-    options = connect_args.get("options", "")
+    # libpq `options` may come in the URL (`?options=-csearch_path%3Dx`) or in connect_args; keep both.
+    options = " ".join(o for o in (make_url(url).query.get("options"), connect_args.get("options")) if o)
     if "lock_timeout" not in options:
-        connect_args["options"] = f"{options} -c lock_timeout={LOCK_TIMEOUT_S * 1000}".strip()
+        options = f"{options} -c lock_timeout={LOCK_TIMEOUT_S * 1000}".strip()
+    connect_args["options"] = options
     return create_engine(url, connect_args=connect_args, **kwargs)
 
 

@@ -3,10 +3,17 @@
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from db.session import LOCK_TIMEOUT_S
 from services.errors import DatabaseError
+
+T = TypeVar("T")
 
 # What the console shows as a database failure rather than a bug: locked, read-only, deadlocked,
 # timed out, unreachable (psycopg and sqlite3 raise these as OperationalError).
@@ -50,4 +57,18 @@ def as_database_error(exc: BaseException) -> DatabaseError:
     return DatabaseError(f"database: {message}")
 
 
-__all__ = ["DATABASE_ERRORS", "as_database_error", "is_retryable", "sqlstate"]
+def retry_on_conflict(work: Callable[[], T], *, attempts: int = 5, pause_s: float = 0.05) -> T:
+    """Run `work` (one whole transaction) again when the database rolled it back for a deadlock or a
+    serialization failure. For transactions that record an irreversible external action (a created
+    3PL order): the action happened, so its record must land."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            time.sleep(pause_s * attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+__all__ = ["DATABASE_ERRORS", "as_database_error", "is_retryable", "retry_on_conflict", "sqlstate"]

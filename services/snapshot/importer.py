@@ -25,6 +25,7 @@ from services.snapshot import pipeline
 from services.snapshot.jsonstream import JsonStreamError, iter_array
 from services.sources import easypost, shipbob, shopify
 from services.sources.fields import RecordError
+from services.write_lock import write_lock
 
 T = TypeVar("T")
 BATCH = 2000
@@ -134,6 +135,9 @@ def _import(
         "trackers": store.write_trackers,
     }
     report.counts = {name: 0 for name in present}
+    write_lock(
+        conn
+    )  # first, as every writer does (services.sync.apply): a sync or refresh waits for the import
     seen = _seen_table(conn) if "store" in present else None
     with _parsed(present, batch_size) as batches:
         for name, batch in batches:

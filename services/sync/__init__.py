@@ -45,11 +45,12 @@ How a run works (the plain path: fetch a page, write it, reclassify what changed
   `services.sync.refresh`.
 """
 
-from services.sync.apply import apply_records, write_lock
+from services.sync.apply import apply_records
 from services.sync.engine import SYNC_ORDER, SyncProgress, busy_message, lock_name, sync_all, sync_source
 from services.sync.passes import SyncOptions
 from services.sync.refresh import RefreshResult, SourceRefresh, refresh_order, refresh_order_async
 from services.sync.runs import SOURCES, RunRecord, SyncRunResult, freshness, recent_runs
+from services.write_lock import write_lock
 
 __all__ = [
     "SOURCES",

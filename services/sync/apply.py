@@ -3,7 +3,7 @@ the snapshot import and webhooks all store records through `apply_records`.
 
 Lock order: every transaction that writes source data or classifications takes, in this order,
 
-1. the write lock (`write_lock`): PostgreSQL `pg_advisory_xact_lock(WRITE_LOCK_NAMESPACE, 1)`, SQLite
+1. the write lock (`services.write_lock`): PostgreSQL `pg_advisory_xact_lock(WRITE_LOCK_NAMESPACE, 1)`, SQLite
    the database's own write lock (`BEGIN IMMEDIATE`). It is released when the transaction ends, also
    when its process dies (PostgreSQL drops the session's locks; SQLite's lock is the file's);
 2. then the source rows: store orders and their children, 3PL orders and shipments, trackers,
@@ -20,9 +20,9 @@ numbers; whichever writer last changed any of those classified it from all of th
 
 Readers (the console, the queue) take no lock: they read the last committed state.
 
-Statements wait at most `Settings`' lock timeout for a lock (PostgreSQL `lock_timeout`, set on every
-connection by `db.session.make_engine`; SQLite's busy timeout), so a stuck holder shows as an error,
-never as a hang.
+Statements wait at most `db.session.LOCK_TIMEOUT_S` for a lock (PostgreSQL `lock_timeout`, set on
+every connection by `make_engine`; SQLite's busy timeout), so a stuck holder shows as an error, never
+as a hang.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from checks.model import InventoryItem, StoreOrder, Tracker, WarehouseOrder
@@ -39,26 +38,9 @@ from services import store
 from services.bulk import bulk_select
 from services.sources.shipbob import parse_reference
 from services.store import T_CODES, T_ORDER, T_WAREHOUSE, TrackerScans
+from services.write_lock import write_lock
 
-WRITE_LOCK_NAMESPACE = 0x77726974  # "writ": first key of the two-key advisory lock (own key space)
-
-__all__ = ["WRITE_LOCK_NAMESPACE", "apply_records", "write_lock"]
-
-
-def write_lock(conn: Connection) -> None:
-    """Take the write lock for the rest of the caller's transaction (step 1 of the lock order).
-
-    Call it first in any transaction that writes other rows before `apply_records` (it is re-entrant:
-    `apply_records` takes it again at no cost)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, 1)"), {"ns": WRITE_LOCK_NAMESPACE})
-        return
-    dbapi = conn.connection.dbapi_connection
-    # pysqlite opens a transaction only at the first write; until then reads hold no lock and another
-    # writer could come between. BEGIN IMMEDIATE takes the write lock now (waiting the busy timeout).
-    # A transaction already open has written, so it holds the write lock already.
-    if dbapi is not None and not getattr(dbapi, "in_transaction", True):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+__all__ = ["apply_records", "orders_of_trackers", "orders_of_warehouse", "write_lock"]
 
 
 def apply_records(
