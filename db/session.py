@@ -40,7 +40,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     connect_args = dict(kwargs.pop("connect_args", {}))
     # libpq `options` may come in the URL (`?options=-csearch_path%3Dx`) or in connect_args; keep both.
-    options = " ".join(o for o in (make_url(url).query.get("options"), connect_args.get("options")) if o)
+    in_url = make_url(url).query.get("options")
+    parts = [*((in_url,) if isinstance(in_url, str) else in_url or ()), connect_args.get("options") or ""]
+    options = " ".join(p for p in parts if p)
     if "lock_timeout" not in options:
         options = f"{options} -c lock_timeout={LOCK_TIMEOUT_S * 1000}".strip()
     connect_args["options"] = options
