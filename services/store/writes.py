@@ -38,7 +38,6 @@ from services.store.tables import (
     replace_children,
     upsert,
 )
-from services.store.versions import bump_fulfilment_version
 
 ORDER_COLUMNS = (
     "id",
@@ -161,7 +160,6 @@ SHIPMENT_COLUMNS = (
 def write_warehouse_orders(conn: Connection, orders: Sequence[WarehouseOrder], synced_at: datetime) -> None:
     if not orders:
         return
-    bump_fulfilment_version(conn)
     rows, shipments = [], []
     for w in orders:
         store_id, seq = parse_reference(w.reference_id)
@@ -234,7 +232,6 @@ def write_trackers(conn: Connection, trackers: Sequence[Tracker], synced_at: dat
 def write_tracker_scans(conn: Connection, trackers: Sequence[TrackerScans], synced_at: datetime) -> None:
     if not trackers:
         return
-    bump_fulfilment_version(conn)
     rows = [
         {
             "id": t.id,
