@@ -1,6 +1,7 @@
 """Named run locks across processes: two syncs of the same source never run at once.
 
-PostgreSQL: a session-level advisory lock, `pg_try_advisory_lock(LOCK_NAMESPACE, hashtext(name))`, taken on a
+PostgreSQL: a session-level advisory lock, `pg_try_advisory_lock(LOCK_NAMESPACE, hashtext(schema:name))`
+(advisory locks are database-wide; the schema keeps installations in separate schemas apart), taken on a
 dedicated AUTOCOMMIT connection held for the whole with-block; it dies with the connection, so a crashed
 holder never leaves it behind. (The two-key form does not share key space with the audit chain's lock.)
 
@@ -93,7 +94,10 @@ def _advisory_lock(engine: Engine, name: str, wait: bool, timeout_s: float) -> I
     try:
 
         def try_once() -> bool:
-            taken = connection.execute(text("SELECT pg_try_advisory_lock(:namespace, hashtext(:name))"), keys)
+            taken = connection.execute(
+                text("SELECT pg_try_advisory_lock(:namespace, hashtext(current_schema() || ':' || :name))"),
+                keys,
+            )
             return bool(taken.scalar_one())
 
         _attempts(name, wait, timeout_s, try_once)
@@ -101,7 +105,10 @@ def _advisory_lock(engine: Engine, name: str, wait: bool, timeout_s: float) -> I
             yield HeldLock(name, f"pg:{_holder()}", lambda: connection.execute(text("SELECT 1")).close())
         finally:
             try:
-                connection.execute(text("SELECT pg_advisory_unlock(:namespace, hashtext(:name))"), keys)
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:namespace, hashtext(current_schema() || ':' || :name))"),
+                    keys,
+                )
             except Exception:  # never hand a connection that may still hold the lock back to the pool
                 log.exception("could not release advisory lock %s; dropping its connection", name)
                 connection.invalidate()

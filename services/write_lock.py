@@ -16,7 +16,11 @@ def write_lock(conn: Connection) -> None:
     Call it first in any transaction that writes other rows before `apply_records` (it is re-entrant:
     `apply_records` takes it again at no cost)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, 1)"), {"ns": WRITE_LOCK_NAMESPACE})
+        # Advisory locks are database-wide: the schema keeps installations in separate schemas apart.
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, hashtext(current_schema()))"),
+            {"ns": WRITE_LOCK_NAMESPACE},
+        )
         return
     dbapi = conn.connection.dbapi_connection
     # pysqlite opens a transaction only at the first write; until then reads hold no lock and another

@@ -3,7 +3,7 @@ the snapshot import and webhooks all store records through `apply_records`.
 
 Lock order: every transaction that writes source data or classifications takes, in this order,
 
-1. the write lock (`services.write_lock`): PostgreSQL `pg_advisory_xact_lock(WRITE_LOCK_NAMESPACE, 1)`, SQLite
+1. the write lock (`services.write_lock`): PostgreSQL `pg_advisory_xact_lock` (one per schema), SQLite
    the database's own write lock (`BEGIN IMMEDIATE`). It is released when the transaction ends, also
    when its process dies (PostgreSQL drops the session's locks; SQLite's lock is the file's);
 2. then the source rows: store orders and their children, 3PL orders and shipments, trackers,

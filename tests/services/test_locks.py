@@ -50,7 +50,8 @@ def _advisory_locks_held(engine: Engine, name: str) -> int | None:
             conn.execute(
                 text(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                    " AND classid = CAST(:namespace AS oid) AND objid = CAST(hashtext(:name) AS oid)"
+                    " AND classid = CAST(:namespace AS oid)"
+                    " AND objid = CAST(hashtext(current_schema() || ':' || :name) AS oid)"
                     " AND objsubid = 2"
                 ),
                 {"namespace": LOCK_NAMESPACE, "name": name},
