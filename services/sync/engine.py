@@ -11,10 +11,12 @@ from typing import Any
 
 import httpx
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from checks.model import InventoryItem, StoreOrder, WarehouseOrder
 from checks.policy import SlaPolicy
 from services import store
+from services.database_errors import as_database_error
 from services.errors import ConflictError, InputError, SourceError
 from services.locks import HeldLock, named_lock
 from services.settings import Settings
@@ -80,7 +82,8 @@ def sync_source(
     failed run is resumed first. Each page is written, its orders reclassified and the run row updated in
     one transaction. A source error stops the run and is returned (`ok` False) with the pages committed so
     far kept; stored data is never deleted or blanked. Raises ConflictError when another sync of the
-    source is running, ConfigurationError when its settings are missing. An interrupt (Ctrl+C, or
+    source is running, ConfigurationError when its settings are missing, DatabaseError when the
+    database is locked, read-only or unreachable. An interrupt (Ctrl+C, or
     SIGTERM in the CLI) abandons the page being fetched or written, records the run as failed and
     releases the lock before it propagates.
     """
@@ -88,22 +91,25 @@ def sync_source(
     settings.source_credentials(source)  # a missing setting is a ConfigurationError before anything starts
     options = options or SyncOptions()
     start = now or datetime.now(UTC)
-    with named_lock(engine, lock_name(source)) as lock:
-        with engine.begin() as conn:
-            runs.mark_interrupted(conn, source)
-            plan = _plan(conn, source, full, start, options)
-            run_id = runs.start_run(
-                conn,
-                source=source,
-                mode=plan.mode,
-                started_at=start,
-                pass_since=plan.since,
-                pass_started_at=plan.pass_started_at,
-                cursor=plan.cursor,
-            )
-        with _client(source, settings, transport, options) as client:
-            run = _Run(engine, policy, source, plan, run_id, start, lock, client)
-            return run.commit(_events(client, engine, plan, start, options), progress)
+    try:
+        with named_lock(engine, lock_name(source)) as lock:
+            with engine.begin() as conn:
+                runs.mark_interrupted(conn, source)
+                plan = _plan(conn, source, full, start, options)
+                run_id = runs.start_run(
+                    conn,
+                    source=source,
+                    mode=plan.mode,
+                    started_at=start,
+                    pass_since=plan.since,
+                    pass_started_at=plan.pass_started_at,
+                    cursor=plan.cursor,
+                )
+            with _client(source, settings, transport, options) as client:
+                run = _Run(engine, policy, source, plan, run_id, start, lock, client)
+                return run.commit(_events(client, engine, plan, start, options), progress)
+    except OperationalError as exc:  # locked, read-only, deadlocked, unreachable: said in words
+        raise as_database_error(exc) from exc
 
 
 def sync_all(

@@ -23,10 +23,12 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from checks.model import StoreOrder, Tracker, WarehouseOrder
 from checks.policy import SlaPolicy
 from services import store
+from services.database_errors import as_database_error
 from services.errors import InputError, NotFoundError, SourceError
 from services.orders import find_order_id, normalize_name
 from services.settings import Settings
@@ -142,7 +144,10 @@ async def refresh_order_async(
             raise NotFoundError(f"order {name} is not in the store")
         elif not isinstance(store_answer, BaseException):
             raise NotFoundError(f"order {name} is not stored yet: refresh it from the store first")
-    result = _write(engine, policy, name, order_id, stored, roles, answers, now)
+    try:
+        result = _write(engine, policy, name, order_id, stored, roles, answers, now)
+    except OperationalError as exc:  # locked, read-only, deadlocked, unreachable: said in words
+        raise as_database_error(exc) from exc
     return replace(result, seconds=time.perf_counter() - started)
 
 

@@ -12,8 +12,9 @@ from db import session
 from db.migrate import upgrade
 from db.session import make_engine
 from services import cli
+from services.errors import DatabaseError
 from services.locks import named_lock
-from services.sync import lock_name, write_lock
+from services.sync import lock_name, sync_source, write_lock
 from tests.services.sources.simulator import Sim, simulator
 
 pytestmark = pytest.mark.timeout(120)
@@ -96,4 +97,22 @@ def test_a_locked_database_exits_1_with_one_line(
         _, err = capsys.readouterr()
         other.rollback()
     assert err.startswith("error: database: the database is locked") and len(err.strip().splitlines()) == 1
+    engine.dispose()
+
+
+def test_a_sync_on_a_locked_database_raises_a_worded_database_error(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the console shows (`st.error`) rather than its error page."""
+    monkeypatch.setattr(session, "LOCK_TIMEOUT_S", 1)
+    engine = make_engine(os.environ["DATABASE_URL"])
+    upgrade(engine)
+    settings = sim.settings()
+    with engine.connect() as other:
+        other.begin()
+        write_lock(other)
+        with pytest.raises(DatabaseError, match=r"^database: the database is locked"):
+            sync_source(engine, settings, settings.policy(), "shipbob", full=True)
+        other.rollback()
+    assert sync_source(engine, settings, settings.policy(), "shipbob").ok  # and it resumes afterwards
     engine.dispose()
