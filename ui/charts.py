@@ -76,11 +76,8 @@ def breach_chart(counts: Sequence[BreachCount], title: str) -> go.Figure:
 
 def ship_time_chart(histogram: Sequence[tuple[int, int]]) -> go.Figure:
     """Bars of (whole hours from order to shipment, orders), counted by the database."""
-    figure = px.bar(
-        x=[h for h, _ in histogram],
-        y=[n for _, n in histogram],
-        labels={"x": "hours from order to shipment", "y": "orders"},
-    )
+    figure = px.bar(x=[h for h, _ in histogram], y=[n for _, n in histogram],
+                    labels={"x": "hours from order to shipment", "y": "orders"})
     figure.update_traces(marker_color="#1565c0")
     figure.update_layout(title="Time to ship", yaxis_title="orders", **LAYOUT)
     return figure

@@ -38,16 +38,8 @@ def _refresh(name: str, sources: Sequence[str]) -> sync.RefreshResult:
 def _audit_sync(actor: Actor, action: str, outcome: str, *, order: str | None = None, **params: Any) -> None:
     """Every sync a person starts is in the audit log, with what it asked and how it ended."""
     with resources.session() as session:
-        audit.append(
-            session,
-            actor=actor.username,
-            role=actor.role,
-            action=action,
-            outcome=outcome,
-            order=order,
-            params=params,
-            at=datetime.now(UTC),
-        )
+        audit.append(session, actor=actor.username, role=actor.role, action=action, outcome=outcome,
+                     order=order, params=params, at=datetime.now(UTC))
 
 
 def refresh_order(name: str, sources: Sequence[str], actor: Actor) -> None:
@@ -57,18 +49,12 @@ def refresh_order(name: str, sources: Sequence[str], actor: Actor) -> None:
         try:
             result = _refresh(name, sources)
         except OrderReconError as exc:  # shown here, once; the stored view of the order still renders below
-            _audit_sync(
-                actor, "sync.order", audit.Outcome.FAILED, order=name, sources=list(sources), error=str(exc)
-            )
+            _audit_sync(actor, "sync.order", audit.Outcome.FAILED, order=name, sources=list(sources), error=str(exc))
             status.update(label=f"Could not refresh {name}: {exc}", state="error")
             return
         _audit_sync(
-            actor,
-            "sync.order",
-            audit.Outcome.OK if result.ok else audit.Outcome.FAILED,
-            order=name,
-            sources=list(sources),
-            failed=[s for s, r in result.sources.items() if not r.ok],
+            actor, "sync.order", audit.Outcome.OK if result.ok else audit.Outcome.FAILED, order=name,
+            sources=list(sources), failed=[s for s, r in result.sources.items() if not r.ok],
         )
         for source, report in result.sources.items():
             if not report.ok:
@@ -139,14 +125,8 @@ def sync_sources(actor: Actor) -> None:
                 now=datetime.now(UTC),
                 progress=progress,
             )
-            _audit_sync(
-                actor,
-                "sync.source",
-                audit.Outcome.OK if result.ok else audit.Outcome.FAILED,
-                source=source,
-                records=result.records,
-                error=result.error,
-            )
+            _audit_sync(actor, "sync.source", audit.Outcome.OK if result.ok else audit.Outcome.FAILED,
+                        source=source, records=result.records, error=result.error)
             if result.ok:
                 status.update(label=f"{LABELS[source]}: {result.records:,} records", state="complete")
             else:
