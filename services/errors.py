@@ -104,8 +104,7 @@ class SourceError(OrderReconError):
         self.source, self.call, self.status, self.retry_after = source, call, status, retry_after
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Rebuilt from its parts, not its text: a sync's fetching process sends its errors to the
-        # committing process, which records them exactly as raised.
+        # Rebuilt from its parts, not its text, when it crosses a process boundary (pickled).
         parts = {
             "source": self.source,
             "call": self.call,

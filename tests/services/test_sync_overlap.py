@@ -16,10 +16,12 @@ from sqlalchemy.engine import Engine
 
 from checks.model import StoreOrder
 from services import queries
+from services.errors import ConfigurationError
 from services.settings import Settings
 from services.sources.shopify_client import ShopifyClient
 from services.store import T_CLASS, T_DISC
-from services.sync import apply_records, sync_source
+from services.sync import apply_records, sync_all, sync_source
+from services.sync.runs import T_RUN
 from tests.services.sources.simulator import Sim, canonical_dump, simulator
 from tests.services.sync_processes import cli_env, database_url, sibling_database, start_cli
 
@@ -111,3 +113,14 @@ def test_a_3pl_sync_that_meets_a_store_write_in_flight_classifies_its_orders_aft
             apply_records(conn, policy, now, store_orders=orders)
         assert sync_source(sequential, settings, policy, "shipbob", full=True, now=now).ok
         assert canonical_dump(engine) == canonical_dump(sequential)
+
+
+def test_a_missing_setting_of_a_later_source_is_raised_after_the_earlier_ones_committed(
+    engine: Engine, sim: Sim
+) -> None:
+    settings = sim.settings(easypost_api_key="")
+    with pytest.raises(ConfigurationError, match="EASYPOST_API_KEY is not set"):
+        sync_all(engine, settings, settings.policy(), full=True, now=sim.now())
+    with engine.connect() as conn:
+        runs = conn.execute(select(T_RUN.c.source, T_RUN.c.status).order_by(T_RUN.c.id)).tuples().all()
+    assert runs == [("shipbob", "ok")]
