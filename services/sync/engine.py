@@ -44,7 +44,7 @@ from services.sync.runs import SOURCE_OF, SOURCES, SyncRunResult
 # and the store's orders are classified once with everything in (as the snapshot import does). Any
 # other order, or overlapping runs, ends with the same answers (`services.sync.apply`).
 SYNC_ORDER = ("shipbob", "easypost", "shopify")
-LOCK_REFRESH_S = 60.0  # well inside a SQLite run lock's time-to-live
+LOCK_REFRESH_S = 60.0  # how often a long run checks that its lock (PostgreSQL: its connection) is alive
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,7 @@ class _Run:
                     totals["pages"] += 1
                     totals["records"] += len(page.records)
                     totals["reclassified"] += reclassified
-                    if time.perf_counter() - refreshed > LOCK_REFRESH_S:  # keeps a SQLite run lock alive
+                    if time.perf_counter() - refreshed > LOCK_REFRESH_S:  # a lost lock stops the run
                         self.lock.refresh()
                         refreshed = time.perf_counter()
                     if progress is not None:
