@@ -1,6 +1,6 @@
 """`make bench`: import speed and memory against a plain json+sqlite3 baseline, query latency at any
-as-of, the CLI as a whole process, sync and refresh throughput and the sync's floor, fallback
-summaries. Prints a table."""
+as-of, the CLI as a whole process, incremental sync CPU per 1,000 changed orders and per-order refresh
+latency, fallback summaries. Prints a table."""
 
 from __future__ import annotations
 
@@ -141,43 +141,21 @@ def optional(label: str, fn: Callable[[], list[tuple[str, str, str]]]) -> list[t
 
 
 def sync_rows() -> list[tuple[str, str, str]]:
-    from bench.sync_bench import bench_refresh, bench_sync
+    from bench.sync_bench import bench_incremental, bench_refresh
 
     # Three runs: on a shared 2-core machine one run can be off by a fifth either way.
-    rates = sorted(bench_sync(5000)["orders_per_s"] for _ in range(3))
+    runs = sorted((bench_incremental(5000) for _ in range(3)), key=lambda r: r["cpu_s_per_1000_changed"])
+    middle = runs[1]
     refresh = bench_refresh()
     return [
         (
-            "full sync from the simulator (5,000 orders), median of 3",
-            f"{rates[1]:,.0f} orders/s",
-            f"range {rates[0]:,.0f}-{rates[-1]:,.0f} (goal >= 5,000)",
+            "incremental sync, CPU per 1,000 changed orders (5,000 orders, +24 h), median of 3",
+            f"{middle['cpu_s_per_1000_changed']:.2f} CPU-s",
+            f"range {runs[0]['cpu_s_per_1000_changed']:.2f}-{runs[-1]['cpu_s_per_1000_changed']:.2f}; "
+            f"{middle['changed_orders']} changed, {middle['cpu_s']:.2f} CPU-s in {middle['wall_s']:.1f} s; "
+            f"simulator's own {middle['simulator_cpu_s']:.2f} CPU-s excluded",
         ),
         ("per-order refresh, 3 sources at 200 ms each", f"{refresh['wall_ms']:.0f} ms wall", "goal < 300 ms"),
-    ]
-
-
-def sync_floor_rows() -> list[tuple[str, str, str]]:
-    from bench.sync_floor import bench_sync_floor
-
-    floor = bench_sync_floor(5000)
-    return [
-        (
-            "sync floor, 5,000 orders: transport (simulator + client)",
-            f"{floor['transport_simulator_s'] + floor['transport_client_s']:.2f} CPU-s",
-            f"{floor['received_mb']:.0f} MB of JSON: simulator {floor['transport_simulator_s']:.2f}, "
-            f"client {floor['transport_client_s']:.2f}",
-        ),
-        (
-            "sync floor: SQLite inserts, a transaction per page",
-            f"{floor['sqlite_s']:.2f} CPU-s",
-            f"{floor['rows']:,} rows",
-        ),
-        ("sync floor: classification (SPEC rules alone)", f"{floor['classify_s']:.2f} CPU-s", "5,000 orders"),
-        (
-            "sync floor: the three parts together",
-            f"{floor['floor_cpu_s']:.2f} CPU-s",
-            f"budget at 5,000 orders/s on 2 cores: {floor['budget_cpu_s']:.2f} CPU-s",
-        ),
     ]
 
 
@@ -286,7 +264,6 @@ def main() -> None:
     cli = cli_queue_seconds(recon_db)
     report([("`order-recon queue --json`, whole process", f"{cli:.2f} s", "goal < 2 s at 100k")])
     report(optional("sync", sync_rows))
-    report(optional("sync floor", sync_floor_rows))
     report(optional("lookup and summaries", lambda: summary_rows(recon_db)))
     report(optional("console pages", lambda: pages_rows(recon_db)))
     report(optional("alerts and report", lambda: alerts_rows(recon_db)))

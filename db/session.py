@@ -7,11 +7,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 DEFAULT_SQLITE_PATH = Path("data/order-recon.db")
+# How long any statement waits for a lock before it fails (PostgreSQL `lock_timeout`, SQLite's busy
+# timeout): a stuck or dead holder shows as a clear error, never as a hang.
+LOCK_TIMEOUT_S = 30
 
 
 def default_database_url() -> str:
@@ -19,7 +22,8 @@ def default_database_url() -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout so the console and a sync can share it."""
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout so the console and a sync can
+    share it; every connection waits at most LOCK_TIMEOUT_S for a lock."""
     if url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgres://")
     elif url.startswith("postgresql://"):
@@ -28,11 +32,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": LOCK_TIMEOUT_S}, **kwargs
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    # libpq `options` may come in the URL (`?options=-csearch_path%3Dx`) or in connect_args; keep both.
+    in_url = make_url(url).query.get("options")
+    parts = [*((in_url,) if isinstance(in_url, str) else in_url or ()), connect_args.get("options") or ""]
+    options = " ".join(p for p in parts if p)
+    if "lock_timeout" not in options:
+        options = f"{options} -c lock_timeout={LOCK_TIMEOUT_S * 1000}".strip()
+    connect_args["options"] = options
+    return create_engine(url, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -40,7 +54,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={LOCK_TIMEOUT_S * 1000}")
     cursor.close()
 
 

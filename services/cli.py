@@ -1,4 +1,5 @@
-"""`order-recon` command line. Exit 0 on success, 2 on bad input (one line on stderr), 1 on other failures."""
+"""`order-recon` command line. Exit 0 on success, 2 on bad input (one line on stderr), 1 on other failures
+(a source or the database included, one line on stderr, no traceback)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from checks.policy import SlaPolicy
 from checks.results import is_actionable
 from db.migrate import upgrade
 from db.session import make_engine
 from services import queries
+from services.database_errors import as_database_error
 from services.errors import InputError, NotFoundError, OrderReconError
 from services.policy_state import ensure_policy
 from services.settings import Settings
@@ -301,9 +303,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OrderReconError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (ArgumentError, OperationalError) as exc:
+    except ArgumentError as exc:  # a malformed DATABASE_URL: bad input
         print(f"error: database: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
+    except DBAPIError as exc:  # locked, read-only, deadlocked, unreachable: not the user's input
+        print(f"error: {as_database_error(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `order-recon queue | head` is fine

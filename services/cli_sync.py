@@ -2,21 +2,31 @@
 
     order-recon sync [--source shopify|shipbob|easypost|all] [--order NAME] [--full]
 
-Progress goes to stderr as pages are committed, the summary to stdout. Exit 0 when every source asked
-succeeded, 1 otherwise (2 for bad input, via `services.cli.main`).
+Progress goes to stderr as pages are committed, the summary to stdout. Exit codes:
+- 0: every source asked succeeded, or was skipped because another sync of it is running ("another
+  sync of <source> is running; nothing to do");
+- 1: a source or the database failed (one line each, no traceback);
+- 2: bad input (via `services.cli.main`);
+- 143: stopped by SIGTERM, which is handled like Ctrl+C (130): the page in flight is abandoned, the run
+  is recorded as failed (the next sync resumes it) and the lock is released.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from db.session import session_scope
 from services import audit
 from services.errors import InputError
-from services.sync import SOURCES, SyncProgress, refresh_order, sync_all
+from services.sync import SOURCES, SyncProgress, busy_message, refresh_order, sync_all
 
 if TYPE_CHECKING:
     from services.cli import Context
@@ -47,15 +57,27 @@ def cmd_sync(ctx: Context) -> int:
         if args.full:
             raise InputError("--full does not apply to --order (a refresh always reads the whole order)")
         return _refresh(ctx, args.order, sources)
-    results = sync_all(
-        ctx.engine,
-        ctx.settings,
-        ctx.policy,
-        sources=sources,
-        full=args.full,
-        now=ctx.now,
-        progress=_print_progress,
-    )
+    try:
+        with _sigterm_as_interrupt():
+            results = sync_all(
+                ctx.engine,
+                ctx.settings,
+                ctx.policy,
+                sources=sources,
+                full=args.full,
+                now=ctx.now,
+                progress=_print_progress,
+            )
+    except Terminated:
+        print(
+            "sync stopped by SIGTERM: the run is recorded as failed; the next sync resumes it",
+            file=sys.stderr,
+        )
+        return 143
+    busy = {s for s, r in results.items() if r.error == busy_message(s)}
+    for source in busy:
+        print(busy_message(source))
+    results = {s: r for s, r in results.items() if s not in busy}
     for result in results.values():
         state = "ok" if result.ok else "FAILED"
         resumed = ", resumed" if result.resumed else ""
@@ -79,7 +101,28 @@ def cmd_sync(ctx: Context) -> int:
             records=result.records,
             error=result.error,
         )
-    return 0 if results and all(r.ok for r in results.values()) else 1
+    return 0 if all(r.ok for r in results.values()) else 1
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the sync stands, so it unwinds as Ctrl+C does."""
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup short
+        raise Terminated("stopped by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _audit(ctx: Context, action: str, ok: bool, *, order: str | None = None, **params: Any) -> None:

@@ -11,6 +11,7 @@ OrderReconError
 ├── ConflictError              someone else holds it / it changed underneath
 │   └── StalePlanError         a replacement plan no longer matches the live data
 ├── ActionBlocked              a validation check blocks the action
+├── DatabaseError              the database is locked, read-only, deadlocked or unreachable (CLI exit 1)
 ├── SourceError                a call to Shopify, ShipBob or EasyPost failed
 │   ├── SourceAuthError        401/403: wrong or missing credential
 │   ├── SourceRateLimited      429 after the allowed waits
@@ -83,6 +84,10 @@ class ActionBlocked(OrderReconError):
         self.results = results
 
 
+class DatabaseError(OrderReconError):
+    """The database refused or gave up on a statement; `services.database_errors` words it."""
+
+
 class SourceError(OrderReconError):
     """A call to an external system failed; says which source, which call and what status."""
 
@@ -100,8 +105,7 @@ class SourceError(OrderReconError):
         self.source, self.call, self.status, self.retry_after = source, call, status, retry_after
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Rebuilt from its parts, not its text: a sync's fetching process sends its errors to the
-        # committing process, which records them exactly as raised.
+        # Rebuilt from its parts, not its text, when it crosses a process boundary (pickled).
         parts = {
             "source": self.source,
             "call": self.call,

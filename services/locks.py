@@ -1,48 +1,47 @@
 """Named run locks across processes: two syncs of the same source never run at once.
 
-PostgreSQL: a session-level advisory lock, `pg_try_advisory_lock(LOCK_NAMESPACE, hashtext(name))`, taken on a
+PostgreSQL: a session-level advisory lock, `pg_try_advisory_lock(LOCK_NAMESPACE, hashtext(schema:name))`
+(advisory locks are database-wide; the schema keeps installations in separate schemas apart), taken on a
 dedicated AUTOCOMMIT connection held for the whole with-block; it dies with the connection, so a crashed
 holder never leaves it behind. (The two-key form does not share key space with the audit chain's lock.)
 
-SQLite: a row in `run_lock`, inserted with ON CONFLICT DO NOTHING in a transaction that first deletes an
-expired row for the name, so taking it is atomic. A holder that died leaves its row, which stops blocking
-after `ttl_s` (15 min by default); a long run keeps it by calling `lock.refresh()`.
+SQLite: an `fcntl` lock on a file beside the database (`<database>.<name>.lock`), which the system
+releases when its process ends, however it ends (kill -9 included): a crashed holder never blocks the
+next run. Threads of one process are kept apart by a lock of the process.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
 import os
+import re
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
 
-from sqlalchemy import Connection, delete, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
-from db.models.locks import RunLock
-from services.audit import utcnow
 from services.errors import ConflictError
 
-__all__ = ["DEFAULT_TTL_S", "LOCK_NAMESPACE", "HeldLock", "named_lock"]
+__all__ = ["LOCK_NAMESPACE", "HeldLock", "named_lock"]
 
 log = logging.getLogger(__name__)
 
 LOCK_NAMESPACE = 0x6C6F636B  # "lock": first key of the two-key advisory lock
-DEFAULT_TTL_S = 15 * 60
 POLL_S = 0.2
-_RUN_LOCK = RunLock.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
 class HeldLock:
-    """The lock while it is held. `refresh()` extends a SQLite lock; it raises ConflictError if it was lost."""
+    """The lock while it is held. `refresh()` checks that it is still held (a PostgreSQL connection)."""
 
     name: str
     holder: str
@@ -72,8 +71,6 @@ def named_lock(
     *,
     wait: bool = False,
     timeout_s: float = 0,
-    ttl_s: float = DEFAULT_TTL_S,
-    clock: Callable[[], datetime] = utcnow,
 ) -> Iterator[HeldLock]:
     """Hold the lock called `name` for the with-block, or raise ConflictError(f"{name} is already running").
 
@@ -86,7 +83,7 @@ def named_lock(
         with _advisory_lock(engine, name, wait, timeout_s) as held:
             yield held
     else:
-        with _row_lock(engine, name, wait, timeout_s, ttl_s, clock) as held:
+        with _file_lock(engine, name, wait, timeout_s) as held:
             yield held
 
 
@@ -97,7 +94,10 @@ def _advisory_lock(engine: Engine, name: str, wait: bool, timeout_s: float) -> I
     try:
 
         def try_once() -> bool:
-            taken = connection.execute(text("SELECT pg_try_advisory_lock(:namespace, hashtext(:name))"), keys)
+            taken = connection.execute(
+                text("SELECT pg_try_advisory_lock(:namespace, hashtext(current_schema() || ':' || :name))"),
+                keys,
+            )
             return bool(taken.scalar_one())
 
         _attempts(name, wait, timeout_s, try_once)
@@ -105,7 +105,10 @@ def _advisory_lock(engine: Engine, name: str, wait: bool, timeout_s: float) -> I
             yield HeldLock(name, f"pg:{_holder()}", lambda: connection.execute(text("SELECT 1")).close())
         finally:
             try:
-                connection.execute(text("SELECT pg_advisory_unlock(:namespace, hashtext(:name))"), keys)
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:namespace, hashtext(current_schema() || ':' || :name))"),
+                    keys,
+                )
             except Exception:  # never hand a connection that may still hold the lock back to the pool
                 log.exception("could not release advisory lock %s; dropping its connection", name)
                 connection.invalidate()
@@ -113,48 +116,57 @@ def _advisory_lock(engine: Engine, name: str, wait: bool, timeout_s: float) -> I
         connection.close()
 
 
-def _insert_ignore(connection: Connection, values: dict[str, Any]) -> bool:
-    dialect_insert: Any = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = dialect_insert(_RUN_LOCK).values(**values).on_conflict_do_nothing(index_elements=["name"])
-    return connection.execute(statement.returning(_RUN_LOCK.c.name)).first() is not None
+def _lock_path(engine: Engine, name: str) -> Path | None:
+    """The file beside the database that holds `name`'s lock; None for an in-memory database."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    return Path(database).with_name(f"{Path(database).name}.{safe}.lock")
 
 
 @contextmanager
-def _row_lock(
-    engine: Engine, name: str, wait: bool, timeout_s: float, ttl_s: float, clock: Callable[[], datetime]
-) -> Iterator[HeldLock]:
-    holder = _holder()
-    ttl = timedelta(seconds=ttl_s)
+def _file_lock(engine: Engine, name: str, wait: bool, timeout_s: float) -> Iterator[HeldLock]:
+    """An `fcntl` (POSIX record) lock on a file beside the database, plus a lock for this process's
+    threads (POSIX locks belong to the process). The system releases it when the process ends, however
+    it ends, and a forked child does not inherit it. An in-memory database is private to its process,
+    so the thread lock alone serves."""
+    path = _lock_path(engine, name)
+    key = str(path) if path is not None else f"{id(engine)}:{name}"
+    with _local_guard:
+        local = _local_locks.setdefault(key, threading.Lock())
 
-    def try_once() -> bool:
-        now = clock()
-        with engine.begin() as connection:
-            # The DELETE is the first write, so it takes SQLite's write lock before the insert decides.
-            connection.execute(
-                delete(_RUN_LOCK).where(_RUN_LOCK.c.name == name, _RUN_LOCK.c.expires_at <= now)
-            )
-            return _insert_ignore(
-                connection, {"name": name, "holder": holder, "acquired_at": now, "expires_at": now + ttl}
-            )
+    def take_local() -> bool:
+        return local.acquire(blocking=False)
 
-    def refresh() -> None:
-        with engine.begin() as connection:
-            kept = connection.execute(
-                update(_RUN_LOCK)
-                .where(_RUN_LOCK.c.name == name, _RUN_LOCK.c.holder == holder)
-                .values(expires_at=clock() + ttl)
-            ).rowcount
-        if not kept:
-            raise ConflictError(f"{name}: the lock expired and was taken over")
-
-    _attempts(name, wait, timeout_s, try_once)
+    _attempts(name, wait, timeout_s, take_local)
+    fd: int | None = None
     try:
-        yield HeldLock(name, holder, refresh)
+        if path is not None:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+            def take_file() -> bool:
+                assert fd is not None
+                try:
+                    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError as exc:
+                    if exc.errno in (errno.EACCES, errno.EAGAIN):
+                        return False
+                    raise
+                return True
+
+            _attempts(name, wait, timeout_s, take_file)
+            holder = _holder()
+            os.ftruncate(fd, 0)
+            os.write(fd, holder.encode())  # who holds it, for a person looking
+        else:
+            holder = _holder()
+        yield HeldLock(name, f"file:{holder}", lambda: None)
     finally:
-        try:
-            with engine.begin() as connection:
-                connection.execute(
-                    delete(_RUN_LOCK).where(_RUN_LOCK.c.name == name, _RUN_LOCK.c.holder == holder)
-                )
-        except Exception:  # it expires after ttl_s anyway
-            log.exception("could not release run lock %s", name)
+        if fd is not None:
+            os.close(fd)  # releases the record lock
+        local.release()
+
+
+_local_guard = threading.Lock()
+_local_locks: dict[str, threading.Lock] = {}

@@ -28,7 +28,8 @@ from checks.model import WarehouseOrder
 from checks.policy import SlaPolicy
 from checks.validations import ResendItem
 from db.session import session_scope
-from services import audit, store
+from services import audit
+from services.database_errors import retry_on_conflict
 from services.errors import (
     ActionBlocked,
     InputError,
@@ -238,9 +239,13 @@ def _send_and_settle(
         warehouse_order, resolution = send(settings, plan, transport=transport)
     except BaseException as exc:  # whatever happened, the row must not stay pending
         error = str(exc) or type(exc).__name__
-        with session_scope(engine) as session:
-            records.mark_failed(session.connection(), claimed.id, error=error, now=attempt.clock())
-            attempt.record(audit.Outcome.FAILED, error, session=session, reason="3pl")
+
+        def record_failed() -> None:
+            with session_scope(engine) as session:
+                records.mark_failed(session.connection(), claimed.id, error=error, now=attempt.clock())
+                attempt.record(audit.Outcome.FAILED, error, session=session, reason="3pl")
+
+        retry_on_conflict(record_failed)
         if isinstance(exc, SourceError):
             said = str(exc).removeprefix(f"{exc.source} {exc.call}: ")
             raise SourceError(
@@ -250,16 +255,25 @@ def _send_and_settle(
                 call=exc.call,
             ) from exc
         raise
-    with session_scope(engine) as session:
-        conn, now = session.connection(), attempt.clock()
-        records.mark_created(conn, claimed.id, warehouse_order_id=warehouse_order.id, now=now)
-        store.write_warehouse_orders(conn, [warehouse_order], now)
-        store.reclassify(conn, [claimed.order_id], policy, now)
-        attempt.record(
-            audit.Outcome.OK, session=session, warehouse_order_id=warehouse_order.id, resolution=resolution
-        )
-        created = records.get(conn, claimed.id)
-    return created.with_resolution(resolution)
+    from services.sync.apply import apply_records  # with the connectors: only once something was sent
+
+    def record_created() -> records.Replacement:
+        # The lock order of every writer (services.sync.apply): the write lock, the 3PL order and the
+        # classification, then the replacement row, then the audit chain.
+        with session_scope(engine) as session:
+            conn, now = session.connection(), attempt.clock()
+            apply_records(conn, policy, now, warehouse_orders=[warehouse_order], reclassify_unchanged=True)
+            records.mark_created(conn, claimed.id, warehouse_order_id=warehouse_order.id, now=now)
+            attempt.record(
+                audit.Outcome.OK,
+                session=session,
+                warehouse_order_id=warehouse_order.id,
+                resolution=resolution,
+            )
+            return records.get(conn, claimed.id)
+
+    # The 3PL order exists now: a deadlock or serialization failure must not lose its record.
+    return retry_on_conflict(record_created).with_resolution(resolution)
 
 
 def at_3pl(client: ShipBobClient, references: Sequence[str]) -> dict[str, WarehouseOrder]:

@@ -17,13 +17,15 @@ from sqlalchemy.engine import Engine
 from checks.model import WarehouseOrder
 from checks.policy import SlaPolicy
 from db.session import session_scope
-from services import audit, store
+from services import audit
+from services.database_errors import retry_on_conflict
 from services.errors import ConflictError, InputError, NotFoundError, OrderReconError
 from services.orders import find_order_id, normalize_name
 from services.permissions import Actor, Permission, require
 from services.replacements import records
 from services.replacements.execute import Attempt, Clock, at_3pl
 from services.settings import Settings
+from services.write_lock import write_lock
 
 SETTLE = "replacement.settle"
 # An execution takes seconds; a claim younger than this may still be waiting for the 3PL's answer.
@@ -91,36 +93,46 @@ def _record(
     warehouse_order: WarehouseOrder | None,
     attempt: Attempt,
 ) -> records.Replacement:
-    with session_scope(engine) as session:
-        conn, now = session.connection(), attempt.clock()
-        error = (
-            None
-            if warehouse_order is not None
-            else (
-                f"not at the 3PL when {attempt.actor.username} settled the claim; creating the replacement "
-                "again re-sends the same reference"
+    from services.sync.apply import apply_records
+
+    def record() -> tuple[bool, records.Replacement]:
+        # The lock order of every writer (services.sync.apply): the write lock first, then the 3PL order
+        # and the classification, the replacement row, the audit chain.
+        with session_scope(engine) as session:
+            conn, now = session.connection(), attempt.clock()
+            write_lock(conn)
+            error = (
+                None
+                if warehouse_order is not None
+                else (
+                    f"not at the 3PL when {attempt.actor.username} settled the claim; creating the "
+                    "replacement again re-sends the same reference"
+                )
             )
-        )
-        changed = records.resolve_pending(
-            conn,
-            claim.id,
-            warehouse_order_id=None if warehouse_order is None else warehouse_order.id,
-            error=error,
-            now=now,
-        )
-        if changed and warehouse_order is not None:
-            store.write_warehouse_orders(conn, [warehouse_order], now)
-            store.reclassify(conn, [claim.order_id], policy, now)
-        settled = records.get(conn, claim.id)
-        attempt.record(
-            audit.Outcome.OK if changed else audit.Outcome.FAILED,
-            None if changed else "its execution answered first",
-            session=session,
-            reference_id=claim.reference_id,
-            claimed_by=claim.requested_by,
-            status=settled.status,
-            warehouse_order_id=settled.warehouse_order_id,
-        )
+            changed = records.resolve_pending(
+                conn,
+                claim.id,
+                warehouse_order_id=None if warehouse_order is None else warehouse_order.id,
+                error=error,
+                now=now,
+            )
+            if changed and warehouse_order is not None:
+                apply_records(
+                    conn, policy, now, warehouse_orders=[warehouse_order], reclassify_unchanged=True
+                )
+            settled = records.get(conn, claim.id)
+            attempt.record(
+                audit.Outcome.OK if changed else audit.Outcome.FAILED,
+                None if changed else "its execution answered first",
+                session=session,
+                reference_id=claim.reference_id,
+                claimed_by=claim.requested_by,
+                status=settled.status,
+                warehouse_order_id=settled.warehouse_order_id,
+            )
+            return changed, settled
+
+    changed, settled = retry_on_conflict(record)
     if not changed:
         raise ConflictError(
             f"Replacement {claim.reference_id} was recorded as {settled.status} by its own execution meanwhile."

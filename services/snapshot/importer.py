@@ -25,6 +25,7 @@ from services.snapshot.jsonstream import JsonStreamError, iter_array
 from services.snapshot.uniqueness import SeenKeys, refuse_stored_elsewhere, shown
 from services.sources import easypost, shipbob, shopify
 from services.sources.fields import RecordError
+from services.write_lock import write_lock
 
 T = TypeVar("T")
 BATCH = 2000
@@ -151,6 +152,8 @@ def _import(
         "trackers": store.write_trackers,
     }
     report.counts = {name: 0 for name in present}
+    # First, as every writer does (services.sync.apply): a sync or refresh waits for the import.
+    write_lock(conn)
     seen = SeenKeys(conn)
     with _parsed(present, batch_size) as batches:
         for name, batch in batches:

@@ -13,7 +13,6 @@ from typing import Any
 
 from checks.model import Tracker
 from services.settings import Settings
-from services.sources import wire
 from services.sources.easypost import parse_tracker
 from services.sources.fields import RecordError, field, items
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig
@@ -62,10 +61,6 @@ def _page(reply: Reply) -> TrackerPage:
     return TrackerPage(_trackers(reply), bool(field(reply.body, "has_more", bool, optional=True)))
 
 
-def _fast_page(reply: Reply) -> TrackerPage:
-    return TrackerPage(*wire.trackers(reply.content))
-
-
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -84,7 +79,7 @@ def trackers_page_call(
         params["start_datetime"] = _iso(start_datetime)
     if tracking_code:
         params["tracking_code"] = tracking_code
-    return Call("GET /v2/trackers", "v2/trackers", _page, params=params, fast=_fast_page)
+    return Call("GET /v2/trackers", "v2/trackers", _page, params=params)
 
 
 def _one(reply: Reply) -> Tracker | None:

@@ -26,10 +26,6 @@ class RecordError(ValueError):
         self.problem = problem
 
 
-class NotFast(Exception):
-    """A reply does not fit a typed fast reader (`services.sources.wire`); read it the general way."""
-
-
 def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 

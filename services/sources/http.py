@@ -43,7 +43,7 @@ from services.errors import (
     SourceUnavailable,
 )
 from services.settings import Settings
-from services.sources.fields import NotFast, RecordError
+from services.sources.fields import RecordError
 
 T = TypeVar("T")
 Flow = Generator["Call[Any]", Any, T]
@@ -77,7 +77,6 @@ class Reply:
     headers: httpx.Headers
     body: Any
     url: httpx.URL
-    content: bytes = b""  # the raw body, for a `Call.fast` reader (which gets `body` None)
 
 
 @dataclass(frozen=True)
@@ -93,9 +92,6 @@ class Call(Generic[T]):
     headers: Mapping[str, str] | None = None  # per-call headers (ShipBob's `shipbob_channel_id`)
     # Non-2xx statuses handed to `parse` instead of raised (404 → "not found", 422 → a duplicate).
     accept: frozenset[int] = frozenset()
-    # A typed reader of the raw body for well-formed 2xx replies (`services.sources.wire`); when it
-    # raises `NotFast` the reply is decoded and given to `parse`, which accepts it or names the problem.
-    fast: Callable[[Reply], T] | None = None
     read_only: bool = False  # a POST that only reads (a GraphQL query): safe to repeat like a GET
 
     @property
@@ -155,11 +151,6 @@ def read_reply(config: SourceConfig, call: Call[T], response: httpx.Response) ->
     """Classify the response; decode and parse it when accepted. Raises SourceError or `_Transient`."""
     status = response.status_code
     src, name = config.source, call.name
-    if call.fast is not None and 200 <= status < 300:
-        try:
-            return call.fast(Reply(status, response.headers, None, response.url, response.content))
-        except NotFast:
-            pass  # read it the general way below
     if 200 <= status < 300 or status in call.accept:
         try:
             # orjson: a page of 250 store orders is ~1.5 MB, and the stdlib decoder is twice as slow.

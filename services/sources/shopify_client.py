@@ -19,7 +19,6 @@ import httpx
 
 from checks.model import StoreOrder
 from services.settings import Settings
-from services.sources import wire
 from services.sources.fields import RecordError, field, items
 from services.sources.http import (
     AsyncSourceClient,
@@ -133,10 +132,6 @@ def _page(reply: Reply) -> OrderPage:
     return OrderPage(_orders(reply), next_link(reply.headers))
 
 
-def _fast_page(reply: Reply) -> OrderPage:
-    return OrderPage(wire.store_orders(reply.content), next_link(reply.headers))
-
-
 def orders_page_call(
     *,
     updated_at_min: datetime | None = None,
@@ -148,7 +143,7 @@ def orders_page_call(
 ) -> Call[OrderPage]:
     """The first page (filters), or a following page (`next_url` from the Link header; no filters allowed)."""
     if next_url is not None:
-        return Call("GET orders.json (next page)", next_url, _page, fast=_fast_page)
+        return Call("GET orders.json (next page)", next_url, _page)
     params: dict[str, Any] = {"status": "any", "limit": limit}
     if updated_at_min is not None:
         params["updated_at_min"] = _iso(updated_at_min)
@@ -158,7 +153,7 @@ def orders_page_call(
         params["since_id"] = since_id
     if ids:
         params["ids"] = ",".join(str(i) for i in ids)
-    return Call("GET orders.json", "orders.json", _page, params=params, fast=_fast_page)
+    return Call("GET orders.json", "orders.json", _page, params=params)
 
 
 def _one_order(reply: Reply) -> StoreOrder | None:

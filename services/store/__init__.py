@@ -37,7 +37,6 @@ from services.store.tables import (
     chunks,
     upsert,
 )
-from services.store.versions import bump_fulfilment_version, fulfilment_version
 from services.store.views import (
     build_views,
     load_inventory,
@@ -76,11 +75,9 @@ __all__ = [
     "TrackerScans",
     "as_written",
     "build_views",
-    "bump_fulfilment_version",
     "chunks",
     "classification_out_of_date",
     "classify_views",
-    "fulfilment_version",
     "load_inventory",
     "load_store_orders",
     "load_views",

@@ -61,7 +61,7 @@ CLASS_COLUMNS = (
 )
 
 
-# A row of CLASS_COLUMNS, typed so the rows travel between processes as they are.
+# A row of CLASS_COLUMNS.
 ClassRow = tuple[
     int, str, str, str, int, int, datetime, date, datetime, date, date | None, bool, str | None,
     str | None, str | None, datetime | None, datetime | None, datetime | None, str | None, str, datetime,
@@ -70,7 +70,7 @@ ClassRow = tuple[
 
 class OrderClassified(msgspec.Struct, array_like=True, frozen=True):
     """One order's classification as it is stored: its row (CLASS_COLUMNS), discrepancies, tracking
-    codes and 3PL match. Computed apart from the writing, so a sync's fetching helper can compute it."""
+    codes and 3PL match. Computed apart from the writing (`classify_views`, then `write_classifications`)."""
 
     order_id: int
     row: ClassRow

@@ -37,7 +37,6 @@ from services.store.tables import (
     replace_children,
     upsert,
 )
-from services.store.versions import bump_fulfilment_version
 
 R = TypeVar("R")
 
@@ -200,7 +199,6 @@ SHIPMENT_COLUMNS = (
 def write_warehouse_orders(conn: Connection, orders: Sequence[WarehouseOrder], synced_at: datetime) -> None:
     if not orders:
         return
-    bump_fulfilment_version(conn)
     rows, shipments = [], []
     for w in orders:
         store_id, seq = parse_reference(w.reference_id)
@@ -276,7 +274,6 @@ def write_tracker_scans(conn: Connection, trackers: Sequence[TrackerScans], sync
     trackers = newest(conn, T_TRACKER, trackers, _scans_id, _scans_updated)
     if not trackers:
         return
-    bump_fulfilment_version(conn)
     rows = [
         {
             "id": t.id,

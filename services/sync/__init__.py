@@ -9,16 +9,21 @@ Public API (everything else in this package is internal):
         -> RefreshResult
     freshness(conn) -> dict[source, datetime | None]
     recent_runs(conn, limit) -> list[RunRecord]
+    apply_records(conn, policy, now, *, store_orders=(), warehouse_orders=(), trackers=(), inventory=())
+        -> set[int]    the one write path (services.sync.apply), for every writer
 
-How a run works
-- Two syncs of one source never overlap: each holds `named_lock(engine, "sync:<source>")` (a
-  PostgreSQL advisory lock across processes; a row lock on SQLite). A second one raises ConflictError.
-- A run is a *pass* over the source from a lower time bound (`since`; None for a full pass), committed
-  page by page: each transaction writes one page, reclassifies the orders it touches (as the snapshot
-  import does: store pages with `build_views` + `store_classifications`, 3PL and carrier pages by
-  reclassifying the store orders they link to) and updates the run's row in `sync_run` (pages, records,
-  cursor). A failure keeps every committed page; stored data is only ever upserted, never deleted or
-  blanked (an order whose hold was not asked keeps the stored hold).
+How a run works (the plain path: fetch a page, write it, reclassify what changed)
+- Two syncs of one source never overlap: each holds `named_lock(engine, "sync:<source>")` (a PostgreSQL
+  session advisory lock; on SQLite an `fcntl` lock on a file beside the database), which dies with its
+  process. A second one raises ConflictError; `sync_all` reports it as "another sync of <source> is
+  running; nothing to do".
+- A run is a *pass* over the source from a lower time bound (`since`; None for a full pass). Each page
+  is fetched, then written in one transaction by `services.sync.apply.apply_records`, which takes the
+  write lock first, writes the records, finds the store orders they touch and reclassifies them; the
+  same transaction updates the run's row in `sync_run` (pages, records, cursor). A failure keeps every
+  committed page; stored data is only ever upserted, never deleted or blanked.
+- Syncs of different sources, per-order refreshes and webhooks may overlap freely: every writer goes
+  through `apply_records` and its lock order, so they end with the answers of one sequential sync.
 - Watermark: when a pass completes, its start becomes the source's watermark; the next incremental pass
   reads from `watermark - overlap` (10 min: clock skew and late writes). A pass that stopped part-way
   leaves its cursor in its run row and the next run resumes it (same `since`, after the cursor) before
@@ -26,42 +31,27 @@ How a run works
   each listing has a stable order: Shopify by id (`since_id`), ShipBob by id (`SortOrder=Oldest`; with
   only a lower bound, orders join the listing but never leave it, so page numbers only shift forward),
   EasyPost newest first (`before_id`).
-- Shopify: `orders.json?status=any&updated_at_min=…` following `Link` page_info. Holds are asked in
-  GraphQL queries of 100 orders (`services.sources.shopify_holds`), only for orders whose category they
-  can decide (not cancelled/refunded/awaiting payment/fulfilled and not shipped by the 3PL, judged with
-  the stored 3PL and carrier data — hence `sync_all` syncs the 3PL and the carrier first). Re-scan: the store's
-  `updated_at` does not move for some fulfillment changes, which `updated_at_min` then never returns;
-  so every `rescan_every`-th incremental run, or when the last re-scan is older than `rescan_after` (1 h),
-  every stored order that is not done (open, on hold, sync delay, awaiting payment, vendor) and was
-  created in the last `rescan_days` is fetched again by id (`ids=`, 250 per call). A full pass counts as
-  a re-scan.
-- ShipBob (API `2026-07`): `/2026-07/order?LastUpdateStartDate=…&SortOrder=Oldest&Limit=250` following
-  `next-page`; then the whole inventory (`/2026-07/inventory-level`, each item with its SKU, following the
-  body's `next`) on every run.
+- Shopify: orders updated since `since`, page by page; each page's holds are asked
+  (`services.sync.holds`) before it is written. Re-scan: the store's `updated_at` does not move for
+  some fulfillment changes, so every `rescan_every`-th incremental run, or when the last re-scan is
+  older than `rescan_after` (1 h), every stored order that is not done and was created in the last
+  `rescan_days` is fetched again by id (250 per call). A full pass counts as a re-scan.
+- ShipBob (API `2026-07`): orders updated since `since` (`LastUpdateStartDate`, `SortOrder=Oldest`),
+  oldest id first; then the whole inventory (`/2026-07/inventory-level`) on every run.
 - EasyPost has no "updated since" filter. A pass reads the trackers *created* since `since` (newest first,
-  `before_id` paging), then re-fetches by id (a few at a time) every stored tracker not in a final state
-  (delivered, return_to_sender, failure, cancelled) that was not written since the pass began — those
-  are the trackers of orders not yet delivered, the only ones whose scans still change; a re-fetch cut
-  short is not repeated for the trackers it already wrote.
-- Fetching runs ahead of the commits in a forked helper process (its own database connections; pages
-  come back as msgpack), or in a thread where a process cannot serve: in-memory SQLite, no `fork`, one
-  core, a test transport, or `SyncOptions(fetch_process=False)`. Pages are committed strictly in order;
-  see `services.sync.fetcher`. `sync_all` starts every source's fetching at once and commits them one
-  at a time. A store page's holds are asked, and the page classified, where it is fetched, once the
-  store's turn has come (`services.sync.ahead`): its commit stores those classifications while the
-  fulfilment data version (`services.store.versions`, bumped by every write of 3PL or carrier data)
-  and the order's hold are what they were made with, and classifies the rest itself. A run opened
-  early and left before it committed (an error in the one before) is recorded failed.
-- While a sync runs, the cyclic garbage collector is held back and each page collects the young
-  generations (`services.sync.collector`): its full passes took about a fifth of a sync's CPU.
+  `before_id` paging), then re-fetches by id every stored tracker not in a final state (delivered,
+  return_to_sender, failure, cancelled) that was not written since the pass began.
 - Freshness ("data as of") per source is the start of its latest completed pass; see `runs.freshness`.
-- Per-order refresh asks the three sources concurrently; see `services.sync.refresh`.
+- Per-order refresh asks the three sources concurrently, then writes through `apply_records`; see
+  `services.sync.refresh`.
 """
 
-from services.sync.engine import SYNC_ORDER, SyncProgress, lock_name, sync_all, sync_source
+from services.sync.apply import apply_records
+from services.sync.engine import SYNC_ORDER, SyncProgress, busy_message, lock_name, sync_all, sync_source
 from services.sync.passes import SyncOptions
 from services.sync.refresh import RefreshResult, SourceRefresh, refresh_order, refresh_order_async
 from services.sync.runs import SOURCES, RunRecord, SyncRunResult, freshness, recent_runs
+from services.write_lock import write_lock
 
 __all__ = [
     "SOURCES",
@@ -72,6 +62,8 @@ __all__ = [
     "SyncOptions",
     "SyncProgress",
     "SyncRunResult",
+    "apply_records",
+    "busy_message",
     "freshness",
     "lock_name",
     "recent_runs",
@@ -79,4 +71,5 @@ __all__ = [
     "refresh_order_async",
     "sync_all",
     "sync_source",
+    "write_lock",
 ]

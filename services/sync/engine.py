@@ -1,33 +1,32 @@
-"""Full and incremental sync of one source, one committed page at a time, under the source's lock."""
+"""Full and incremental sync of one source under the source's lock: fetch a page, write it and
+reclassify what it changed in one transaction (`services.sync.apply`), record it in the run's row."""
 
 from __future__ import annotations
 
-import multiprocessing
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
-from checks.model import InventoryItem, StoreOrder, Tracker, WarehouseOrder
+from checks.model import InventoryItem, StoreOrder, WarehouseOrder
 from checks.policy import SlaPolicy
 from services import store
-from services.bulk import bulk_select
+from services.database_errors import as_database_error
 from services.errors import ConflictError, InputError, SourceError
 from services.locks import HeldLock, named_lock
 from services.settings import Settings
 from services.sources.easypost_client import EasyPostClient
 from services.sources.http import SourceClient
-from services.sources.shipbob import parse_reference
 from services.sources.shipbob_client import ShipBobClient
 from services.sources.shopify_client import ShopifyClient
-from services.store import T_CODES, T_ORDER, T_WAREHOUSE
-from services.sync import ahead, collector, fetcher, runs
+from services.sync import runs
+from services.sync.apply import apply_records
+from services.sync.holds import with_holds
 from services.sync.passes import (
     Event,
     Page,
@@ -41,10 +40,11 @@ from services.sync.passes import (
 )
 from services.sync.runs import SOURCE_OF, SOURCES, SyncRunResult
 
-# sync_all's order: the 3PL and the carrier first, so store pages are classified against fresh 3PL data
-# and holds are asked only for orders the 3PL has not shipped (as the snapshot import does).
+# sync_all's order: the 3PL and the carrier first, so a store page's holds are asked against fresh data
+# and the store's orders are classified once with everything in (as the snapshot import does). Any
+# other order, or overlapping runs, ends with the same answers (`services.sync.apply`).
 SYNC_ORDER = ("shipbob", "easypost", "shopify")
-LOCK_REFRESH_S = 60.0  # well inside the lock's 15 min time-to-live
+LOCK_REFRESH_S = 60.0  # how often a long run checks that its lock (PostgreSQL: its connection) is alive
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,34 @@ def sync_source(
     failed run is resumed first. Each page is written, its orders reclassified and the run row updated in
     one transaction. A source error stops the run and is returned (`ok` False) with the pages committed so
     far kept; stored data is never deleted or blanked. Raises ConflictError when another sync of the
-    source is running, ConfigurationError when its settings are missing.
+    source is running, ConfigurationError when its settings are missing, DatabaseError when the
+    database is locked, read-only or unreachable. An interrupt (Ctrl+C, or
+    SIGTERM in the CLI) abandons the page being fetched or written, records the run as failed and
+    releases the lock before it propagates.
     """
-    with _opened(
-        engine, settings, policy, _source(source), full=full, now=now, options=options, transport=transport
-    ) as run:
-        return run.commit(progress)
+    source = _source(source)
+    settings.source_credentials(source)  # a missing setting is a ConfigurationError before anything starts
+    options = options or SyncOptions()
+    start = now or datetime.now(UTC)
+    try:
+        with named_lock(engine, lock_name(source)) as lock:
+            with engine.begin() as conn:
+                runs.mark_interrupted(conn, source)
+                plan = _plan(conn, source, full, start, options)
+                run_id = runs.start_run(
+                    conn,
+                    source=source,
+                    mode=plan.mode,
+                    started_at=start,
+                    pass_since=plan.since,
+                    pass_started_at=plan.pass_started_at,
+                    cursor=plan.cursor,
+                )
+            with _client(source, settings, transport, options) as client:
+                run = _Run(engine, policy, source, plan, run_id, start, lock, client)
+                return run.commit(_events(client, engine, plan, start, options), progress)
+    except OperationalError as exc:  # locked, read-only, deadlocked, unreachable: said in words
+        raise as_database_error(exc) from exc
 
 
 def sync_all(
@@ -101,71 +123,24 @@ def sync_all(
     progress: Progress | None = None,
     options: SyncOptions | None = None,
 ) -> dict[str, SyncRunResult]:
-    """Sync each of `sources` (3PL, then carrier, then store); one failing never stops the others.
-
-    Pages are committed source by source in that order, but every source's fetching starts at once:
-    no fetching reads what an earlier source writes, except the store's holds and classifications,
-    which its fetching makes only once the store's turn has come. A source whose sync is already
-    running gets a result with `ok` False and no run id.
-    """
+    """Sync each of `sources`, one after another: the 3PL, then the carrier, then the store. One failing
+    never stops the others; a source whose sync is already running gets a result with `ok` False, no
+    run id and the error "another sync of <source> is running"."""
     asked = {_source(name) for name in sources}
-    wanted = [s for s in SYNC_ORDER if s in asked]
     results: dict[str, SyncRunResult] = {}
-    opened: dict[str, tuple[ExitStack, _Run] | Exception] = {}
-    # Set at the store's turn: the 3PL and carrier data its pages are classified with, where they are
-    # fetched (services.sync.ahead), will not change again in this sync.
-    settled = _event()
-    try:
-        for source in wanted:
-            moment = now or datetime.now(UTC)
-            stack = ExitStack()
-            try:
-                run = stack.enter_context(
-                    _opened(
-                        engine,
-                        settings,
-                        policy,
-                        source,
-                        full=full,
-                        now=moment,
-                        options=options,
-                        settled=settled,
-                    )
-                )
-                opened[source] = (stack, run)
-            except ConflictError as exc:
-                results[source] = _not_started(source, full, moment, str(exc))
-            except Exception as exc:  # raised at the source's turn, as a sequential sync would
-                opened[source] = exc
-                break  # nothing after it would have run
-        for source in wanted:
-            if source in results:
-                continue
-            entry = opened.pop(source)
-            if isinstance(entry, Exception):
-                raise entry
-            stack, run = entry
-            if source == "shopify":
-                settled.set()
-            with stack:
-                results[source] = run.commit(progress)
-    finally:
-        settled.set()  # nothing is left waiting for it: a fetching waits before it can be stopped
-        for entry in reversed(list(opened.values())):
-            if isinstance(entry, tuple):
-                entry[0].close()
+    for source in (s for s in SYNC_ORDER if s in asked):
+        moment = now or datetime.now(UTC)
+        try:
+            results[source] = sync_source(
+                engine, settings, policy, source, full=full, now=moment, progress=progress, options=options
+            )
+        except ConflictError:
+            results[source] = _not_started(source, full, moment, busy_message(source))
     return results
 
 
-class _Event(fetcher.Ready, Protocol):
-    def set(self) -> None: ...
-
-
-def _event() -> _Event:
-    """An event a forked fetching helper sees set (a thread's too)."""
-    if "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork").Event()
-    return threading.Event()
+def busy_message(source: str) -> str:
+    return f"another sync of {source} is running; nothing to do"
 
 
 def _not_started(source: str, full: bool, moment: datetime, error: str) -> SyncRunResult:
@@ -180,58 +155,8 @@ def _not_started(source: str, full: bool, moment: datetime, error: str) -> SyncR
     )
 
 
-@contextmanager
-def _opened(
-    engine: Engine,
-    settings: Settings,
-    policy: SlaPolicy,
-    source: str,
-    *,
-    full: bool,
-    now: datetime | None,
-    options: SyncOptions | None,
-    transport: httpx.BaseTransport | None = None,
-    settled: fetcher.Ready | None = None,
-) -> Iterator[_Run]:
-    """A source's run, started: its lock held, its run row written, its pages being fetched ahead.
-
-    The store's fetching helper classifies its pages too (`services.sync.ahead`), once `settled` is set
-    (at once without it): when the 3PL and carrier data it classifies with will not change again.
-    A run left before it finished committing (an error elsewhere, Ctrl-C) is recorded as failed."""
-    options = options or SyncOptions()
-    start = now or datetime.now(UTC)
-    settings.source_credentials(source)  # a missing setting is a ConfigurationError before anything starts
-    with named_lock(engine, lock_name(source)) as lock, collector.held_back():
-        with engine.begin() as conn:
-            runs.mark_interrupted(conn, source)
-            plan = _plan(conn, source, full, start, options)
-            run_id = runs.start_run(
-                conn,
-                source=source,
-                mode=plan.mode,
-                started_at=start,
-                pass_since=plan.since,
-                pass_started_at=plan.pass_started_at,
-                cursor=plan.cursor,
-            )
-        client = _client(source, settings, transport, options)
-        run = _Run(engine, policy, source, plan, run_id, start, lock, client)
-        try:
-            run.events = fetcher.fetch_ahead(
-                engine,
-                lambda db: _events(client, db, policy, plan, start, options),
-                client.stats,
-                helper=options.fetch_process and transport is None,  # a test's transport stays in-process
-                prepare=_prepare(client, policy, start),
-                ready=settled,
-            )
-            yield run
-        finally:
-            run.close()
-
-
 class _Run:
-    """One source's run between `_opened` and its result: `commit` writes its pages as they come."""
+    """One source's run once its row is written: `commit` writes its pages as they are fetched."""
 
     def __init__(
         self,
@@ -247,16 +172,13 @@ class _Run:
         self.engine, self.policy, self.source, self.plan = engine, policy, source, plan
         self.run_id, self.start, self.lock, self.client = run_id, start, lock, client
         self.started = time.perf_counter()
-        self.events: fetcher.Prefetch | None = None
-        self.finished = False
 
     def clock(self) -> datetime:  # `now` plus the time this run has taken
         return self.start + timedelta(seconds=time.perf_counter() - self.started)
 
-    def commit(self, progress: Progress | None) -> SyncRunResult:
-        """Commit every fetched page in order, then record how the run ended."""
-        engine, plan, run_id, events = self.engine, self.plan, self.run_id, self.events
-        assert events is not None
+    def commit(self, events: Iterator[Event], progress: Progress | None) -> SyncRunResult:
+        """Fetch and commit every page in order, then record how the run ended."""
+        engine, plan, run_id = self.engine, self.plan, self.run_id
         totals = {"pages": 0, "records": 0, "reclassified": 0}
         watermark: datetime | None = None
         rescan_from: datetime | None = None
@@ -273,31 +195,29 @@ class _Run:
                     with engine.begin() as conn:
                         runs.record_values(conn, run_id, rescan_from=rescan_from)
                 else:
+                    page = self._with_holds(event)
                     with engine.begin() as conn:
-                        reclassified = _commit(conn, event, self.policy, self.start)
+                        reclassified = len(_write(conn, page, self.policy, self.start))
                         runs.record_page(
                             conn,
                             run_id,
-                            records=len(event.records),
+                            records=len(page.records),
                             reclassified=reclassified,
-                            cursor=event.cursor,
+                            cursor=page.cursor,
                         )
-                    collector.collect_young()
                     totals["pages"] += 1
-                    totals["records"] += len(event.records)
+                    totals["records"] += len(page.records)
                     totals["reclassified"] += reclassified
-                    if time.perf_counter() - refreshed > LOCK_REFRESH_S:  # keeps a SQLite lock alive
+                    if time.perf_counter() - refreshed > LOCK_REFRESH_S:  # a lost lock stops the run
                         self.lock.refresh()
                         refreshed = time.perf_counter()
                     if progress is not None:
-                        progress(SyncProgress(self.source, event.kind, totals["pages"], totals["records"]))
+                        progress(SyncProgress(self.source, page.kind, totals["pages"], totals["records"]))
         except SourceError as exc:
             error = str(exc)
-        except BaseException as exc:
-            self._finish(f"{type(exc).__name__}: {exc}")
+        except BaseException as exc:  # Ctrl+C, SIGTERM, a database error: the page is rolled back
+            self._finish(f"{type(exc).__name__}: {exc}".rstrip(": "))
             raise
-        finally:
-            self._stop_fetching()
         finished = self._finish(error)
         stats = self.client.stats
         return SyncRunResult(
@@ -317,17 +237,11 @@ class _Run:
             **totals,
         )
 
-    def close(self) -> None:
-        """Stop fetching; a run that did not finish committing is recorded as failed."""
-        self._stop_fetching()
-        if not self.finished:
-            self._finish("stopped before its pages were committed")
-
-    def _stop_fetching(self) -> None:
-        if self.events is not None:
-            self.events.close()  # stops the fetching thread or process before its client is closed
-            self.events = None
-            self.client.close()
+    def _with_holds(self, page: Page) -> Page:
+        if not page.ask_holds or not isinstance(self.client, ShopifyClient):
+            return page
+        orders = [o for o in page.records if isinstance(o, StoreOrder)]
+        return replace(page, records=with_holds(self.client, orders), ask_holds=False)
 
     def _finish(self, error: str | None) -> datetime:
         finished = self.clock()
@@ -335,8 +249,23 @@ class _Run:
             runs.record_values(
                 conn, self.run_id, status="failed" if error else "ok", error=error, finished_at=finished
             )
-        self.finished = True
         return finished
+
+
+def _write(conn: Connection, page: Page, policy: SlaPolicy, now: datetime) -> set[int]:
+    """Write one page and reclassify the store orders it changed; their ids."""
+    records = page.records
+    if page.kind == "store":
+        return apply_records(
+            conn, policy, now, store_orders=[o for o in records if isinstance(o, StoreOrder)]
+        )
+    if page.kind == "warehouse":
+        warehouse = [w for w in records if isinstance(w, WarehouseOrder)]
+        return apply_records(conn, policy, now, warehouse_orders=warehouse)
+    if page.kind == "trackers":
+        trackers = [t for t in records if isinstance(t, store.TrackerScans)]
+        return apply_records(conn, policy, now, trackers=trackers)
+    return apply_records(conn, policy, now, inventory=[i for i in records if isinstance(i, InventoryItem)])
 
 
 def _source(name: str) -> str:
@@ -358,17 +287,9 @@ def _client(
     return EasyPostClient(settings, transport=transport, **patience)
 
 
-def _prepare(client: SourceClient, policy: SlaPolicy, now: datetime) -> fetcher.Prepare | None:
-    """What finishes a page where it is fetched: the store's are classified there (services.sync.ahead)."""
-    if not isinstance(client, ShopifyClient):
-        return None
-    return lambda db, page: ahead.classify_page(db, page, policy, now, client)
-
-
 def _events(
     client: SourceClient,
     engine: Engine,
-    policy: SlaPolicy,
     plan: Plan,
     now: datetime,
     options: SyncOptions,
@@ -420,61 +341,3 @@ def _plan(conn: Connection, source: str, full: bool, now: datetime, options: Syn
         )
         plan = replace(plan, rescan=due)
     return plan
-
-
-# ---------------------------------------------------------------- one page, one transaction
-
-
-def _commit(conn: Connection, page: Page, policy: SlaPolicy, now: datetime) -> int:
-    """Write one page and reclassify the orders it touches; returns how many were reclassified."""
-    # A record stored exactly as it comes again (most of a re-scan, the overlap of incremental runs, a
-    # full re-sync) changes no classification: only the orders of the others are classified again. The
-    # rows are written either way, for their fetch time. (A store order compares in full, fulfillments
-    # included, so the store's `updated_at` quirk does not matter here.)
-    if page.kind == "store":
-        if page.holds_pending:
-            raise AssertionError("a store page reached its commit before its holds were asked")
-        version = store.fulfilment_version(conn, hold=True)  # first: see `ahead.classifications`
-        orders = store.with_stored_holds(conn, [o for o in page.records if isinstance(o, StoreOrder)])
-        same = store.unchanged_store_orders(conn, orders, policy.fingerprint())
-        written = store.write_store_orders(conn, orders, now)  # newest wins: less any older than stored
-        fresh = [o for o in written if o.id not in same]
-        made = ahead.classifications(conn, fresh, page.classified, version, policy, now)
-        store.write_classifications(conn, made)
-        return len(fresh)
-    if page.kind == "warehouse":
-        warehouse = [w for w in page.records if isinstance(w, WarehouseOrder)]
-        same = store.unchanged_warehouse_orders(conn, warehouse)
-        affected = _orders_of_warehouse(conn, [w for w in warehouse if w.id not in same])
-        store.write_warehouse_orders(conn, warehouse, now)
-        return store.reclassify(conn, affected, policy, now)
-    if page.kind == "trackers":
-        trackers = [t for t in page.records if isinstance(t, store.TrackerScans)]
-        same_trackers = store.unchanged_trackers(conn, trackers)
-        store.write_tracker_scans(conn, trackers, now)
-        changed = [w.tracker for w in trackers if w.tracker.id not in same_trackers]
-        return store.reclassify(conn, _orders_of_trackers(conn, changed), policy, now)
-    store.write_inventory(conn, [i for i in page.records if isinstance(i, InventoryItem)], now)
-    return 0
-
-
-# These lookups run for every committed page: driver SQL (services.bulk) rather than Core's expanding
-# IN, whose compilation cost more than the queries on a full sync.
-
-
-def _orders_of_warehouse(conn: Connection, warehouse: list[WarehouseOrder]) -> list[int]:
-    """Store orders a page of 3PL orders may change: by reference, by number, and any earlier match."""
-    ids = {sid for sid in (parse_reference(w.reference_id)[0] for w in warehouse) if sid is not None}
-    numbers = sorted({w.order_number for w in warehouse if w.order_number})
-    ids.update(i for (i,) in bulk_select(conn, T_ORDER, ("id",), "number", numbers))
-    ids.update(
-        i
-        for (i,) in bulk_select(conn, T_WAREHOUSE, ("store_order_id",), "id", [w.id for w in warehouse])
-        if i is not None
-    )
-    return sorted(i for (i,) in bulk_select(conn, T_ORDER, ("id",), "id", sorted(ids)))
-
-
-def _orders_of_trackers(conn: Connection, trackers: list[Tracker]) -> list[int]:
-    codes = sorted({t.tracking_code for t in trackers})
-    return sorted({i for (i,) in bulk_select(conn, T_CODES, ("order_id",), "tracking_number", codes)})

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -23,9 +22,6 @@ from services.sources.easypost_client import EasyPostClient
 from services.sources.shipbob_client import ShipBobClient
 from services.sources.shopify_client import ShopifyClient
 from services.store import T_CLASS, T_ORDER, T_TRACKER
-
-if TYPE_CHECKING:
-    from services.sync.ahead import ClassifiedAhead
 
 # Trackers in these states will not change again; every other stored tracker is asked again each pass.
 FINAL_TRACKER_STATUSES = ("delivered", "return_to_sender", "failure", "cancelled")
@@ -50,7 +46,6 @@ class SyncOptions:
     ids_per_call: int = 250  # Shopify `ids=` per request in a re-scan
     max_attempts: int = 5  # per HTTP call (see services.sources.http)
     backoff_s: float = 0.2  # first retry backoff; doubles per attempt
-    fetch_process: bool = True  # fetch in a helper process where possible (services.sync.fetcher)
 
 
 @dataclass(frozen=True)
@@ -70,8 +65,7 @@ class Page:
     kind: str  # store | warehouse | trackers | inventory
     records: Sequence[object]
     cursor: str | None  # position in the pass after this page; None outside the resumable part
-    classified: ClassifiedAhead | None = None  # a store page's classifications, made by its fetching
-    holds_pending: bool = False  # a store page whose holds are asked later (`services.sync.ahead`)
+    ask_holds: bool = False  # a store page whose holds are asked before it is written (`sync.holds`)
 
 
 @dataclass(frozen=True)
@@ -102,13 +96,12 @@ def store_pages(
 ) -> Iterator[Event]:
     """Orders updated since `plan.since`, by id (resumed after `cursor`), then the re-scan when due.
 
-    The pass's pages come with `holds_pending`: their holds are asked when they are classified, against
-    the 3PL and carrier data (`services.sync.ahead`), so this reads nothing stored until the re-scan.
+    The pass's pages come with `ask_holds`: the engine asks their holds (`services.sync.holds`).
     """
     since_id = int(plan.cursor) if plan.cursor else None
     for page in client.order_pages(updated_at_min=plan.since, since_id=since_id, limit=options.store_page):
         cursor = str(page.orders[-1].id) if page.orders else plan.cursor
-        yield Page("store", page.orders, cursor, holds_pending=bool(page.orders))
+        yield Page("store", page.orders, cursor, ask_holds=True)
     yield PassComplete()
     if plan.rescan:
         since = now - timedelta(days=options.rescan_days)

@@ -7,7 +7,8 @@ the slowest single round trip. What needs an earlier answer waits for it:
   are asked about), then the 3PL and the carrier are asked;
 - the carrier is asked about the tracking numbers already stored for the order; codes that only the
   store's or the 3PL's fresh answer brings cost a second, concurrent round of carrier calls.
-A source that fails is reported as such and its stored data is left as it was; the others are written.
+A source that fails is reported as such and its stored data is left as it was; the others are written
+in one transaction through `services.sync.apply.apply_records` (its lock order, its reclassification).
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from checks.model import StoreOrder, Tracker, WarehouseOrder
 from checks.policy import SlaPolicy
 from services import store
+from services.database_errors import as_database_error
 from services.errors import InputError, NotFoundError, SourceError
 from services.orders import find_order_id, normalize_name
 from services.settings import Settings
@@ -34,6 +37,7 @@ from services.sources.shipbob_client import AsyncShipBobClient
 from services.sources.shopify_client import AsyncShopifyClient, hold_call, order_call
 from services.store import T_CLASS, T_CODES, T_WAREHOUSE
 from services.sync import runs
+from services.sync.apply import apply_records
 from services.sync.runs import ROLE_OF, SOURCE_OF
 
 T = TypeVar("T")
@@ -140,7 +144,10 @@ async def refresh_order_async(
             raise NotFoundError(f"order {name} is not in the store")
         elif not isinstance(store_answer, BaseException):
             raise NotFoundError(f"order {name} is not stored yet: refresh it from the store first")
-    result = _write(engine, policy, name, order_id, stored, roles, answers, now)
+    try:
+        result = _write(engine, policy, name, order_id, stored, roles, answers, now)
+    except OperationalError as exc:  # locked, read-only, deadlocked, unreachable: said in words
+        raise as_database_error(exc) from exc
     return replace(result, seconds=time.perf_counter() - started)
 
 
@@ -262,26 +269,27 @@ def _write(
     now: datetime,
 ) -> RefreshResult:
     reports: dict[str, SourceRefresh] = {}
+    written: dict[str, Any] = {}
+    for role in roles:
+        answer: Any = answers.get(role)
+        if isinstance(answer, SourceError) or (answer is None and role != "store"):
+            error = str(answer) if answer is not None else "not asked: the order's store id is unknown"
+            reports[role] = SourceRefresh(role, ok=False, error=error)
+        elif role == "store":
+            reports[role] = _store_report(answer, stored)
+            written["store_orders"] = [answer] if isinstance(answer, StoreOrder) else []
+        elif role == "3pl":
+            reports[role] = _warehouse_report(answer, stored)
+            written["warehouse_orders"] = answer
+        else:
+            reports[role] = _carrier_report(answer, stored)
+            written["trackers"] = [t for t in answer.values() if t is not None]
     with engine.begin() as conn:
-        for role in roles:
-            answer: Any = answers.get(role)
-            if isinstance(answer, SourceError) or (answer is None and role != "store"):
-                error = str(answer) if answer is not None else "not asked: the order's store id is unknown"
-                reports[role] = SourceRefresh(role, ok=False, error=error)
-            elif role == "store":
-                reports[role] = _store_report(answer, stored)
-                if isinstance(answer, StoreOrder):
-                    store.write_store_orders(conn, [answer], now)
-            elif role == "3pl":
-                reports[role] = _warehouse_report(answer, stored)
-                store.write_warehouse_orders(conn, answer, now)
-            else:
-                trackers = [t for t in answer.values() if t is not None]
-                reports[role] = _carrier_report(answer, stored)
-                store.write_trackers(conn, trackers, now)
+        changed = apply_records(conn, policy, now, **written)
         category = stored.category
         if order_id is not None and store.load_store_orders(conn, [order_id]):
-            store.reclassify(conn, [order_id], policy, now)
+            if order_id not in changed:  # classified as of `now` even when nothing changed
+                store.reclassify(conn, [order_id], policy, now)
             category = conn.scalar(select(T_CLASS.c.base_category).where(T_CLASS.c.order_id == order_id))
         for role, report in reports.items():
             run_id = runs.start_run(

@@ -38,3 +38,13 @@ def test_query_latencies_and_lookup_rows_are_measured_on_a_database(small_db: Pa
     labels = [label for label, _, _ in rows]
     assert any(label.startswith("queue: page of 100") for label in labels)
     assert all(figure and "not measured" not in figure for _, figure, _ in rows)
+
+
+def test_incremental_sync_cpu_is_measured_without_the_simulators() -> None:
+    from bench.sync_bench import bench_incremental
+
+    figures = bench_incremental(800, advance_h=24)
+    assert figures["changed_orders"] > 0 and figures["records"]["shopify"] > 0
+    assert figures["cpu_s"] > 0 and figures["simulator_cpu_s"] > 0  # the simulator ran in its own process
+    per_1000 = figures["cpu_s"] / figures["changed_orders"] * 1000
+    assert figures["cpu_s_per_1000_changed"] == pytest.approx(per_1000, rel=0.01)

@@ -1,4 +1,4 @@
-"""Named run locks: one holder at a time, across threads and processes; stale SQLite locks expire."""
+"""Named run locks: one holder at a time, across threads and processes; a lock dies with its process."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import multiprocessing
 import os
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,16 +16,6 @@ from sqlalchemy.engine import Engine
 from db.session import make_engine
 from services.errors import ConflictError
 from services.locks import LOCK_NAMESPACE, named_lock
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def test_a_second_acquirer_is_refused(engine: Engine) -> None:
@@ -60,7 +50,8 @@ def _advisory_locks_held(engine: Engine, name: str) -> int | None:
             conn.execute(
                 text(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                    " AND classid = CAST(:namespace AS oid) AND objid = CAST(hashtext(:name) AS oid)"
+                    " AND classid = CAST(:namespace AS oid)"
+                    " AND objid = CAST(hashtext(current_schema() || ':' || :name) AS oid)"
                     " AND objsubid = 2"
                 ),
                 {"namespace": LOCK_NAMESPACE, "name": name},
@@ -149,43 +140,25 @@ def test_held_across_processes(engine: Engine) -> None:
         pass
 
 
-def test_postgres_lock_dies_with_its_process(pg_engine: Engine) -> None:
+def test_a_lock_dies_with_its_process(engine: Engine) -> None:
+    """kill -9 skips every cleanup: the next holder must not wait for an expiry (SQLite's lock is the
+    file's, PostgreSQL's the session's)."""
     context = multiprocessing.get_context("spawn")
     acquired, release = context.Event(), context.Event()
-    url, schema = _process_target(pg_engine)
+    url, schema = _process_target(engine)
     process = context.Process(target=_hold_in_process, args=(url, schema, "sync:crash", acquired, release))
     process.start()
     assert acquired.wait(60)
+    with pytest.raises(ConflictError), named_lock(engine, "sync:crash"):
+        pass
     process.kill()
     process.join(30)
-    with named_lock(pg_engine, "sync:crash", wait=True, timeout_s=10):
+    with named_lock(engine, "sync:crash", wait=True, timeout_s=2):
         pass
 
 
-def test_a_stale_sqlite_lock_expires(sqlite_engine: Engine) -> None:
-    clock = Clock(T0)
-    crashed = named_lock(sqlite_engine, "sync:shopify", clock=clock)
-    stale = crashed.__enter__()  # a holder that never exits
-    clock.now = T0 + timedelta(minutes=14, seconds=59)
-    with pytest.raises(ConflictError), named_lock(sqlite_engine, "sync:shopify", clock=clock):
-        pass
-    clock.now = T0 + timedelta(minutes=15)
-    with named_lock(sqlite_engine, "sync:shopify", clock=clock):
-        with pytest.raises(ConflictError, match="taken over"):
-            stale.refresh()
-        crashed.__exit__(None, None, None)  # the old holder's release must not free the new holder's lock
-        with pytest.raises(ConflictError), named_lock(sqlite_engine, "sync:shopify", clock=clock):
-            pass
-
-
-def test_refresh_keeps_a_long_sqlite_run_locked(sqlite_engine: Engine) -> None:
-    clock = Clock(T0)
-    with named_lock(sqlite_engine, "sync:bulk", clock=clock) as held:
-        clock.now = T0 + timedelta(minutes=10)
-        held.refresh()
-        clock.now = T0 + timedelta(minutes=20)
-        with pytest.raises(ConflictError), named_lock(sqlite_engine, "sync:bulk", clock=clock):
-            pass
-        clock.now = T0 + timedelta(minutes=25)
-        with named_lock(sqlite_engine, "sync:bulk", clock=clock):
-            pass
+def test_a_sqlite_lock_is_a_file_beside_the_database(sqlite_engine: Engine) -> None:
+    database = Path(str(sqlite_engine.url.database))
+    with named_lock(sqlite_engine, "sync:shopify"):
+        lock = database.with_name(f"{database.name}.sync_shopify.lock")
+        assert lock.is_file() and str(os.getpid()) in lock.read_text()

@@ -6,7 +6,9 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 import types
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from services import replacements
 from services.errors import ActionBlocked, ConflictError, StalePlanError
 from services.permissions import Actor, Role
 from services.replacements import records
+from services.sync import apply_records
 from tests.services.test_replacements_support import (
     ADMIN,
     NOW,
@@ -229,3 +232,87 @@ def test_two_processes_create_one_order(
     assert sim.posts() - before == 1
     [row] = replacement_rows(pg_engine)
     assert row.status == "created"
+
+
+def test_recording_a_created_order_while_a_refresh_writes_the_same_order_lands(
+    engine: Engine, sim: SimApi
+) -> None:
+    """A refresh's transaction (the store order, then its 3PL order) is open when the execution records
+    the 3PL order it created. Both take the write lock first (services.sync.apply), so the record waits
+    for the refresh and lands: no deadlock, the row is `created`, the order stays usable."""
+    settings, plan = _prepare(engine, sim, 70 if engine.dialect.name == "sqlite" else 170)
+    order, warehouse = shipped_order(70 if engine.dialect.name == "sqlite" else 170)
+    refreshed = threading.Event()
+    outcomes: list[Any] = []
+
+    def refresh() -> None:
+        with engine.begin() as conn:
+            apply_records(conn, POLICY, NOW, store_orders=[replace(order, note="refreshed")])
+            refreshed.set()
+            time.sleep(1.5)  # the execution records meanwhile: it must wait for this transaction
+            apply_records(conn, POLICY, NOW, warehouse_orders=[replace(warehouse, status="Completed")])
+
+    def create() -> None:
+        refreshed.wait(10)
+        outcomes.append(
+            replacements.execute(
+                engine,
+                settings,
+                POLICY,
+                order=plan.order,
+                items=plan.items,
+                fingerprint=plan.fingerprint,
+                confirmation=plan.order,
+                actor=OPS,
+            )
+        )
+
+    outcomes.extend(_run_together([refresh, create]))
+    created = [o for o in outcomes if isinstance(o, records.Replacement)]
+    assert len(created) == 1 and not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    [row] = replacement_rows(engine)
+    assert (row.status, row.reference_id) == ("created", plan.reference_id)
+    with engine.connect() as conn:
+        note = conn.execute(text("SELECT note FROM store_order WHERE id = :id"), {"id": order.id}).scalar()
+    assert note == "refreshed"
+
+
+def test_eight_operators_and_two_refreshes_at_once_record_the_one_created_order(
+    pg_engine: Engine, sim: SimApi
+) -> None:
+    """Executions refresh the order, claim, create and record, while refreshes write the same order:
+    every writer takes its locks in one order, so the one created order is recorded (no deadlock)."""
+    from services import sync
+
+    engine = pg_engine
+    settings, plan = _prepare(engine, sim, 180)
+
+    def execute(actor: Actor) -> Any:
+        return replacements.execute(
+            engine,
+            settings,
+            POLICY,
+            order=plan.order,
+            items=plan.items,
+            fingerprint=plan.fingerprint,
+            confirmation=plan.order,
+            actor=actor,
+        )
+
+    def refresh() -> Any:
+        return sync.refresh_order(engine, settings, POLICY, plan.order, sources=("3pl",), now=NOW)
+
+    before = sim.posts()
+    work = [lambda i=i: execute(OPS if i % 2 else ADMIN) for i in range(8)] + [refresh, refresh]
+    outcomes = _run_together(work)
+    errors = [
+        o
+        for o in outcomes
+        if isinstance(o, Exception) and not isinstance(o, ConflictError | StalePlanError | ActionBlocked)
+    ]
+    assert not errors, errors
+    created = [o for o in outcomes if isinstance(o, records.Replacement)]
+    assert len(created) == 1, outcomes
+    assert sim.posts() - before == 1
+    [row] = replacement_rows(engine)
+    assert (row.status, row.reference_id) == ("created", plan.reference_id)

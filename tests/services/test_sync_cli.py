@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from db import session
+from db.migrate import upgrade
+from db.session import make_engine
 from services import cli
+from services.errors import DatabaseError
+from services.locks import named_lock
+from services.sync import lock_name, sync_source, write_lock
 from tests.services.sources.simulator import Sim, simulator
 
 pytestmark = pytest.mark.timeout(120)
@@ -59,3 +66,53 @@ def test_bad_input_exits_2(sim: Sim, capsys: pytest.CaptureFixture[str]) -> None
     assert cli.main(["sync", "--order", "2005", "--full"]) == 2
     assert "--full does not apply to --order" in capsys.readouterr().err
     assert cli.main(["sync", "--source", "fedex"]) == 2
+
+
+def test_a_source_another_sync_is_running_exits_0_and_says_so(
+    sim: Sim, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(os.environ["DATABASE_URL"])
+    upgrade(engine)
+    with named_lock(engine, lock_name("shipbob")):  # a cron or console sync of the 3PL
+        assert cli.main(["sync", "--source", "shipbob"]) == 0
+        out, _ = capsys.readouterr()
+        assert out.strip() == "another sync of shipbob is running; nothing to do"
+        assert cli.main(["sync"]) == 0  # the others run; the busy one is skipped
+        out, _ = capsys.readouterr()
+        assert "another sync of shipbob is running; nothing to do" in out
+        assert "easypost  ok" in out and "shopify   ok" in out
+    engine.dispose()
+
+
+def test_a_locked_database_exits_1_with_one_line(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(os.environ["DATABASE_URL"])
+    upgrade(engine)
+    monkeypatch.setattr(session, "LOCK_TIMEOUT_S", 1)
+    with engine.connect() as other:
+        other.begin()
+        write_lock(other)  # another writer holding the database
+        assert cli.main(["sync", "--source", "shipbob"]) == 1
+        _, err = capsys.readouterr()
+        other.rollback()
+    assert err.startswith("error: database: the database is locked") and len(err.strip().splitlines()) == 1
+    engine.dispose()
+
+
+def test_a_sync_on_a_locked_database_raises_a_worded_database_error(
+    sim: Sim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the console shows (`st.error`) rather than its error page."""
+    monkeypatch.setattr(session, "LOCK_TIMEOUT_S", 1)
+    engine = make_engine(os.environ["DATABASE_URL"])
+    upgrade(engine)
+    settings = sim.settings()
+    with engine.connect() as other:
+        other.begin()
+        write_lock(other)
+        with pytest.raises(DatabaseError, match=r"^database: the database is locked"):
+            sync_source(engine, settings, settings.policy(), "shipbob", full=True)
+        other.rollback()
+    assert sync_source(engine, settings, settings.policy(), "shipbob").ok  # and it resumes afterwards
+    engine.dispose()
