@@ -215,6 +215,17 @@ def order_by_name_flow(name: str) -> Flow[StoreOrder | None]:
     return next((o for o in page.orders if o.name == wanted), None)
 
 
+def may_be_on_hold(order: StoreOrder) -> bool:
+    """Whether the store's hold can decide this order's category (SPEC §3 rule 7): not cancelled,
+    refunded or awaiting payment, and not fulfilled. (Every order now comes with its hold; the sync's
+    classify-ahead step still asks this.)"""
+    return (
+        order.cancelled_at is None
+        and order.financial_status not in ("refunded", "voided", "pending")
+        and order.fulfillment_status in (None, "unfulfilled", "partial")
+    )
+
+
 def topic_enum(topic: str) -> str:
     """`orders/create` → `ORDERS_CREATE` (the GraphQL `WebhookSubscriptionTopic`)."""
     return topic.replace("/", "_").upper()
@@ -301,8 +312,10 @@ class ShopifyClient(SourceClient):
     def wait_bulk(
         self, operation: bulk.BulkOperation, *, poll_s: float = 1.0, timeout_s: float = 6 * 3600
     ) -> bulk.BulkOperation:
-        """Poll the operation until it is finished; a failed, cancelled or expired one raises."""
+        """Poll the operation until it is finished (every 50 ms at first, doubling up to `poll_s`); a
+        failed, cancelled or expired one raises."""
         deadline = time.monotonic() + timeout_s
+        wait = min(poll_s, 0.05)
         while not operation.finished:
             if time.monotonic() > deadline:
                 raise SourceUnavailable(
@@ -310,8 +323,9 @@ class ShopifyClient(SourceClient):
                     source=SOURCE,
                     call=bulk.STATUS_CALL,
                 )
-            self.stats.count(wait=poll_s)
-            self._sleep(poll_s)
+            self.stats.count(wait=wait)
+            self._sleep(wait)
+            wait = min(poll_s, wait * 2)
             operation = self.call(bulk.status_call(operation.id))
         operation.raise_if_failed(bulk.STATUS_CALL)
         return operation
@@ -392,6 +406,7 @@ __all__ = [
     "OrderPage",
     "ShopifyClient",
     "config",
+    "may_be_on_hold",
     "order_by_name_flow",
     "order_call",
     "order_flow",
