@@ -235,7 +235,12 @@ def _bulk_run(sim: Sim, f: Field, T: int, request: Request) -> Any:
         if root is None or root.name != "orders":
             errors.append({"field": ["query"], "message": "The simulator runs bulk queries of orders only."})
         elif count > 5 or depth > 2:
-            errors.append({"field": ["query"], "message": f"Bulk queries allow 5 connections nested 2 deep; got {count}, {depth} deep."})
+            errors.append(
+                {
+                    "field": ["query"],
+                    "message": f"Bulk queries allow 5 connections nested 2 deep; got {count}, {depth} deep.",
+                }
+            )
         else:
             search = root.args.get("query")
             _search(search)
@@ -269,9 +274,18 @@ def _webhook_create(sim: Sim, f: Field, T: int, request: Request) -> Any:
         if any(w["topic"] == topic and w["uri"] == uri for w in state.webhooks):
             return {
                 "webhookSubscription": None,
-                "userErrors": [{"field": ["webhookSubscription", "uri"], "message": "Address for this topic has already been taken"}],
+                "userErrors": [
+                    {
+                        "field": ["webhookSubscription", "uri"],
+                        "message": "Address for this topic has already been taken",
+                    }
+                ],
             }
-        created = {"id": f"gid://shopify/WebhookSubscription/{len(state.webhooks) + 1}", "topic": str(topic), "uri": uri}
+        created = {
+            "id": f"gid://shopify/WebhookSubscription/{len(state.webhooks) + 1}",
+            "topic": str(topic),
+            "uri": uri,
+        }
         state.webhooks.append(created)
     return {"webhookSubscription": created, "userErrors": []}
 
@@ -355,9 +369,9 @@ async def bulk_file(request: Request) -> Response:
     def lines() -> Iterator[bytes]:
         idx, _ = listing(sim, run.T, run.search, False)
         w = sim.world
-        for lo in range(0, len(idx), 500):
-            chunk = []
-            for r in w.rows(idx[lo : lo + 500].tolist()):
+        for lo in range(0, len(idx), 50):  # small chunks: the first bytes leave at once
+            chunk: list[str] = []
+            for r in w.rows(idx[lo : lo + 50].tolist()):
                 chunk.extend(jsonl_lines(graphql_order(w, r, run.T)))
             yield ("\n".join(chunk) + "\n").encode()
 

@@ -21,7 +21,7 @@ from checks.policy import SlaPolicy
 from services import store
 from services.bulk import bulk_select, bulk_write_values
 from services.errors import SnapshotError
-from services.snapshot import pipeline
+from services.snapshot import pipeline, shopify_jsonl
 from services.snapshot.jsonstream import JsonStreamError, iter_array
 from services.sources import easypost, shipbob, shopify
 from services.sources.fields import RecordError
@@ -42,7 +42,10 @@ FILES = {
     "warehouse": SnapshotFile("shipbob/orders.json", None, shipbob.parse_order),
     "trackers": SnapshotFile("easypost/trackers.json", "trackers", easypost.parse_tracker),
     "store": SnapshotFile("shopify/orders.json", "orders", shopify.parse_order),
+    # The bulk-operation JSONL of the connector's order query, read by `services.snapshot.shopify_jsonl`.
+    "store_jsonl": SnapshotFile(shopify_jsonl.RELATIVE, None, lambda order: order),
 }
+STORE_FILES = ("store", "store_jsonl")  # either or both may be present
 
 
 @dataclass
@@ -62,6 +65,9 @@ def _record_id(raw: Any) -> str:
 
 def _records(path: Path, spec: SnapshotFile) -> Iterator[Any]:
     """Parsed domain records of one file; any problem becomes a SnapshotError naming file and record."""
+    if spec.relative == shopify_jsonl.RELATIVE:
+        yield from shopify_jsonl.read_orders(path)
+        return
     index = -1
     try:
         with path.open(encoding="utf-8") as handle:
@@ -110,7 +116,11 @@ def import_snapshot(
         raise SnapshotError(f"{root}: not a directory")
     report = ImportReport()
     present = {name: root / spec.relative for name, spec in FILES.items() if (root / spec.relative).is_file()}
-    report.missing_files = [spec.relative for name, spec in FILES.items() if name not in present]
+    report.missing_files = [
+        spec.relative
+        for name, spec in FILES.items()
+        if name not in present and not (name in STORE_FILES and set(STORE_FILES) & set(present))
+    ]
     if not present:
         raise SnapshotError(
             f"{root}: no snapshot files (expected {', '.join(s.relative for s in FILES.values())})"
@@ -134,12 +144,13 @@ def _import(
         "trackers": store.write_trackers,
     }
     report.counts = {name: 0 for name in present}
-    seen = _seen_table(conn) if "store" in present else None
+    has_store = bool(set(STORE_FILES) & set(present))
+    seen = _seen_table(conn) if has_store else None
     with _parsed(present, batch_size) as batches:
         for name, batch in batches:
-            if name == "store":
+            if name in STORE_FILES:
                 assert seen is not None
-                _refuse_repeats(conn, batch, seen)
+                _refuse_repeats(conn, batch, seen, FILES[name].relative)
                 store.write_store_orders(conn, batch, now)
                 store.store_classifications(conn, store.build_views(conn, batch, events=False), policy, now)
                 report.classified += len(batch)
@@ -149,7 +160,7 @@ def _import(
     if seen is not None:
         seen.drop(conn)
     # Orders this snapshot touched only through their 3PL order or a tracker.
-    others = store.touched_order_ids(conn, now, include_store="store" not in present)
+    others = store.touched_order_ids(conn, now, include_store=not has_store)
     report.classified += store.reclassify(conn, others, policy, now)
 
 
@@ -169,7 +180,7 @@ def _parsed(
     return nullcontext(batches())
 
 
-def _refuse_repeats(conn: Connection, batch: list[Any], seen: Table) -> None:
+def _refuse_repeats(conn: Connection, batch: list[Any], seen: Table, relative: str) -> None:
     """An order id twice in one file is a broken export. The ids seen so far live in a temporary
     table, not in Python, so memory stays flat however long the file is. Driver SQL: this runs for
     every batch."""
@@ -178,9 +189,8 @@ def _refuse_repeats(conn: Connection, batch: list[Any], seen: Table) -> None:
     if repeated is None:
         repeated = min((i for (i,) in bulk_select(conn, seen, ("id",), "id", ids)), default=None)
     if repeated is not None:
-        spec = FILES["store"]
         raise SnapshotError(
-            f"{spec.relative}: order id {repeated} appears twice", file=spec.relative, record=f"id {repeated}"
+            f"{relative}: order id {repeated} appears twice", file=relative, record=f"id {repeated}"
         )
     bulk_write_values(conn, seen, ("id",), [(i,) for i in ids])
 

@@ -78,7 +78,9 @@ def _operation(raw: Any, path: str) -> BulkOperation:
 
 def _started(reply: Reply) -> BulkOperation:
     payload = payload_of(reply, RUN_CALL, "bulkOperationRunQuery")
-    return _operation(field(payload, "bulkOperation", dict, path="data.bulkOperationRunQuery."), "bulkOperation.")
+    return _operation(
+        field(payload, "bulkOperation", dict, path="data.bulkOperationRunQuery."), "bulkOperation."
+    )
 
 
 def run_call(search: str | None = None) -> Call[BulkOperation]:
@@ -96,7 +98,9 @@ def run_call(search: str | None = None) -> Call[BulkOperation]:
 def _status(reply: Reply) -> BulkOperation:
     node = field(data_of(reply, STATUS_CALL), "node", dict, path="data.", optional=True)
     if node is None:
-        raise SourceProtocolError("the bulk operation is not known to the store", source=SOURCE, call=STATUS_CALL)
+        raise SourceProtocolError(
+            "the bulk operation is not known to the store", source=SOURCE, call=STATUS_CALL
+        )
     return _operation(node, "data.node.")
 
 
@@ -157,12 +161,12 @@ def orders(lines: Iterable[bytes | str], *, source: str = "orders.jsonl") -> Ite
                 f"is {parent!r}, not the order before it or one of its fulfillments or refunds "
                 "(the operation must run with groupObjects: true)",
             )
-        key = CHILD_KEYS.get(_kind(obj.get("id")) or "")
-        if key is None:
+        child_key = CHILD_KEYS.get(_kind(obj.get("id")) or "")
+        if child_key is None:
             raise RecordError(f"{at}: id", f"is {obj.get('id')!r}, a kind of child the query does not select")
-        connection = target.get(key)
+        connection = target.get(child_key)
         if not isinstance(connection, dict):
-            connection = target[key] = {"nodes": []}
+            connection = target[child_key] = {"nodes": []}
         connection.setdefault("nodes", []).append(obj)
     if current is not None:
         yield current

@@ -176,7 +176,11 @@ def _query(name: str, query: str, variables: dict[str, Any], parse: Callable[[Re
 
 
 def orders_page_call(
-    *, updated_at_min: datetime | None = None, after: str | None = None, limit: int = PAGE_LIMIT, search: str | None = None
+    *,
+    updated_at_min: datetime | None = None,
+    after: str | None = None,
+    limit: int = PAGE_LIMIT,
+    search: str | None = None,
 ) -> Call[OrderPage]:
     """A page of orders by update time (oldest first), after `after` (a previous page's cursor)."""
     query = search if search is not None else (search_since(updated_at_min) if updated_at_min else None)
@@ -291,8 +295,13 @@ class ShopifyClient(SourceClient):
     def orders_by_ids(self, ids: Sequence[int]) -> list[StoreOrder]:
         out: list[StoreOrder] = []
         for start in range(0, len(ids), PAGE_LIMIT):
-            out.extend(self.call(orders_by_ids_call(ids[start : start + PAGE_LIMIT])))
+            found: list[StoreOrder] = self.call(orders_by_ids_call(ids[start : start + PAGE_LIMIT]))
+            out.extend(found)
         return out
+
+    def holds(self, order_ids: Sequence[int]) -> dict[int, bool]:
+        """The hold of each order still known to the store (its orders asked again by id)."""
+        return {o.id: bool(o.on_hold) for o in self.orders_by_ids(list(order_ids))}
 
     def order(self, order_id: int) -> StoreOrder | None:
         return self.run(order_flow(order_id))
@@ -300,7 +309,9 @@ class ShopifyClient(SourceClient):
     def order_by_name(self, name: str) -> StoreOrder | None:
         return self.run(order_by_name_flow(name))
 
-    def subscribe_webhooks(self, callback_url: str, topics: Sequence[str] = WEBHOOK_TOPICS) -> dict[str, bool]:
+    def subscribe_webhooks(
+        self, callback_url: str, topics: Sequence[str] = WEBHOOK_TOPICS
+    ) -> dict[str, bool]:
         """Idempotent: a topic already sent to `callback_url` is left as it is (False)."""
         return self.run(subscribe_flow(callback_url, topics))
 
@@ -358,7 +369,9 @@ class ShopifyClient(SourceClient):
         except RecordError as exc:
             raise SourceProtocolError(str(exc), source=SOURCE, call=call) from None
         except httpx.InvalidURL as exc:
-            raise SourceProtocolError(f"the result URL {url!r} is not valid ({exc})", source=SOURCE, call=call) from exc
+            raise SourceProtocolError(
+                f"the result URL {url!r} is not valid ({exc})", source=SOURCE, call=call
+            ) from exc
         except httpx.HTTPError as exc:
             raise SourceUnavailable(f"the download broke ({exc})", source=SOURCE, call=call) from exc
 
@@ -367,8 +380,25 @@ class ShopifyClient(SourceClient):
     ) -> Iterator[StoreOrder]:
         """Every order (updated since `updated_at_min`) through one bulk operation, streamed."""
         done = self.wait_bulk(self.start_bulk(updated_at_min=updated_at_min), poll_s=poll_s)
-        if done.url:  # no URL: the operation found no orders
-            yield from self.bulk_result(done.url)
+        if not done.url:  # no URL: the operation found no orders
+            return
+        # The result stays downloadable for days: a download that breaks is started again, and the
+        # orders already handed on are skipped.
+        handed, attempt = 0, 1
+        while True:
+            try:
+                for i, order in enumerate(self.bulk_result(done.url)):
+                    if i >= handed:
+                        handed += 1
+                        yield order
+                return
+            except SourceUnavailable:
+                if attempt >= self.config.max_attempts:
+                    raise
+                wait = min(self.config.max_backoff_s, self.config.backoff_s * 2 ** (attempt - 1))
+                self.stats.count(retry=True, wait=wait)
+                self._sleep(wait)
+                attempt += 1
 
     def bulk_order_pages(
         self, *, updated_at_min: datetime | None = None, size: int = 250, poll_s: float = 1.0

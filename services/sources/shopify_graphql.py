@@ -50,7 +50,10 @@ def nodes(record: Any, key: str, *, path: str = "") -> list[Any]:
     inner = f"{path}{key}."
     if "nodes" in connection:
         return items(connection, "nodes", path=inner)
-    return [field(e, "node", dict, path=f"{inner}edges[{i}].") for i, e in enumerate(items(connection, "edges", path=inner))]
+    return [
+        field(e, "node", dict, path=f"{inner}edges[{i}].")
+        for i, e in enumerate(items(connection, "edges", path=inner))
+    ]
 
 
 def parse_graphql_order(raw: Any) -> StoreOrder:
@@ -73,11 +76,13 @@ def parse_graphql_order(raw: Any) -> StoreOrder:
         cancelled_at=timestamp(raw, "cancelledAt", optional=True),
         cancel_reason=_lower(raw, "cancelReason"),
         financial_status=_lower(raw, "displayFinancialStatus"),
-        fulfillment_status=_FULFILLMENT_STATUS.get(text(raw, "displayFulfillmentStatus", optional=True) or ""),
-        shipping_method=text(shipping_line, "title", path="shippingLine.", optional=True) if shipping_line else None,
-        line_items=tuple(
-            _line_item(li, f"lineItems[{i}].") for i, li in enumerate(nodes(raw, "lineItems"))
+        fulfillment_status=_FULFILLMENT_STATUS.get(
+            text(raw, "displayFulfillmentStatus", optional=True) or ""
         ),
+        shipping_method=text(shipping_line, "title", path="shippingLine.", optional=True)
+        if shipping_line
+        else None,
+        line_items=tuple(_line_item(li, f"lineItems[{i}].") for i, li in enumerate(nodes(raw, "lineItems"))),
         fulfillments=tuple(
             _fulfillment(f, f"fulfillments[{i}].") for i, f in enumerate(items(raw, "fulfillments"))
         ),
@@ -98,11 +103,15 @@ def _line_item(raw: Any, path: str) -> LineItem:
     quantity = integer(raw, "quantity", path=path)
     assert quantity is not None
     price_set = field(raw, "originalUnitPriceSet", dict, path=path, optional=True)
-    shop_money = field(price_set, "shopMoney", dict, path=f"{path}originalUnitPriceSet.") if price_set else None
+    shop_money = (
+        field(price_set, "shopMoney", dict, path=f"{path}originalUnitPriceSet.") if price_set else None
+    )
     return LineItem(
         id=gid_number(raw, "id", "LineItem", path=path),
         sku=text(raw, "sku", path=path, optional=True) or None,
-        title=text(raw, "name", path=path, optional=True) or text(raw, "title", path=path, optional=True) or "",
+        title=text(raw, "name", path=path, optional=True)
+        or text(raw, "title", path=path, optional=True)
+        or "",
         vendor=text(raw, "vendor", path=path, optional=True),
         quantity=quantity,
         # `unfulfilledQuantity` replaces the deprecated `fulfillableQuantity` (REST `fulfillable_quantity`).

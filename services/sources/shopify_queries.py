@@ -71,7 +71,9 @@ ORDERS_QUERY = f"""query OrdersPage($first: Int!, $after: String, $query: String
   }}
 }}"""
 ORDER_QUERY = f"query OrderById($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"
-NODES_QUERY = f"query OrdersByIds($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Order {{ {ORDER_FIELDS} }} }} }}"
+NODES_QUERY = (
+    f"query OrdersByIds($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Order {{ {ORDER_FIELDS} }} }} }}"
+)
 BULK_ORDER_FIELDS = order_fields(bulk=True)
 
 
@@ -79,6 +81,7 @@ def bulk_orders_query(search: str | None = None) -> str:
     """The bulk operation's query: every order (or those matching `search`), children as JSONL lines."""
     args = f"(query: {json.dumps(search)})" if search else ""
     return f"{{ orders{args} {{ edges {{ node {{ {BULK_ORDER_FIELDS} }} }} }} }}"
+
 
 BULK_RUN_MUTATION = """mutation BulkOrders($query: String!) {
   bulkOperationRunQuery(query: $query, groupObjects: true) {
@@ -121,7 +124,9 @@ def cost_of(body: Any) -> Cost:
     cost = extensions.get("cost") if isinstance(extensions, dict) else None
     if not isinstance(cost, dict):
         return Cost()
-    status = cost.get("throttleStatus") if isinstance(cost.get("throttleStatus"), dict) else {}
+    status = cost.get("throttleStatus")
+    if not isinstance(status, dict):
+        status = {}
 
     def number(value: Any) -> float | None:
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
@@ -199,7 +204,9 @@ def payload_of(reply: Reply, call: str, mutation: str) -> dict[str, Any]:
             else str(e)
             for e in user_errors
         )
-        raise SourceProtocolError(f"{mutation} refused: {detail}", source=SOURCE, call=call, status=reply.status)
+        raise SourceProtocolError(
+            f"{mutation} refused: {detail}", source=SOURCE, call=call, status=reply.status
+        )
     return payload  # type: ignore[no-any-return]
 
 
@@ -240,8 +247,8 @@ __all__ = [
     "SCOPES",
     "WEBHOOKS_QUERY",
     "WEBHOOK_CREATE_MUTATION",
-    "bulk_orders_query",
     "Cost",
+    "bulk_orders_query",
     "cost_of",
     "data_of",
     "gid",

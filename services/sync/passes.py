@@ -109,7 +109,9 @@ def store_pages(
         for orders in client.bulk_order_pages(size=options.store_page):
             yield Page("store", orders, None)
     else:
-        for page in client.order_pages(updated_at_min=plan.since, after=plan.cursor, limit=options.store_page):
+        for page in client.order_pages(
+            updated_at_min=plan.since, after=plan.cursor, limit=options.store_page
+        ):
             yield Page("store", page.orders, page.cursor or plan.cursor)
     yield PassComplete()
     if plan.rescan:

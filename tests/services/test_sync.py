@@ -277,7 +277,9 @@ def test_views_read_without_scans_classify_as_with_them(engine: Engine, sim: Sim
         lean = store.load_views(conn, ids, events=False)
     scanned = [t for v in full for t in v.trackers if t.events]
     assert len(scanned) > 100 and all(not t.events for v in lean for t in v.trackers)
-    assert [t.last_scan_at for v in full for t in v.trackers] == [t.last_scan_at for v in lean for t in v.trackers]
+    assert [t.last_scan_at for v in full for t in v.trackers] == [
+        t.last_scan_at for v in lean for t in v.trackers
+    ]
     for a, b in zip(full, lean, strict=True):
         ca, cb = classify(a, policy), classify(b, policy)
         assert ca == cb
