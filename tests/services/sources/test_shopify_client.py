@@ -4,6 +4,7 @@ operations, one order, webhooks, and every way the store can say no."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -85,9 +86,14 @@ def test_the_pacer_waits_before_the_bucket_runs_dry(sim: Sim) -> None:
 
 
 def test_a_throttled_query_is_waited_out_and_asked_again(sim: Sim) -> None:
-    sim.faults(shopify_graphql_bucket={"capacity": 1000, "restore_per_s": 2000})
+    sim.faults(shopify_graphql_bucket={"capacity": 1000, "restore_per_s": 200})
     slept: list[float] = []
-    with ShopifyClient(sim.settings()) as first, ShopifyClient(sim.settings(), sleep=slept.append) as second:
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    with ShopifyClient(sim.settings()) as first, ShopifyClient(sim.settings(), sleep=sleep) as second:
         next(first.order_pages())  # drains the bucket: the second client does not know
         page = next(second.order_pages())
     assert page.orders and second.stats.retries >= 1 and slept and 0 < slept[0] < 2
