@@ -12,6 +12,7 @@ says so here when a figure comes to need one.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sqlite3
 import tempfile
@@ -172,9 +173,9 @@ def main(argv: list[str] | None = None) -> None:
             (root / "shopify").mkdir()
             path = root / "shopify" / "orders.jsonl"
             size = write_jsonl(path, args.orders, shape)
-            floor_s, floor_peak = measure(lambda: floor(path, root / "floor.db"))
+            floor_s, floor_peak = measure(functools.partial(floor, path, root / "floor.db"))
             _migrated(root / "ours.db")  # the schema is not part of the backfill
-            ours_s, ours_peak = measure(lambda: ours(root, root / "ours.db"))
+            ours_s, ours_peak = measure(functools.partial(ours, root, root / "ours.db"))
             print(
                 f"{shape}: {args.orders} orders, {size / args.orders / 1024:.1f} KB each; "
                 f"floor {floor_s:.2f} s / {floor_peak / 2**20:.1f} MiB peak; "
