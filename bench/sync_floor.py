@@ -22,6 +22,7 @@ import resource
 import sqlite3
 import statistics
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -63,22 +64,41 @@ def _process_cpu_s(pid: int) -> float:
 def fetch_and_decode(info: dict[str, Any]) -> dict[str, int]:
     """Every list page of the three sources (the sync's page sizes), each decoded as the connectors'
     fast path decodes it: the records decoded per source, and the bytes received."""
+    import orjson
+
     from services.sources import wire
-    from services.sources.shopify_client import API_VERSION
+    from services.sources.shopify_queries import (
+        API_VERSION,
+        BULK_RUN_MUTATION,
+        BULK_STATUS_QUERY,
+        bulk_orders_query,
+    )
     from services.sync.passes import SyncOptions
 
     sizes = SyncOptions()
     counts = {"shopify": 0, "shipbob": 0, "easypost": 0, "bytes": 0}
     with httpx.Client(timeout=60) as client:
-        url: str | None = f"{info['SHOPIFY_SHOP_URL']}/admin/api/{API_VERSION}/orders.json"
-        params: dict[str, Any] | None = {"status": "any", "limit": sizes.store_page}
-        while url:
-            reply = client.get(
-                url, params=params, headers={"X-Shopify-Access-Token": info["SHOPIFY_ACCESS_TOKEN"]}
+        # The store's full pass is one bulk operation: start it, poll it, read its JSONL.
+        graphql = f"{info['SHOPIFY_SHOP_URL']}/admin/api/{API_VERSION}/graphql.json"
+        token = {"X-Shopify-Access-Token": info["SHOPIFY_ACCESS_TOKEN"]}
+        started = client.post(
+            graphql,
+            json={"query": BULK_RUN_MUTATION, "variables": {"query": bulk_orders_query()}},
+            headers=token,
+        ).json()
+        operation = started["data"]["bulkOperationRunQuery"]["bulkOperation"]
+        while operation["status"] not in ("COMPLETED", "FAILED", "CANCELED", "EXPIRED"):
+            time.sleep(0.05)
+            reply = client.post(
+                graphql,
+                json={"query": BULK_STATUS_QUERY, "variables": {"id": operation["id"]}},
+                headers=token,
             )
-            counts["shopify"] += len(wire._ORDERS.decode(reply.content).orders)
-            counts["bytes"] += len(reply.content)
-            url, params = reply.links.get("next", {}).get("url"), None  # the next link holds its query
+            operation = reply.json()["data"]["node"]
+        with client.stream("GET", operation["url"]) as result:
+            for line in result.iter_lines():
+                counts["bytes"] += len(line) + 1
+                counts["shopify"] += "__parentId" not in orjson.loads(line)
         path: str | None = f"/1.0/order?Page=1&Limit={sizes.warehouse_page}"
         while path:  # `next-page` is the next page's path and query, relative to the API's URL
             reply = client.get(
