@@ -3,7 +3,7 @@
 The floor is the least any backfill does: `json.loads` per line and `sqlite3.executemany` of the
 flattened rows (orders, line items). Two shapes: compact orders (about 1.5 KB, 1-3 line items, as most
 stores have) and full ones (about 12 KB: many line items, fulfillments and refunds). The goal is at most
-2x the floor's time with less peak memory (tracemalloc). No trick is in the reader yet; this module
+2x the floor's time with less peak memory (ru_maxrss of each in its own process). No trick is in the reader yet; this module
 says so here when a figure comes to need one.
 
     python -m bench.bulk_backfill [--orders 100000]
@@ -12,13 +12,13 @@ says so here when a figure comes to need one.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -102,11 +102,19 @@ def write_jsonl(path: Path, orders: int, shape: str) -> int:
     return path.stat().st_size
 
 
-def floor(path: Path, db: Path) -> None:
-    conn = sqlite3.connect(db)
-    conn.execute("create table o (id text primary key, name text, created text, fin text, ful text)")
-    conn.execute("create table li (id text primary key, o text, sku text, qty int, open int)")
-    orders, lines = [], []
+FLOOR_SCHEMA = """
+CREATE TABLE store_order (id TEXT PRIMARY KEY, name TEXT, email TEXT, created_at TEXT, updated_at TEXT,
+  cancelled_at TEXT, financial_status TEXT, fulfillment_status TEXT, shipping_method TEXT);
+CREATE TABLE line_item (id TEXT PRIMARY KEY, order_id TEXT, sku TEXT, vendor TEXT, quantity INTEGER,
+  fulfillable_quantity INTEGER);
+CREATE TABLE fulfillment (id TEXT PRIMARY KEY, order_id TEXT, status TEXT, created_at TEXT, tracking TEXT);
+CREATE TABLE fulfillment_line (id TEXT PRIMARY KEY, fulfillment_id TEXT, line_item_id TEXT, quantity INTEGER);
+"""
+
+
+def floor(path: Path, db: Path) -> int:
+    """`json.loads` per line, the rows flattened, one `executemany` per table."""
+    orders, lines, fulfillments, parts = [], [], [], []
     with path.open() as handle:
         for line in handle:
             obj = json.loads(line)
@@ -116,72 +124,129 @@ def floor(path: Path, db: Path) -> None:
                     (
                         obj["id"],
                         obj["name"],
+                        obj.get("email"),
                         obj["createdAt"],
-                        obj["displayFinancialStatus"],
-                        obj["displayFulfillmentStatus"],
+                        obj.get("updatedAt"),
+                        obj.get("cancelledAt"),
+                        obj.get("displayFinancialStatus"),
+                        obj.get("displayFulfillmentStatus"),
+                        (obj.get("shippingLine") or {}).get("title"),
                     )
                 )
+                for f in obj.get("fulfillments") or []:
+                    numbers = ",".join(t["number"] for t in f.get("trackingInfo") or [])
+                    fulfillments.append((f["id"], obj["id"], f["status"], f["createdAt"], numbers))
             elif "sku" in obj:
-                lines.append((obj["id"], parent, obj["sku"], obj["quantity"], obj["unfulfilledQuantity"]))
-            if len(orders) >= 2000:
-                conn.executemany("insert into o values (?,?,?,?,?)", orders)
-                conn.executemany("insert into li values (?,?,?,?,?)", lines)
-                orders, lines = [], []
-    conn.executemany("insert into o values (?,?,?,?,?)", orders)
-    conn.executemany("insert into li values (?,?,?,?,?)", lines)
+                lines.append(
+                    (
+                        obj["id"],
+                        parent,
+                        obj["sku"],
+                        obj["vendor"],
+                        obj["quantity"],
+                        obj["unfulfilledQuantity"],
+                    )
+                )
+            elif "lineItem" in obj:
+                parts.append((obj["id"], parent, obj["lineItem"]["id"], obj["quantity"]))
+    conn = sqlite3.connect(db)
+    conn.executescript(FLOOR_SCHEMA)
+    conn.executemany("INSERT INTO store_order VALUES (?,?,?,?,?,?,?,?,?)", orders)
+    conn.executemany("INSERT INTO line_item VALUES (?,?,?,?,?,?)", lines)
+    conn.executemany("INSERT INTO fulfillment VALUES (?,?,?,?,?)", fulfillments)
+    conn.executemany("INSERT INTO fulfillment_line VALUES (?,?,?,?)", parts)
     conn.commit()
     conn.close()
+    return len(orders)
 
 
-def ours(root: Path, db: Path) -> None:
-    from checks.policy import load_policy
-    from db.session import make_engine
+def ours(root: Path, db: Path) -> int:
+    """`order-recon import` of the directory, as `bench.jobs` runs it (policy recorded, schema made
+    before the clock starts)."""
     from services.snapshot import import_snapshot
 
-    engine = make_engine(f"sqlite:///{db}")
-    policy = load_policy(Path(__file__).parents[1] / "services" / "sla_default.toml")
-    import_snapshot(root, engine=engine, policy=policy, now=START + timedelta(days=200))
-    engine.dispose()
+    engine, policy = _migrated(db)
+    started = time.perf_counter()
+    report = import_snapshot(root, engine=engine, policy=policy, now=START + timedelta(days=200))
+    global _STARTED
+    _STARTED = started
+    return report.counts.get("store_jsonl", 0)
 
 
-def _migrated(db: Path) -> None:
+_STARTED: float | None = None
+
+
+def _migrated(db: Path) -> tuple[Any, Any]:
     from db.migrate import upgrade
     from db.session import make_engine
+    from services.policy_state import ensure_policy
+    from services.settings import Settings
 
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
-    engine.dispose()
+    policy = Settings().policy()
+    with engine.begin() as conn:
+        ensure_policy(conn, policy, datetime.now(UTC))
+    return engine, policy
 
 
-def measure(run: Callable[[], None]) -> tuple[float, int]:
-    tracemalloc.start()
+def job(kind: str, root: Path, db: Path) -> dict[str, float]:
+    """One measurement in this process: seconds and peak resident memory (ru_maxrss)."""
+    import resource
+
     started = time.perf_counter()
-    run()
-    seconds = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return seconds, peak
+    count = floor(root / "shopify" / "orders.jsonl", db) if kind == "floor" else ours(root, db)
+    seconds = time.perf_counter() - (_STARTED or started)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "peak_mb": peak, "orders": count}
+
+
+def _isolated(kind: str, root: Path, db: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.bulk_backfill", "--job", kind, str(root), str(db)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def measure_shape(orders: int, shape: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "shopify").mkdir()
+        size = write_jsonl(root / "shopify" / "orders.jsonl", orders, shape)
+        base = _isolated("floor", root, root / "floor.db")
+        ours_ = _isolated("recon", root, root / "ours.db")
+    assert base["orders"] == ours_["orders"] == orders
+    return {
+        "shape": shape,
+        "orders": orders,
+        "kb_per_order": size / orders / 1024,
+        "floor": base,
+        "ours": ours_,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--job", choices=["floor", "recon"], help=argparse.SUPPRESS)
+    parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.job:
+        print(json.dumps(job(args.job, *args.paths)))
+        return
     for shape in ("compact", "full"):
-        with tempfile.TemporaryDirectory() as tmp:
-            root = Path(tmp)
-            (root / "shopify").mkdir()
-            path = root / "shopify" / "orders.jsonl"
-            size = write_jsonl(path, args.orders, shape)
-            floor_s, floor_peak = measure(functools.partial(floor, path, root / "floor.db"))
-            _migrated(root / "ours.db")  # the schema is not part of the backfill
-            ours_s, ours_peak = measure(functools.partial(ours, root, root / "ours.db"))
-            print(
-                f"{shape}: {args.orders} orders, {size / args.orders / 1024:.1f} KB each; "
-                f"floor {floor_s:.2f} s / {floor_peak / 2**20:.1f} MiB peak; "
-                f"import {ours_s:.2f} s / {ours_peak / 2**20:.1f} MiB peak; "
-                f"time {ours_s / floor_s:.2f}x the floor"
-            )
+        m = measure_shape(args.orders, shape)
+        base, ours_ = m["floor"], m["ours"]
+        print(
+            f"{shape}: {m['orders']:,} orders, {m['kb_per_order']:.1f} KB each; "
+            f"floor {base['seconds']:.2f} s, peak {base['peak_mb']:.0f} MB; "
+            f"import {ours_['seconds']:.2f} s, peak {ours_['peak_mb']:.0f} MB; "
+            f"{ours_['seconds'] / base['seconds']:.2f}x time, {ours_['peak_mb'] / base['peak_mb']:.2f}x memory",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
