@@ -379,7 +379,14 @@ class ShopifyClient(SourceClient):
         self, *, updated_at_min: datetime | None = None, poll_s: float = 1.0
     ) -> Iterator[StoreOrder]:
         """Every order (updated since `updated_at_min`) through one bulk operation, streamed."""
-        done = self.wait_bulk(self.start_bulk(updated_at_min=updated_at_min), poll_s=poll_s)
+        yield from self._stream(self.wait_bulk(self.start_bulk(updated_at_min=updated_at_min), poll_s=poll_s))
+
+    def bulk_orders_of(self, operation_id: str, *, poll_s: float = 1.0) -> Iterator[StoreOrder]:
+        """The orders of an operation started before, e.g. the one a `bulk_operations/finish` webhook
+        names (`admin_graphql_api_id`): its status is read once (polled only if not finished)."""
+        yield from self._stream(self.wait_bulk(self.call(bulk.status_call(operation_id)), poll_s=poll_s))
+
+    def _stream(self, done: bulk.BulkOperation) -> Iterator[StoreOrder]:
         if not done.url:  # no URL: the operation found no orders
             return
         # The result stays downloadable for days: a download that breaks is started again, and the

@@ -122,6 +122,14 @@ def test_a_bulk_operation_streams_every_order_with_its_children(sim: Sim) -> Non
     assert len(status) >= 3  # the page run, then run + at least two status reads per operation
 
 
+def test_a_finished_operation_named_by_its_webhook_is_read_without_starting_another(sim: Sim) -> None:
+    with ShopifyClient(sim.settings()) as client:
+        started = client.start_bulk()
+        runs = len(sim.running.sim.shop_state.bulk)
+        orders = list(client.bulk_orders_of(started.id, poll_s=0.05))
+    assert len(orders) == _store_count(sim) and len(sim.running.sim.shop_state.bulk) == runs
+
+
 def test_a_failed_bulk_operation_raises_with_its_error_code(sim: Sim) -> None:
     sim.faults(shopify_bulk_fail="INTERNAL_SERVER_ERROR")
     with ShopifyClient(sim.settings()) as client, pytest.raises(SourceProtocolError) as caught:
