@@ -75,7 +75,7 @@ def test_full_sync_stores_every_source_and_records_its_runs(engine: Engine, sim:
     seen: list[SyncProgress] = []
     results = sync_all(engine, settings, settings.policy(), now=now, progress=seen.append)
     assert list(results) == ["shipbob", "easypost", "shopify"]  # the 3PL and carrier first
-    assert all(r.ok and r.mode == "full" and r.watermark == now for r in results.values())
+    assert all(r.ok and r.mode == "full" and r.watermark == now for r in results.values()), results
     counts = sim.http.get("/_sim/state").json()["counts"]
     assert _count(engine, T_ORDER) == counts["store_orders"] == results["shopify"].records
     assert _count(engine, T_WAREHOUSE) == counts["threepl_orders"]
