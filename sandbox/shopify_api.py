@@ -39,29 +39,10 @@ API_VERSION = "2026-10"
 API = f"/admin/api/{API_VERSION}"
 UNAUTHORIZED = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 NOT_FOUND = {"errors": "Not Found"}
-THROTTLED = {
-    "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
-}
-FILTER_PARAMS = (
-    "status",
-    "ids",
-    "name",
-    "since_id",
-    "created_at_min",
-    "created_at_max",
-    "updated_at_min",
-    "updated_at_max",
-    "financial_status",
-    "fulfillment_status",
-    "processed_at_min",
-    "processed_at_max",
-    "attribution_app_id",
-)
-STATUSES = ("open", "closed", "cancelled", "any")
 
 
 class LeakyBucket:
-    """Shopify's call-limit bucket: ``capacity`` requests, leaking ``leak_per_s`` per second (real time)."""
+    """(Kept for the simulator's settings; no route uses it since REST is gone.) Shopify's REST call-limit bucket: ``capacity`` requests, leaking ``leak_per_s`` per second (real time)."""
 
     def __init__(self, capacity: int = 40, leak_per_s: float = 2.0) -> None:
         self.capacity = capacity

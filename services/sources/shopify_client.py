@@ -34,30 +34,15 @@ from services.sources.shopify_queries import (
     ORDERS_QUERY,
     PAGE_LIMIT,
     SOURCE,
-    WEBHOOK_CREATE_MUTATION,
-    WEBHOOKS_QUERY,
     cost_of,
     data_of,
     gid,
-    payload_of,
     truncated,
 )
+from services.sources.shopify_webhooks import WEBHOOK_TOPICS, subscribe_flow
 
 ENDPOINT = "graphql.json"
 GRAPHQL_STATUSES = frozenset({404, 410})  # a retired or unknown version: read, then raised by name
-# Issue 14 item 4: the topics the webhook receiver handles.
-WEBHOOK_TOPICS = (
-    "orders/create",
-    "orders/updated",
-    "orders/cancelled",
-    "orders/fulfilled",
-    "orders/partially_fulfilled",
-    "fulfillments/create",
-    "fulfillments/update",
-    "refunds/create",
-    "fulfillment_orders/placed_on_hold",
-    "fulfillment_orders/hold_released",
-)
 
 
 def config(settings: Settings, **overrides: Any) -> SourceConfig:
@@ -159,8 +144,6 @@ def _page(reply: Reply) -> OrderPage:
 ORDERS_CALL = "POST graphql.json (orders)"
 ORDER_CALL = "POST graphql.json (order)"
 NODES_CALL = "POST graphql.json (nodes)"
-WEBHOOKS_CALL = "POST graphql.json (webhookSubscriptions)"
-WEBHOOK_CREATE_CALL = "POST graphql.json (webhookSubscriptionCreate)"
 
 
 def _query(name: str, query: str, variables: dict[str, Any], parse: Callable[[Reply], Any]) -> Call[Any]:
@@ -228,51 +211,6 @@ def may_be_on_hold(order: StoreOrder) -> bool:
         and order.financial_status not in ("refunded", "voided", "pending")
         and order.fulfillment_status in (None, "unfulfilled", "partial")
     )
-
-
-def topic_enum(topic: str) -> str:
-    """`orders/create` → `ORDERS_CREATE` (the GraphQL `WebhookSubscriptionTopic`)."""
-    return topic.replace("/", "_").upper()
-
-
-def _subscriptions(reply: Reply) -> tuple[list[dict[str, Any]], str | None]:
-    connection = field(data_of(reply, WEBHOOKS_CALL), "webhookSubscriptions", dict, path="data.")
-    found = [n for n in items(connection, "nodes", path="data.webhookSubscriptions.") if isinstance(n, dict)]
-    info = field(connection, "pageInfo", dict, optional=True) or {}
-    return found, info.get("endCursor") if info.get("hasNextPage") is True else None
-
-
-def _created(reply: Reply) -> str:
-    payload = payload_of(reply, WEBHOOK_CREATE_CALL, "webhookSubscriptionCreate")
-    created = field(payload, "webhookSubscription", dict, path="data.webhookSubscriptionCreate.")
-    return str(created.get("id"))
-
-
-def subscribe_flow(callback_url: str, topics: Sequence[str] = WEBHOOK_TOPICS) -> Flow[dict[str, bool]]:
-    """Subscribe `callback_url` to each topic not already sent there; {topic: newly created}."""
-    existing: set[tuple[str, str]] = set()
-    after: str | None = None
-    while True:
-        found, after = yield _query(WEBHOOKS_CALL, WEBHOOKS_QUERY, {"after": after}, _subscriptions)
-        existing.update((str(n.get("topic")), str(n.get("uri"))) for n in found)
-        if after is None:
-            break
-    out: dict[str, bool] = {}
-    for topic in topics:
-        enum = topic_enum(topic)
-        if (enum, callback_url) in existing:
-            out[topic] = False
-            continue
-        yield Call(
-            WEBHOOK_CREATE_CALL,
-            ENDPOINT,
-            _created,
-            method="POST",
-            json_body={"query": WEBHOOK_CREATE_MUTATION, "variables": {"topic": enum, "uri": callback_url}},
-            accept=GRAPHQL_STATUSES,
-        )
-        out[topic] = True
-    return out
 
 
 class ShopifyClient(SourceClient):
@@ -450,6 +388,4 @@ __all__ = [
     "orders_by_ids_call",
     "orders_page_call",
     "search_since",
-    "subscribe_flow",
-    "topic_enum",
 ]
