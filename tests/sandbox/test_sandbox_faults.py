@@ -128,7 +128,7 @@ def test_random_faults_auth_and_latency(api: Api) -> None:
 
 
 def test_shopify_cost_bucket_throttles_and_restores(api: Api) -> None:
-    api.control("POST", "/faults", {"shopify_graphql_bucket": {"capacity": 260, "restore_per_s": 20}})
+    api.control("POST", "/faults", {"shopify_graphql_bucket": {"capacity": 260, "restore_per_s": 60}})
     query = "{ orders(first: 250) { nodes { id } } }"  # requests 252 points
     try:
         first = api.graphql(query).json()
@@ -137,7 +137,7 @@ def test_shopify_cost_bucket_throttles_and_restores(api: Api) -> None:
         assert throttled["errors"][0]["extensions"]["code"] == "THROTTLED"
         status = throttled["extensions"]["cost"]
         assert status["actualQueryCost"] is None and status["throttleStatus"]["currentlyAvailable"] < 252
-        time.sleep((252 - status["throttleStatus"]["currentlyAvailable"]) / 20 + 0.05)
+        time.sleep((252 - status["throttleStatus"]["currentlyAvailable"]) / 60 + 0.05)
         assert "data" in api.graphql(query).json()
     finally:
         api.control("POST", "/faults", {"shopify_graphql_bucket": {"capacity": 2000, "restore_per_s": 100}})
