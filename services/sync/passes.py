@@ -109,10 +109,10 @@ def store_pages(
         for orders in client.bulk_order_pages(size=options.store_page):
             yield Page("store", orders, None)
     else:
-        for page in client.order_pages(
-            updated_at_min=plan.since, after=plan.cursor, limit=options.store_page
-        ):
-            yield Page("store", page.orders, page.cursor or plan.cursor)
+        # A pass cut short before the GraphQL connector left a REST `since_id` (digits): start it over.
+        after = plan.cursor if plan.cursor and not plan.cursor.isdigit() else None
+        for page in client.order_pages(updated_at_min=plan.since, after=after, limit=options.store_page):
+            yield Page("store", page.orders, page.cursor or after)
     yield PassComplete()
     if plan.rescan:
         since = now - timedelta(days=options.rescan_days)
