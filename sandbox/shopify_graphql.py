@@ -91,6 +91,10 @@ def _search(query: Any) -> dict[str, Any]:
             except ValueError:
                 raise GraphQLError(f"invalid date in search term {term!r}") from None
             out["updated_min"] = t if m.group(1) == ">=" else t + 1
+        elif term.startswith("id:") and term[3:].isdigit():
+            out.setdefault("ids", []).append(int(term[3:]))
+        elif term == "OR":  # the simulator's terms are ids joined by OR, or one of each other kind
+            continue
         elif term.startswith("name:"):
             out["name"] = term[5:].strip("'\"").lstrip("#")
         elif term not in ("status:any",):
@@ -108,6 +112,10 @@ def listing(sim: Sim, T: int, query: Any, by_update: bool) -> tuple[np.ndarray, 
         i = int(nm) - 2001 if nm.isdigit() else -1
         idx = np.array([i] if 0 <= i < n_vis else [], dtype=np.int64)
         up = np.array([w.shop_updated_at(i, i + 1, T)[0]] if len(idx) else [], dtype=np.int64)
+    elif "ids" in terms:
+        found = [index_of_order_id(oid, w.n) for oid in terms["ids"]]
+        idx = np.array(sorted({i for i in found if i is not None and i < n_vis}), dtype=np.int64)
+        up = np.array([w.shop_updated_at(int(i), int(i) + 1, T)[0] for i in idx], dtype=np.int64)
     else:
         parts_i, parts_u = [], []
         for lo in range(0, n_vis, 262_144):

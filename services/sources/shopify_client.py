@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from services.settings import Settings
 from services.sources import shopify_bulk as bulk
 from services.sources.fields import RecordError, field, items
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig, _tls
-from services.sources.shopify_graphql import nodes, parse_graphql_order
+from services.sources.shopify_graphql import gid_number, nodes, parse_graphql_order
 from services.sources.shopify_queries import (
     API_VERSION,
     NODES_QUERY,
@@ -110,6 +110,8 @@ class OrderPage:
     orders: list[StoreOrder]
     cursor: str | None  # `endCursor`: pass as `after` for the next page
     has_next: bool
+    # Orders with more children than a page shows: not in `orders`; `ShopifyClient` reads them whole.
+    truncated: tuple[int, ...] = ()
 
 
 def search_since(moment: datetime) -> str:
@@ -117,11 +119,11 @@ def search_since(moment: datetime) -> str:
     return f"updated_at:>='{moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
 
 
-def _parse(raw: Any, path: str, *, whole: bool = False) -> StoreOrder:
-    if not whole and (cut := truncated(raw)) is not None:
+def _parse(raw: Any, path: str) -> StoreOrder:
+    if (cut := truncated(raw)) is not None:
         name = raw.get("name") if isinstance(raw, dict) else None
         raise SourceProtocolError(
-            f"order {name} has more {cut} than a page shows; sync it with a full (bulk) sync",
+            f"order {name} has more {cut} than one query shows; a sync reads it through a bulk operation",
             source=SOURCE,
             call="POST graphql.json (orders)",
         )
@@ -136,9 +138,25 @@ def _page(reply: Reply) -> OrderPage:
     connection = field(data, "orders", dict, path="data.")
     info = field(connection, "pageInfo", dict, path="data.orders.", optional=True) or {}
     # Every record is parsed inside the call, so a broken page is fetched again, never half-written.
-    orders = [_parse(o, f"data.orders[{i}].") for i, o in enumerate(nodes(data, "orders"))]
+    orders, cut = _split(nodes(data, "orders"), "data.orders")
     cursor = info.get("endCursor")
-    return OrderPage(orders, cursor if isinstance(cursor, str) else None, info.get("hasNextPage") is True)
+    return OrderPage(
+        orders, cursor if isinstance(cursor, str) else None, info.get("hasNextPage") is True, cut
+    )
+
+
+def _split(found: list[Any], path: str) -> tuple[list[StoreOrder], tuple[int, ...]]:
+    """The orders read whole, and the ids of those with more children than the query shows."""
+    orders: list[StoreOrder] = []
+    cut: list[int] = []
+    for i, raw in enumerate(found):
+        if raw is None:  # an order deleted since it was stored comes back null: the stored one stays
+            continue
+        if truncated(raw) is not None:
+            cut.append(gid_number(raw, "id", "Order", path=f"{path}[{i}]."))
+        else:
+            orders.append(_parse(raw, f"{path}[{i}]."))
+    return orders, tuple(cut)
 
 
 ORDERS_CALL = "POST graphql.json (orders)"
@@ -185,13 +203,11 @@ def order_flow(order_id: int) -> Flow[StoreOrder | None]:
     return (yield order_call(order_id))  # type: ignore[no-any-return]
 
 
-def _by_ids(reply: Reply) -> list[StoreOrder]:
-    found = items(data_of(reply, NODES_CALL), "nodes", path="data.", optional=False)
-    # An order deleted since it was stored comes back null: the stored one stays.
-    return [_parse(o, f"data.nodes[{i}].") for i, o in enumerate(found) if o is not None]
+def _by_ids(reply: Reply) -> tuple[list[StoreOrder], tuple[int, ...]]:
+    return _split(items(data_of(reply, NODES_CALL), "nodes", path="data.", optional=False), "data.nodes")
 
 
-def orders_by_ids_call(ids: Sequence[int]) -> Call[list[StoreOrder]]:
+def orders_by_ids_call(ids: Sequence[int]) -> Call[tuple[list[StoreOrder], tuple[int, ...]]]:
     return _query(NODES_CALL, NODES_QUERY, {"ids": [gid("Order", i) for i in ids]}, _by_ids)
 
 
@@ -225,6 +241,9 @@ class ShopifyClient(SourceClient):
         """Every page of orders updated since `updated_at_min`, oldest update first, after `after`."""
         while True:
             page = self.call(orders_page_call(updated_at_min=updated_at_min, after=after, limit=limit))
+            if page.truncated:
+                whole = self.whole_orders(page.truncated)
+                page = replace(page, orders=[*page.orders, *whole], truncated=())
             yield page
             if not page.has_next or page.cursor is None:
                 return
@@ -233,9 +252,17 @@ class ShopifyClient(SourceClient):
     def orders_by_ids(self, ids: Sequence[int]) -> list[StoreOrder]:
         out: list[StoreOrder] = []
         for start in range(0, len(ids), PAGE_LIMIT):
-            found: list[StoreOrder] = self.call(orders_by_ids_call(ids[start : start + PAGE_LIMIT]))
+            found, cut = self.call(orders_by_ids_call(ids[start : start + PAGE_LIMIT]))
             out.extend(found)
+            out.extend(self.whole_orders(cut))
         return out
+
+    def whole_orders(self, ids: Sequence[int], *, poll_s: float = 1.0) -> list[StoreOrder]:
+        """Orders too big for a page's connection sizes, read whole through a bulk operation (which has
+        no sizes). Rare: an order with more line items, fulfillments or refunds than a page shows."""
+        if not ids:
+            return []
+        return list(self.bulk_orders(search=" OR ".join(f"id:{i}" for i in ids), poll_s=poll_s))
 
     def holds(self, order_ids: Sequence[int]) -> dict[int, bool]:
         """The hold of each order still known to the store (its orders asked again by id)."""
@@ -255,8 +282,12 @@ class ShopifyClient(SourceClient):
 
     # ------------------------------------------------------------ bulk operation (full sync)
 
-    def start_bulk(self, *, updated_at_min: datetime | None = None) -> bulk.BulkOperation:
-        return self.call(bulk.run_call(search_since(updated_at_min) if updated_at_min else None))
+    def start_bulk(
+        self, *, updated_at_min: datetime | None = None, search: str | None = None
+    ) -> bulk.BulkOperation:
+        """Start a bulk query of every order, or of those updated since `updated_at_min`, or matching
+        `search` (Shopify's order search syntax)."""
+        return self.call(bulk.run_call(search or (search_since(updated_at_min) if updated_at_min else None)))
 
     def wait_bulk(
         self, operation: bulk.BulkOperation, *, poll_s: float = 1.0, timeout_s: float = 6 * 3600
@@ -314,10 +345,12 @@ class ShopifyClient(SourceClient):
             raise SourceUnavailable(f"the download broke ({exc})", source=SOURCE, call=call) from exc
 
     def bulk_orders(
-        self, *, updated_at_min: datetime | None = None, poll_s: float = 1.0
+        self, *, updated_at_min: datetime | None = None, search: str | None = None, poll_s: float = 1.0
     ) -> Iterator[StoreOrder]:
-        """Every order (updated since `updated_at_min`) through one bulk operation, streamed."""
-        yield from self._stream(self.wait_bulk(self.start_bulk(updated_at_min=updated_at_min), poll_s=poll_s))
+        """Every order (updated since `updated_at_min`, or matching `search`) through one bulk
+        operation, streamed."""
+        started = self.start_bulk(updated_at_min=updated_at_min, search=search)
+        yield from self._stream(self.wait_bulk(started, poll_s=poll_s))
 
     def bulk_orders_of(self, operation_id: str, *, poll_s: float = 1.0) -> Iterator[StoreOrder]:
         """The orders of an operation started before, e.g. the one a `bulk_operations/finish` webhook

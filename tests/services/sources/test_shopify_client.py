@@ -130,6 +130,13 @@ def test_a_finished_operation_named_by_its_webhook_is_read_without_starting_anot
     assert len(orders) == _store_count(sim) and len(sim.running.sim.shop_state.bulk) == runs
 
 
+def test_orders_too_big_for_a_page_are_read_whole_through_a_bulk_operation(sim: Sim) -> None:
+    with ShopifyClient(sim.settings()) as client:
+        listed = next(client.order_pages()).orders[:3]
+        whole = client.whole_orders([o.id for o in listed] + [1], poll_s=0.05)
+    assert sorted(whole, key=lambda o: o.id) == sorted(listed, key=lambda o: o.id)
+
+
 def test_a_failed_bulk_operation_raises_with_its_error_code(sim: Sim) -> None:
     sim.faults(shopify_bulk_fail="INTERNAL_SERVER_ERROR")
     with ShopifyClient(sim.settings()) as client, pytest.raises(SourceProtocolError) as caught:

@@ -127,3 +127,24 @@ def test_every_simulator_order_reads_as_the_rest_reader_reads_it() -> None:
         assert graph == rest, row.i
         compared += 1
     assert compared > 500 and derived > 0
+
+
+def test_a_page_sets_aside_an_order_with_more_children_than_it_shows() -> None:
+    """Such an order is not stored half-read: the page names it, and the client reads it whole."""
+    import httpx
+
+    from services.sources.http import SourceConfig, read_reply
+    from services.sources.shopify_client import orders_page_call
+    from services.sources.shopify_queries import LINE_ITEMS
+
+    big, small = _fixture(), _fixture()
+    line = big["lineItems"]["nodes"][0]
+    big["lineItems"]["nodes"] = [{**line, "id": f"gid://shopify/LineItem/{n}"} for n in range(LINE_ITEMS)]
+    small["id"], small["name"] = "gid://shopify/Order/7", "#1002"
+    body = {"data": {"orders": {"nodes": [big, small], "pageInfo": {"hasNextPage": False, "endCursor": "c"}}}}
+    config = SourceConfig(source="shopify", base_url="http://shop/", url_setting="U", secret_setting="T")
+    response = httpx.Response(
+        200, content=json.dumps(body).encode(), request=httpx.Request("POST", "http://shop/graphql.json")
+    )
+    page = read_reply(config, orders_page_call(), response)
+    assert page.truncated == (148977776,) and [o.id for o in page.orders] == [7]
