@@ -7,8 +7,8 @@ bucket's state is taken from `extensions.cost`, and a mutation's `userErrors` ra
 
 Connection sizes bound what one page may request: Shopify refuses a query whose requested cost is over
 1,000 points, and an order costs about `ORDER_COST` (objects 1, a connection 2 + first × its node).
-An order with more children than a connection shows is refused by name (`truncated`), never stored
-half-read; a full sync's bulk operation has no such sizes.
+An order with more children than a connection shows (`truncated`) is never stored half-read: the
+client reads it through a bulk operation, which has no such sizes.
 """
 
 from __future__ import annotations
