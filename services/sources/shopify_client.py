@@ -73,6 +73,7 @@ class CostPacer:
         self._available: float | None = None
         self._restore = 0.0
         self._requested = 0.0
+        self._maximum = float("inf")
         self._at = 0.0
         self._lock = threading.Lock()
 
@@ -88,13 +89,14 @@ class CostPacer:
         with self._lock:
             self._available, self._restore, self._at = cost.available, cost.restore_per_s, self._clock()
             self._requested = cost.requested or self._requested
+            self._maximum = cost.maximum or self._maximum
 
     def delay(self) -> float:
         with self._lock:
             if self._available is None or not self._restore:
                 return 0.0
             now = self._clock()
-            level = self._available + (now - self._at) * self._restore
+            level = min(self._maximum, self._available + (now - self._at) * self._restore)
             wait = 0.0
             if level < self._requested:
                 wait = (self._requested - level) / self._restore * 1.05 + 0.01

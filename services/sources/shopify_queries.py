@@ -117,6 +117,7 @@ class Cost:
     requested: float | None = None
     available: float | None = None
     restore_per_s: float | None = None
+    maximum: float | None = None
 
 
 def cost_of(body: Any) -> Cost:
@@ -135,6 +136,7 @@ def cost_of(body: Any) -> Cost:
         number(cost.get("requestedQueryCost")),
         number(status.get("currentlyAvailable")),
         number(status.get("restoreRate")),
+        number(status.get("maximumAvailable")),
     )
 
 
