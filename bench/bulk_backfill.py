@@ -12,8 +12,10 @@ full 3.19x (261 s against 82 s) at 0.09x (217 MB against 2.3 GB). Memory meets t
 not, and no trick is in the reader yet. The compact figure is the one that needs one: in a profile of
 10,000 compact orders about half the time is reading (line assembly and the record mapping, about 100
 µs an order) and half is the store's writes and classification (`services.store`), which alone take
-about twice the floor. A typed decoder for the JSONL (as `services.sources.wire` is for REST pages)
-would take most of the reading; the rest is the store's.
+about twice the floor. A file of 8 MB or more is read in the import's helper
+process (`services.snapshot.pipeline`), overlapping the writes, so on an idle machine the store's
+writes set the pace; a typed decoder for the JSONL (as `services.sources.wire` is for REST pages) would
+only help where that overlap does not happen.
 
     python -m bench.bulk_backfill [--orders 100000]
 """

@@ -21,6 +21,7 @@ from typing import Any
 from services.errors import SourceAuthError, SourceError, SourceProtocolError, SourceRateLimited
 from services.sources.fields import field
 from services.sources.http import Reply
+from services.sources.shopify_graphql import nodes
 
 SOURCE = "shopify"
 API_VERSION = "2026-10"
@@ -215,7 +216,6 @@ def payload_of(reply: Reply, call: str, mutation: str) -> dict[str, Any]:
 def truncated(order: dict[str, Any]) -> str | None:
     """The first connection of a page's order that shows as many children as it may (so may hide
     more), or None."""
-    from services.sources.shopify_graphql import nodes
 
     def full(record: Any, key: str, size: int) -> bool:
         return len(nodes(record, key)) >= size
