@@ -159,6 +159,24 @@ def sync_rows() -> list[tuple[str, str, str]]:
     ]
 
 
+def bulk_backfill_rows(orders: int) -> list[tuple[str, str, str]]:
+    from bench.bulk_backfill import measure_shape
+
+    rows = []
+    for shape in ("compact", "full"):
+        m = measure_shape(orders, shape)
+        base, ours = m["floor"], m["ours"]
+        rows.append(
+            (
+                f"backfill from bulk JSONL, {orders:,} {shape} orders ({m['kb_per_order']:.1f} KB each)",
+                f"{ours['seconds'] / base['seconds']:.2f}x time, {ours['peak_mb'] / base['peak_mb']:.2f}x memory",
+                f"import {ours['seconds']:.1f} s / {ours['peak_mb']:.0f} MB, floor {base['seconds']:.1f} s / "
+                f"{base['peak_mb']:.0f} MB (goal <= 2x time, less memory)",
+            )
+        )
+    return rows
+
+
 def summary_rows(db: Path) -> list[tuple[str, str, str]]:
     from sqlalchemy import select
 
@@ -264,6 +282,7 @@ def main() -> None:
     cli = cli_queue_seconds(recon_db)
     report([("`order-recon queue --json`, whole process", f"{cli:.2f} s", "goal < 2 s at 100k")])
     report(optional("sync", sync_rows))
+    report(optional("bulk backfill", lambda: bulk_backfill_rows(args.orders)))
     report(optional("lookup and summaries", lambda: summary_rows(recon_db)))
     report(optional("console pages", lambda: pages_rows(recon_db)))
     report(optional("alerts and report", lambda: alerts_rows(recon_db)))

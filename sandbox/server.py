@@ -1,7 +1,8 @@
 """Runs the simulator: one Starlette app on one loopback port serving the three APIs and ``/_sim``.
 
 URL layout (``base_url`` = ``http://127.0.0.1:<port>``):
-- ``{base}/shopify``  = SHOPIFY_SHOP_URL  (paths ``/admin/api/2024-10/...``)
+- ``{base}/shopify``  = SHOPIFY_SHOP_URL  (``POST /admin/api/2026-10/graphql.json``; bulk results under
+  ``{base}/shopify-files/bulk/<n>.jsonl``)
 - ``{base}/shipbob``  = SHIPBOB_API_URL   (paths ``/2026-07/...``; ``/1.0/...`` answers 404, retired)
 - ``{base}/easypost`` = EASYPOST_API_URL  (paths ``/v2/...``)
 - ``{base}/_sim/...`` test control, no auth: ``GET /_sim/state``, ``POST /_sim/clock``
@@ -41,7 +42,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from . import easypost_api, records, shipbob_api, shopify_api
+from . import easypost_api, records, shipbob_api, shopify_api, shopify_graphql
 from .clock import Clock
 from .faults import KINDS, FaultMiddleware, Faults, RequestLog, quiet_truncation_logs
 from .timefmt import fmt_z
@@ -65,6 +66,7 @@ class Sim:
     tokens: dict[str, str] = field(default_factory=lambda: dict(DEMO_TOKENS))
     bucket: shopify_api.LeakyBucket = field(default_factory=shopify_api.LeakyBucket)
     graphql_bucket: shopify_api.CostBucket = field(default_factory=shopify_api.CostBucket)
+    shop_state: shopify_graphql.ShopState = field(default_factory=shopify_graphql.ShopState)
     warm_state: dict[str, Any] = field(default_factory=lambda: {"status": "off", "orders": 0, "seconds": 0.0})
     shipbob_webhooks: list[dict[str, Any]] = field(default_factory=list)  # sandbox.shipbob_admin
 
@@ -162,6 +164,10 @@ async def sim_faults(request: Request) -> Response:
             raise ValueError("body must be an object")
         bucket = body.pop("shopify_bucket", None)
         graphql_bucket = body.pop("shopify_graphql_bucket", None)
+        if "shopify_bulk_fail" in body:  # the next bulk operation fails with this error code
+            sim.shop_state.fail_next_bulk = body.pop("shopify_bulk_fail")
+        if "shopify_gone" in body:  # the GraphQL endpoint answers 410, as a retired version does
+            sim.shop_state.gone = bool(body.pop("shopify_gone"))
         allowed = {
             "rate",
             "kinds",
@@ -224,6 +230,7 @@ async def sim_order(request: Request) -> Response:
 def build_app(sim: Sim) -> Any:
     app = Starlette(
         routes=[
+            Mount("/shopify-files", routes=[Route("/bulk/{number}.jsonl", shopify_graphql.bulk_file)]),
             Mount("/shopify", routes=shopify_api.ROUTES),
             Mount("/shipbob", routes=shipbob_api.ROUTES),
             Mount("/easypost", routes=easypost_api.ROUTES),

@@ -3,11 +3,13 @@
 One module per API (``shopify``, ``shipbob``, ``inventory``, ``easypost``), built on ``static`` (what never
 changes about an order), ``ids`` (identifiers) and ``common`` (shared constants and helpers). Callers may
 rely on these names, imported from ``sandbox.records`` itself (the modules behind them may change):
-- ``shop_order_bytes(world, row, T)`` -> the Shopify Admin REST 2024-10 ``Order`` JSON (bytes, compact);
+- ``shop_order_bytes(world, row, T)`` -> the Shopify REST ``Order`` JSON (bytes, compact): what ``orders/*``
+  webhooks carry and ``shopify/orders.json`` snapshots hold;
   ``shop_order_str`` -> the same as text, uncached; ``shop_status_filter(world, row, T, f)`` -> whether it
   passes the orders endpoint's ``financial_status`` / ``fulfillment_status`` filters;
-- ``fulfillment_orders(world, row, T)`` -> the list for ``orders/{id}/fulfillment_orders.json``
-  (``fulfillment_orders_bytes`` -> the whole response body, cached);
+- ``fulfillment_orders(world, row, T)`` -> the order's fulfillment orders in the REST shape
+  (``fulfillment_orders_bytes`` -> ``{"fulfillment_orders": [...]}``, cached); ``graphql_order(world, row, T)``
+  (``sandbox.records.shopify_graphql``) -> the GraphQL Admin 2026-10 ``Order``, ``jsonl_lines`` -> its bulk JSONL;
 - ``sb_record_bytes(world, sb_id, T)`` / ``sb_records_bytes(world, ids, T)`` -> ShipBob ``2026-07`` ``Order``s (with
   ``shipments[]``) for store-linked, replacement (``<id>-R1``) and API-created orders;
   ``sb_order_bytes(world, row, T)`` / ``sb_replacement_bytes(world, row, T)`` -> a store-linked order / its

@@ -1,4 +1,5 @@
-"""Shopify Admin REST 2024-10: the ``Order`` and its ``fulfillment_orders``."""
+"""Shopify's REST ``Order`` JSON (what ``orders/*`` webhooks carry and snapshots hold) and its
+``fulfillment_orders``; the GraphQL shapes are read off these (``sandbox.records.shopify_graphql``)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from checks.policy import SlaPolicy
 from services import store
 from services.errors import SnapshotError
-from services.snapshot import pipeline
+from services.snapshot import pipeline, shopify_jsonl
 from services.snapshot.jsonstream import JsonStreamError, iter_array
 from services.snapshot.uniqueness import SeenKeys, refuse_stored_elsewhere, shown
 from services.sources import easypost, shipbob, shopify
@@ -43,7 +43,10 @@ FILES = {
     "warehouse": SnapshotFile("shipbob/orders.json", None, shipbob.parse_order),
     "trackers": SnapshotFile("easypost/trackers.json", "trackers", easypost.parse_tracker),
     "store": SnapshotFile("shopify/orders.json", "orders", shopify.parse_order),
+    # The bulk-operation JSONL of the connector's order query, read by `services.snapshot.shopify_jsonl`.
+    "store_jsonl": SnapshotFile(shopify_jsonl.RELATIVE, None, lambda order: order),
 }
+STORE_FILES = ("store", "store_jsonl")  # either or both may be present
 
 
 @dataclass
@@ -63,6 +66,9 @@ def _record_id(raw: Any) -> str:
 
 def _records(path: Path, spec: SnapshotFile) -> Iterator[Any]:
     """Parsed domain records of one file; any problem becomes a SnapshotError naming file and record."""
+    if spec.relative == shopify_jsonl.RELATIVE:
+        yield from shopify_jsonl.read_orders(path)
+        return
     index = -1
     try:
         with path.open(encoding="utf-8") as handle:
@@ -118,7 +124,11 @@ def import_snapshot(
         if path.exists() and not path.is_file():  # e.g. a directory: never quietly "absent"
             raise SnapshotError(f"{spec.relative}: not a file", file=spec.relative)
     present = {name: root / spec.relative for name, spec in FILES.items() if (root / spec.relative).exists()}
-    report.missing_files = [spec.relative for name, spec in FILES.items() if name not in present]
+    report.missing_files = [
+        spec.relative
+        for name, spec in FILES.items()
+        if name not in present and not (name in STORE_FILES and set(STORE_FILES) & set(present))
+    ]
     if not present:
         raise SnapshotError(
             f"{root}: no snapshot files (expected {', '.join(s.relative for s in FILES.values())})"
@@ -161,7 +171,7 @@ def _import(
             start = report.counts[name]
             seen.add(relative, start, batch)
             refuse_stored_elsewhere(conn, relative, start, batch)
-            if name == "store":
+            if name in STORE_FILES:
                 # Newest wins (SPEC §1): an order older than the stored one is not written, nor
                 # classified from its stale data.
                 written = store.write_store_orders(conn, batch, now)
@@ -172,7 +182,8 @@ def _import(
             report.counts[name] += len(batch)
     seen.drop()
     # Orders this snapshot touched only through their 3PL order or a tracker.
-    others = store.touched_order_ids(conn, now, include_store="store" not in present)
+    has_store = bool(set(STORE_FILES) & set(present))
+    others = store.touched_order_ids(conn, now, include_store=not has_store)
     report.classified += store.reclassify(conn, others, policy, now)
 
 

@@ -1,13 +1,15 @@
-"""Shopify Admin REST `2024-10` connector: orders (paged by the `Link` header), one order, holds.
+"""Shopify GraphQL Admin API `2026-10` connector: order pages, one order, bulk full syncs, webhooks.
 
-Calls are flows (see `services.sources.http`), so `ShopifyClient` and `AsyncShopifyClient` share every
-request and every reading of a reply. Pacing: `CallLimitPacer` reads `X-Shopify-Shop-Api-Call-Limit`
-("used/size") and waits before the leaky bucket is full; a 429 still waits `Retry-After`.
+Every call is `POST {shop}/admin/api/2026-10/graphql.json` with `X-Shopify-Access-Token`. Calls are
+flows (see `services.sources.http`), so `ShopifyClient` and `AsyncShopifyClient` share every request
+and every reading of a reply. Pacing: `CostPacer` keeps the calculated-cost bucket from running dry,
+from `extensions.cost.throttleStatus` of the last reply; a `THROTTLED` reply is waited out and asked
+again (`services.sources.shopify_queries.data_of`). Each order comes with its fulfillment orders, so
+its hold (SPEC §3 rule 7) is known without another call.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,26 +18,31 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import orjson
 
 from checks.model import StoreOrder
+from services.errors import SourceProtocolError, SourceUnavailable
 from services.settings import Settings
+from services.sources import shopify_bulk as bulk
 from services.sources.fields import RecordError, field, items
-from services.sources.http import (
-    AsyncSourceClient,
-    Call,
-    Flow,
-    Reply,
-    SourceClient,
-    SourceConfig,
+from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig, _tls
+from services.sources.shopify_graphql import gid_number, nodes, parse_graphql_order
+from services.sources.shopify_queries import (
+    API_VERSION,
+    NODES_QUERY,
+    ORDER_QUERY,
+    ORDERS_QUERY,
+    PAGE_LIMIT,
+    SOURCE,
+    cost_of,
+    data_of,
+    gid,
+    truncated,
 )
-from services.sources.shopify import parse_on_hold, parse_order
-from services.sources.shopify_holds import HOLD_QUERY_COST, HOLDS_PER_QUERY, Holds, holds_call
+from services.sources.shopify_webhooks import WEBHOOK_TOPICS, subscribe_flow
 
-SOURCE = "shopify"
-API_VERSION = "2024-10"
-PAGE_LIMIT = 250
-CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
-_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+ENDPOINT = "graphql.json"
+GRAPHQL_STATUSES = frozenset({404, 410})  # a retired or unknown version: read, then raised by name
 
 
 def config(settings: Settings, **overrides: Any) -> SourceConfig:
@@ -53,224 +60,200 @@ def config(settings: Settings, **overrides: Any) -> SourceConfig:
     )
 
 
-class CallLimitPacer:
-    """Keeps Shopify's leaky bucket below `1 - headroom` full.
+class CostPacer:
+    """Waits before a query the cost bucket could not take, so that THROTTLED stays rare.
 
-    The bucket holds `size` calls and leaks `size / 20` per second (40 → 2/s, 400 → 20/s on Plus). After
-    each reply the used count is read from the header; between replies each request sent counts as one.
+    After each reply it keeps the bucket's level and restore rate (`extensions.cost.throttleStatus`) and
+    the query's requested cost; before the next query it waits until the bucket, restored since, holds
+    that cost again (with 5 % and 10 ms to spare), then counts the query in.
     """
 
-    def __init__(
-        self,
-        *,
-        headroom: float = 0.25,
-        leak_per_s: float | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.headroom, self.leak_per_s, self._clock = headroom, leak_per_s, clock
-        self._used: float | None = None
-        self._size = 40.0
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._available: float | None = None
+        self._restore = 0.0
+        self._requested = 0.0
+        self._maximum = float("inf")
         self._at = 0.0
         self._lock = threading.Lock()
 
-    def _leak(self) -> float:
-        return self.leak_per_s or self._size / 20
-
     def observe(self, response: httpx.Response) -> None:
-        header = response.headers.get(CALL_LIMIT_HEADER)
-        if not header or "/" not in header:
+        if not response.content or b'"throttleStatus"' not in response.content:
             return
-        used, _, size = header.partition("/")
         try:
-            with self._lock:
-                self._used, self._size, self._at = float(used), float(size), self._clock()
-        except ValueError:
+            cost = cost_of(orjson.loads(response.content))
+        except orjson.JSONDecodeError:
             return
+        if cost.available is None or not cost.restore_per_s:
+            return
+        with self._lock:
+            self._available, self._restore, self._at = cost.available, cost.restore_per_s, self._clock()
+            self._requested = cost.requested or self._requested
+            self._maximum = cost.maximum or self._maximum
 
     def delay(self) -> float:
         with self._lock:
-            if self._used is None:
+            if self._available is None or not self._restore:
                 return 0.0
             now = self._clock()
-            level = max(0.0, self._used - (now - self._at) * self._leak())
-            ceiling = self._size * (1 - self.headroom)
-            wait = max(0.0, (level + 1 - ceiling) / self._leak())
-            # Count this request in, as of when it will be sent.
-            self._used, self._at = level + 1, now
+            level = min(self._maximum, self._available + (now - self._at) * self._restore)
+            wait = 0.0
+            if level < self._requested:
+                wait = (self._requested - level) / self._restore * 1.05 + 0.01
+            # Count this query in, as of when it will be sent.
+            self._available, self._at = level + wait * self._restore - self._requested, now + wait
             return wait
 
 
 @dataclass(frozen=True)
 class OrderPage:
-    """One page of `orders.json`, parsed (holds not asked yet: `on_hold` is None), and the next page's URL."""
+    """One page of the `orders` connection, parsed (holds included), and the cursor after it."""
 
     orders: list[StoreOrder]
-    next_url: str | None
+    cursor: str | None  # `endCursor`: pass as `after` for the next page
+    has_next: bool
+    # Orders with more children than a page shows: not in `orders`; `ShopifyClient` reads them whole.
+    truncated: tuple[int, ...] = ()
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+def search_since(moment: datetime) -> str:
+    """The `orders` search for orders updated at or after `moment`."""
+    return f"updated_at:>='{moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
 
 
-def next_link(headers: httpx.Headers) -> str | None:
-    match = _NEXT_LINK.search(headers.get("link", ""))
-    return match.group(1) if match else None
-
-
-def _orders(reply: Reply) -> list[StoreOrder]:
-    # Every record is parsed inside the call, so a broken page is fetched again, never half-written.
-    out = []
-    for i, raw in enumerate(items(reply.body, "orders", optional=False)):
-        try:
-            out.append(parse_order(raw))
-        except RecordError as exc:
-            raise RecordError(f"orders[{i}].{exc.field}", exc.problem) from None
-    return out
+def _parse(raw: Any, path: str) -> StoreOrder:
+    if (cut := truncated(raw)) is not None:
+        name = raw.get("name") if isinstance(raw, dict) else None
+        raise SourceProtocolError(
+            f"order {name} has more {cut} than one query shows; a sync reads it through a bulk operation",
+            source=SOURCE,
+            call="POST graphql.json (orders)",
+        )
+    try:
+        return parse_graphql_order(raw)
+    except RecordError as exc:
+        raise RecordError(f"{path}{exc.field}", exc.problem) from None
 
 
 def _page(reply: Reply) -> OrderPage:
-    return OrderPage(_orders(reply), next_link(reply.headers))
+    data = data_of(reply, ORDERS_CALL)
+    connection = field(data, "orders", dict, path="data.")
+    info = field(connection, "pageInfo", dict, path="data.orders.", optional=True) or {}
+    # Every record is parsed inside the call, so a broken page is fetched again, never half-written.
+    orders, cut = _split(nodes(data, "orders"), "data.orders")
+    cursor = info.get("endCursor")
+    return OrderPage(
+        orders, cursor if isinstance(cursor, str) else None, info.get("hasNextPage") is True, cut
+    )
+
+
+def _split(found: list[Any], path: str) -> tuple[list[StoreOrder], tuple[int, ...]]:
+    """The orders read whole, and the ids of those with more children than the query shows."""
+    orders: list[StoreOrder] = []
+    cut: list[int] = []
+    for i, raw in enumerate(found):
+        if raw is None:  # an order deleted since it was stored comes back null: the stored one stays
+            continue
+        if truncated(raw) is not None:
+            cut.append(gid_number(raw, "id", "Order", path=f"{path}[{i}]."))
+        else:
+            orders.append(_parse(raw, f"{path}[{i}]."))
+    return orders, tuple(cut)
+
+
+ORDERS_CALL = "POST graphql.json (orders)"
+ORDER_CALL = "POST graphql.json (order)"
+NODES_CALL = "POST graphql.json (nodes)"
+
+
+def _query(name: str, query: str, variables: dict[str, Any], parse: Callable[[Reply], Any]) -> Call[Any]:
+    return Call(
+        name,
+        ENDPOINT,
+        parse,
+        method="POST",
+        json_body={"query": query, "variables": variables},
+        accept=GRAPHQL_STATUSES,
+        read_only=True,
+    )
 
 
 def orders_page_call(
     *,
     updated_at_min: datetime | None = None,
-    created_at_min: datetime | None = None,
-    since_id: int | None = None,
-    ids: Sequence[int] | None = None,
-    next_url: str | None = None,
+    after: str | None = None,
     limit: int = PAGE_LIMIT,
+    search: str | None = None,
 ) -> Call[OrderPage]:
-    """The first page (filters), or a following page (`next_url` from the Link header; no filters allowed)."""
-    if next_url is not None:
-        return Call("GET orders.json (next page)", next_url, _page)
-    params: dict[str, Any] = {"status": "any", "limit": limit}
-    if updated_at_min is not None:
-        params["updated_at_min"] = _iso(updated_at_min)
-    if created_at_min is not None:
-        params["created_at_min"] = _iso(created_at_min)
-    if since_id is not None:
-        params["since_id"] = since_id
-    if ids:
-        params["ids"] = ",".join(str(i) for i in ids)
-    return Call("GET orders.json", "orders.json", _page, params=params)
+    """A page of orders by update time (oldest first), after `after` (a previous page's cursor)."""
+    query = search if search is not None else (search_since(updated_at_min) if updated_at_min else None)
+    variables = {"first": max(1, min(limit, PAGE_LIMIT)), "after": after, "query": query}
+    return _query(ORDERS_CALL, ORDERS_QUERY, variables, _page)
 
 
 def _one_order(reply: Reply) -> StoreOrder | None:
-    if reply.status == 404:
-        return None
-    return parse_order(field(reply.body, "order", dict))
-
-
-def _first_order(reply: Reply) -> StoreOrder | None:
-    orders = _orders(reply)
-    return orders[0] if orders else None
-
-
-def _hold(reply: Reply) -> bool:
-    return parse_on_hold(reply.body)
-
-
-def hold_call(order_id: int) -> Call[bool]:
-    return Call(
-        "GET orders/{id}/fulfillment_orders.json", f"orders/{order_id}/fulfillment_orders.json", _hold
-    )
-
-
-def may_be_on_hold(order: StoreOrder) -> bool:
-    """Whether the store's hold can decide this order's category (SPEC §3 rule 7): not cancelled, refunded
-    or awaiting payment, and not fulfilled. Only these cost a fulfillment-orders call."""
-    return (
-        order.cancelled_at is None
-        and order.financial_status not in ("refunded", "voided", "pending")
-        and order.fulfillment_status in (None, "unfulfilled", "partial")
-    )
-
-
-def with_hold(order: StoreOrder) -> Flow[StoreOrder]:
-    """The order with its hold, asked only when it can matter (otherwise left unknown: None)."""
-    if not may_be_on_hold(order):
-        return order
-    on_hold = yield hold_call(order.id)
-    return replace(order, on_hold=on_hold)
+    order = field(data_of(reply, ORDER_CALL), "order", dict, path="data.", optional=True)
+    return None if order is None else _parse(order, "data.order.")
 
 
 def order_call(order_id: int) -> Call[StoreOrder | None]:
-    """One order without its hold (None when the store does not know it)."""
-    return Call("GET orders/{id}.json", f"orders/{order_id}.json", _one_order, accept=frozenset({404}))
+    """One order with its hold (None when the store does not know it)."""
+    return _query(ORDER_CALL, ORDER_QUERY, {"id": gid("Order", order_id)}, _one_order)
 
 
 def order_flow(order_id: int) -> Flow[StoreOrder | None]:
-    order = yield order_call(order_id)
-    if order is None:
-        return None
-    return (yield from with_hold(order))
+    return (yield order_call(order_id))  # type: ignore[no-any-return]
+
+
+def _by_ids(reply: Reply) -> tuple[list[StoreOrder], tuple[int, ...]]:
+    return _split(items(data_of(reply, NODES_CALL), "nodes", path="data.", optional=False), "data.nodes")
+
+
+def orders_by_ids_call(ids: Sequence[int]) -> Call[tuple[list[StoreOrder], tuple[int, ...]]]:
+    return _query(NODES_CALL, NODES_QUERY, {"ids": [gid("Order", i) for i in ids]}, _by_ids)
 
 
 def order_by_name_flow(name: str) -> Flow[StoreOrder | None]:
     """The order named `name` ("#1001" or "1001"), or None."""
     wanted = name.strip() if name.strip().startswith("#") else f"#{name.strip()}"
-    order = yield Call(
-        "GET orders.json?name=",
-        "orders.json",
-        _first_order,
-        params={"name": wanted, "status": "any", "limit": 5},
-    )
-    if order is None or order.name != wanted:
-        return None
-    return (yield from with_hold(order))
+    page = yield orders_page_call(search=f"name:{wanted}", limit=PAGE_LIMIT)
+    return next((o for o in page.orders if o.name == wanted), None)
 
 
 class ShopifyClient(SourceClient):
     """Blocking Shopify client (sync engine)."""
 
     configure = staticmethod(config)
-    default_pacer = CallLimitPacer
+    default_pacer = CostPacer
 
     def order_pages(
-        self,
-        *,
-        updated_at_min: datetime | None = None,
-        created_at_min: datetime | None = None,
-        since_id: int | None = None,
-        limit: int = PAGE_LIMIT,
+        self, *, updated_at_min: datetime | None = None, after: str | None = None, limit: int = PAGE_LIMIT
     ) -> Iterator[OrderPage]:
-        """Every page of orders matching the filters, following the `Link` header."""
-        page = self.call(
-            orders_page_call(
-                updated_at_min=updated_at_min, created_at_min=created_at_min, since_id=since_id, limit=limit
-            )
-        )
-        yield page
-        while page.next_url:
-            page = self.call(orders_page_call(next_url=page.next_url))
+        """Every page of orders updated since `updated_at_min`, oldest update first, after `after`."""
+        while True:
+            page = self.call(orders_page_call(updated_at_min=updated_at_min, after=after, limit=limit))
+            if page.truncated:
+                whole = self.whole_orders(page.truncated)
+                page = replace(page, orders=[*page.orders, *whole], truncated=())
             yield page
+            if not page.has_next or page.cursor is None:
+                return
+            after = page.cursor
 
     def orders_by_ids(self, ids: Sequence[int]) -> list[StoreOrder]:
-        return self.call(orders_page_call(ids=ids, limit=max(1, len(ids)))).orders
-
-    def on_hold(self, order_id: int) -> bool:
-        return self.call(hold_call(order_id))
-
-    def holds(self, order_ids: Sequence[int]) -> dict[int, bool]:
-        """The hold of each order, HOLDS_PER_QUERY at a time, pacing by the cost bucket the last reply
-        reported. Orders the store no longer returns are left out (their stored hold stays)."""
-        ids = list(order_ids)
-        out: dict[int, bool] = {}
-        last: Holds | None = None
-        for start in range(0, len(ids), HOLDS_PER_QUERY):
-            part = ids[start : start + HOLDS_PER_QUERY]
-            wait = last.wait_before(len(part) * HOLD_QUERY_COST) if last else 0.0
-            if wait > 0:
-                self.stats.count(wait=wait)
-                self._sleep(wait)
-            last = self.call(holds_call(part))
-            out.update(last.on_hold)
-            out.update((order_id, self.on_hold(order_id)) for order_id in last.more)
+        out: list[StoreOrder] = []
+        for start in range(0, len(ids), PAGE_LIMIT):
+            found, cut = self.call(orders_by_ids_call(ids[start : start + PAGE_LIMIT]))
+            out.extend(found)
+            out.extend(self.whole_orders(cut))
         return out
 
-    def with_hold(self, order: StoreOrder) -> StoreOrder:
-        return self.run(with_hold(order))
+    def whole_orders(self, ids: Sequence[int], *, poll_s: float = 1.0) -> list[StoreOrder]:
+        """Orders too big for a page's connection sizes, read whole through a bulk operation (which has
+        no sizes). Rare: an order with more line items, fulfillments or refunds than a page shows."""
+        if not ids:
+            return []
+        return list(self.bulk_orders(search=" OR ".join(f"id:{i}" for i in ids), poll_s=poll_s))
 
     def order(self, order_id: int) -> StoreOrder | None:
         return self.run(order_flow(order_id))
@@ -278,12 +261,129 @@ class ShopifyClient(SourceClient):
     def order_by_name(self, name: str) -> StoreOrder | None:
         return self.run(order_by_name_flow(name))
 
+    def subscribe_webhooks(
+        self, callback_url: str, topics: Sequence[str] = WEBHOOK_TOPICS
+    ) -> dict[str, bool]:
+        """Idempotent: a topic already sent to `callback_url` is left as it is (False)."""
+        return self.run(subscribe_flow(callback_url, topics))
+
+    # ------------------------------------------------------------ bulk operation (full sync)
+
+    def start_bulk(
+        self, *, updated_at_min: datetime | None = None, search: str | None = None
+    ) -> bulk.BulkOperation:
+        """Start a bulk query of every order, or of those updated since `updated_at_min`, or matching
+        `search` (Shopify's order search syntax)."""
+        return self.call(bulk.run_call(search or (search_since(updated_at_min) if updated_at_min else None)))
+
+    def wait_bulk(
+        self, operation: bulk.BulkOperation, *, poll_s: float = 1.0, timeout_s: float = 6 * 3600
+    ) -> bulk.BulkOperation:
+        """Poll the operation until it is finished (every 50 ms at first, doubling up to `poll_s`); a
+        failed, cancelled or expired one raises."""
+        deadline = time.monotonic() + timeout_s
+        wait = min(poll_s, 0.05)
+        while not operation.finished:
+            if time.monotonic() > deadline:
+                raise SourceUnavailable(
+                    f"bulk operation {operation.id} still {operation.status} after {timeout_s:g}s",
+                    source=SOURCE,
+                    call=bulk.STATUS_CALL,
+                )
+            self.stats.count(wait=wait)
+            self._sleep(wait)
+            wait = min(poll_s, wait * 2)
+            operation = self.call(bulk.status_call(operation.id))
+        operation.raise_if_failed(bulk.STATUS_CALL)
+        return operation
+
+    def bulk_result(self, url: str) -> Iterator[StoreOrder]:
+        """The orders of a finished operation's JSONL, read as it downloads. The URL is signed, so it
+        is fetched without the access token (it is not Shopify's API host)."""
+        call = "GET bulk operation result"
+        try:
+            with (
+                httpx.Client(timeout=self.config.timeout_s, verify=_tls()) as plain,
+                plain.stream("GET", url) as response,
+            ):
+                if response.status_code != 200:
+                    raise SourceProtocolError(
+                        f"the result could not be downloaded: {response.read()[:200]!r}",
+                        source=SOURCE,
+                        call=call,
+                        status=response.status_code,
+                    )
+                for i, raw in enumerate(bulk.orders(response.iter_lines(), source="result")):
+                    try:
+                        yield parse_graphql_order(raw)
+                    except RecordError as exc:
+                        raise SourceProtocolError(
+                            f"order {i + 1} of the result is not in the expected shape: {exc}",
+                            source=SOURCE,
+                            call=call,
+                        ) from None
+        except RecordError as exc:
+            raise SourceProtocolError(str(exc), source=SOURCE, call=call) from None
+        except httpx.InvalidURL as exc:
+            raise SourceProtocolError(
+                f"the result URL {url!r} is not valid ({exc})", source=SOURCE, call=call
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise SourceUnavailable(f"the download broke ({exc})", source=SOURCE, call=call) from exc
+
+    def bulk_orders(
+        self, *, updated_at_min: datetime | None = None, search: str | None = None, poll_s: float = 1.0
+    ) -> Iterator[StoreOrder]:
+        """Every order (updated since `updated_at_min`, or matching `search`) through one bulk
+        operation, streamed."""
+        started = self.start_bulk(updated_at_min=updated_at_min, search=search)
+        yield from self._stream(self.wait_bulk(started, poll_s=poll_s))
+
+    def bulk_orders_of(self, operation_id: str, *, poll_s: float = 1.0) -> Iterator[StoreOrder]:
+        """The orders of an operation started before, e.g. the one a `bulk_operations/finish` webhook
+        names (`admin_graphql_api_id`): its status is read once (polled only if not finished)."""
+        yield from self._stream(self.wait_bulk(self.call(bulk.status_call(operation_id)), poll_s=poll_s))
+
+    def _stream(self, done: bulk.BulkOperation) -> Iterator[StoreOrder]:
+        if not done.url:  # no URL: the operation found no orders
+            return
+        # The result stays downloadable for days: a download that breaks is started again, and the
+        # orders already handed on are skipped.
+        handed, attempt = 0, 1
+        while True:
+            try:
+                for i, order in enumerate(self.bulk_result(done.url)):
+                    if i >= handed:
+                        handed += 1
+                        yield order
+                return
+            except SourceUnavailable:
+                if attempt >= self.config.max_attempts:
+                    raise
+                wait = min(self.config.max_backoff_s, self.config.backoff_s * 2 ** (attempt - 1))
+                self.stats.count(retry=True, wait=wait)
+                self._sleep(wait)
+                attempt += 1
+
+    def bulk_order_pages(
+        self, *, updated_at_min: datetime | None = None, size: int = 250, poll_s: float = 1.0
+    ) -> Iterator[list[StoreOrder]]:
+        """`bulk_orders` in lists of `size`, for a sync that commits page by page."""
+        page: list[StoreOrder] = []
+        for order in self.bulk_orders(updated_at_min=updated_at_min, poll_s=poll_s):
+            page.append(order)
+            if len(page) >= size:
+                yield page
+                page = []
+        if page:
+            yield page
+
 
 class AsyncShopifyClient(AsyncSourceClient):
     """Async Shopify client (per-order refresh)."""
 
     configure = staticmethod(config)
-    default_pacer = CallLimitPacer
+    default_pacer = CostPacer
 
     async def order(self, order_id: int) -> StoreOrder | None:
         return await self.run(order_flow(order_id))
@@ -294,19 +394,17 @@ class AsyncShopifyClient(AsyncSourceClient):
 
 __all__ = [
     "API_VERSION",
+    "PAGE_LIMIT",
+    "WEBHOOK_TOPICS",
     "AsyncShopifyClient",
-    "CallLimitPacer",
-    "Holds",
+    "CostPacer",
     "OrderPage",
     "ShopifyClient",
     "config",
-    "hold_call",
-    "holds_call",
-    "may_be_on_hold",
-    "next_link",
     "order_by_name_flow",
     "order_call",
     "order_flow",
+    "orders_by_ids_call",
     "orders_page_call",
-    "with_hold",
+    "search_since",
 ]

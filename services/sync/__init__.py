@@ -28,14 +28,18 @@ How a run works (the plain path: fetch a page, write it, reclassify what changed
   reads from `watermark - overlap` (10 min: clock skew and late writes). A pass that stopped part-way
   leaves its cursor in its run row and the next run resumes it (same `since`, after the cursor) before
   anything else, so the watermark only ever advances over completed passes. Resuming is exact because
-  each listing has a stable order: Shopify by id (`since_id`), ShipBob by id (`SortOrder=Oldest`; with
+  each listing has a stable order: Shopify by (update time, id) behind its GraphQL cursor, ShipBob by id (`SortOrder=Oldest`; with
   only a lower bound, orders join the listing but never leave it, so page numbers only shift forward),
   EasyPost newest first (`before_id`).
-- Shopify: orders updated since `since`, page by page; each page's holds are asked
-  (`services.sync.holds`) before it is written. Re-scan: the store's `updated_at` does not move for
-  some fulfillment changes, so every `rescan_every`-th incremental run, or when the last re-scan is
-  older than `rescan_after` (1 h), every stored order that is not done and was created in the last
-  `rescan_days` is fetched again by id (250 per call). A full pass counts as a re-scan.
+- Shopify (GraphQL Admin `2026-10`): the `orders` connection with `updated_at:>=` and `sortKey: UPDATED_AT`,
+  cursor-paged (the cursor is the run's resume point); a pass without `since` (full sync, first
+  backfill) is one bulk operation whose JSONL is read as it downloads. Each order carries its
+  fulfillment orders, so its hold comes with it. Re-scan: the store's
+  `updated_at` does not move for some fulfillment changes, which the `updated_at` search then never returns;
+  so every `rescan_every`-th incremental run, or when the last re-scan is older than `rescan_after` (1 h),
+  every stored order that is not done (open, on hold, sync delay, awaiting payment, vendor) and was
+  created in the last `rescan_days` is fetched again by id (`nodes(ids:)`). A full pass counts as
+  a re-scan.
 - ShipBob (API `2026-07`): orders updated since `since` (`LastUpdateStartDate`, `SortOrder=Oldest`),
   oldest id first; then the whole inventory (`/2026-07/inventory-level`) on every run.
 - EasyPost has no "updated since" filter. A pass reads the trackers *created* since `since` (newest first,

@@ -26,7 +26,6 @@ from services.sources.shipbob_client import ShipBobClient
 from services.sources.shopify_client import ShopifyClient
 from services.sync import runs
 from services.sync.apply import apply_records
-from services.sync.holds import with_holds
 from services.sync.passes import (
     Event,
     Page,
@@ -195,7 +194,7 @@ class _Run:
                     with engine.begin() as conn:
                         runs.record_values(conn, run_id, rescan_from=rescan_from)
                 else:
-                    page = self._with_holds(event)
+                    page = event
                     with engine.begin() as conn:
                         reclassified = len(_write(conn, page, self.policy, self.start))
                         runs.record_page(
@@ -236,12 +235,6 @@ class _Run:
             seconds=time.perf_counter() - self.started,
             **totals,
         )
-
-    def _with_holds(self, page: Page) -> Page:
-        if not page.ask_holds or not isinstance(self.client, ShopifyClient):
-            return page
-        orders = [o for o in page.records if isinstance(o, StoreOrder)]
-        return replace(page, records=with_holds(self.client, orders), ask_holds=False)
 
     def _finish(self, error: str | None) -> datetime:
         finished = self.clock()

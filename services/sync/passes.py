@@ -46,6 +46,7 @@ class SyncOptions:
     ids_per_call: int = 250  # Shopify `ids=` per request in a re-scan
     max_attempts: int = 5  # per HTTP call (see services.sources.http)
     backoff_s: float = 0.2  # first retry backoff; doubles per attempt
+    store_bulk: bool = True  # a Shopify pass over everything is one bulk operation (else cursor pages)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,6 @@ class Page:
     kind: str  # store | warehouse | trackers | inventory
     records: Sequence[object]
     cursor: str | None  # position in the pass after this page; None outside the resumable part
-    ask_holds: bool = False  # a store page whose holds are asked before it is written (`sync.holds`)
 
 
 @dataclass(frozen=True)
@@ -94,14 +94,18 @@ def _pool_map(workers: int, fn: Callable[..., object], items: Sequence[object]) 
 def store_pages(
     client: ShopifyClient, engine: Engine, plan: Plan, now: datetime, options: SyncOptions
 ) -> Iterator[Event]:
-    """Orders updated since `plan.since`, by id (resumed after `cursor`), then the re-scan when due.
-
-    The pass's pages come with `ask_holds`: the engine asks their holds (`services.sync.holds`).
+    """Orders updated since `plan.since`, oldest update first (resumed after the GraphQL `cursor`), then
+    the re-scan when due. A pass over everything (no `since`: a full sync or the first backfill) is one
+    bulk operation, read as it downloads. Each order comes with its hold.
     """
-    since_id = int(plan.cursor) if plan.cursor else None
-    for page in client.order_pages(updated_at_min=plan.since, since_id=since_id, limit=options.store_page):
-        cursor = str(page.orders[-1].id) if page.orders else plan.cursor
-        yield Page("store", page.orders, cursor, ask_holds=True)
+    if options.store_bulk and plan.since is None and plan.cursor is None:
+        for orders in client.bulk_order_pages(size=options.store_page):
+            yield Page("store", orders, None)
+    else:
+        # A pass cut short before the GraphQL connector left a REST `since_id` (digits): start it over.
+        after = plan.cursor if plan.cursor and not plan.cursor.isdigit() else None
+        for page in client.order_pages(updated_at_min=plan.since, after=after, limit=options.store_page):
+            yield Page("store", page.orders, page.cursor or after)
     yield PassComplete()
     if plan.rescan:
         since = now - timedelta(days=options.rescan_days)
@@ -115,7 +119,6 @@ def store_pages(
                 )
             )
         for start in range(0, len(ids), options.ids_per_call):
-            # Holds are not asked again: releasing one bumps updated_at, so the pass above sees it.
             yield Page("store", client.orders_by_ids(ids[start : start + options.ids_per_call]), None)
         yield RescanDone(since)
 

@@ -34,7 +34,7 @@ from services.orders import find_order_id, normalize_name
 from services.settings import Settings
 from services.sources.easypost_client import AsyncEasyPostClient
 from services.sources.shipbob_client import AsyncShipBobClient
-from services.sources.shopify_client import AsyncShopifyClient, hold_call, order_call
+from services.sources.shopify_client import AsyncShopifyClient, order_call
 from services.store import T_CLASS, T_CODES, T_WAREHOUSE
 from services.sync import runs
 from services.sync.apply import apply_records
@@ -227,17 +227,8 @@ async def _ask(clients: dict[str, Any], stored: _Stored, name: str) -> dict[str,
 
 
 async def _store(client: AsyncShopifyClient, order_id: int) -> StoreOrder | None:
-    """The order and its hold, asked at the same time."""
-    asked_order: Awaitable[StoreOrder | None] = client.call(order_call(order_id))
-    asked_hold: Awaitable[bool] = client.call(hold_call(order_id))
-    order, hold = await asyncio.gather(asked_order, asked_hold, return_exceptions=True)
-    if isinstance(order, BaseException):
-        raise order
-    if order is None:
-        return None
-    if isinstance(hold, BaseException):
-        raise hold
-    return replace(order, on_hold=hold)
+    """The order with its hold (the GraphQL order carries its fulfillment orders)."""
+    return await client.call(order_call(order_id))
 
 
 def _references(order_id: int, stored: list[str]) -> list[str]:

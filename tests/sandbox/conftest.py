@@ -11,8 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
+from sandbox import records
 from sandbox.server import RunningSimulator, start_in_thread
+from sandbox.world import index_of_order_id
 
+ORDER_IDS = """query Ids($after: String, $query: String) {
+  orders(first: 250, after: $after, sortKey: ID, query: $query) { nodes { id } pageInfo { hasNextPage endCursor } }
+}"""
 CLOCK = "2026-11-20T15:00:00Z"  # a Friday afternoon, a week before Thanksgiving 2026
 SNAPSHOT_FILES = (
     "shopify/orders.json",
@@ -45,20 +50,27 @@ class Api:
             }[what]()
         return self._memo[what]
 
-    def shopify(self, path: str, **params: Any) -> httpx.Response:
-        return self.http.get(
-            self.s["SHOPIFY_SHOP_URL"] + "/admin/api/2024-10" + path,
-            params=params,
-            headers={"X-Shopify-Access-Token": self.s["SHOPIFY_ACCESS_TOKEN"]},
+    def graphql(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> httpx.Response:
+        """A GraphQL Admin API 2026-10 request."""
+        return self.http.post(
+            self.s["SHOPIFY_SHOP_URL"] + "/admin/api/2026-10/graphql.json",
+            json={"query": query, "variables": variables or {}},
+            headers={"X-Shopify-Access-Token": token or self.s["SHOPIFY_ACCESS_TOKEN"]},
         )
 
-    def shopify_patient(self, path: str, **params: Any) -> httpx.Response:
-        """Like ``shopify`` but waits out 429s the way a well-behaved client does."""
+    def graphql_patient(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Like ``graphql`` but waits out THROTTLED replies the way a well-behaved client does."""
         while True:
-            r = self.shopify(path, **params)
-            if r.status_code != 429:
-                return r
-            time.sleep(float(r.headers["Retry-After"]))
+            body = self.graphql(query, variables).json()
+            errors = body.get("errors") or []
+            if not any(e.get("extensions", {}).get("code") == "THROTTLED" for e in errors):
+                assert not errors, errors
+                return body
+            status = body["extensions"]["cost"]
+            short = status["requestedQueryCost"] - status["throttleStatus"]["currentlyAvailable"]
+            time.sleep(max(0.01, short / status["throttleStatus"]["restoreRate"]))
 
     def shipbob(self, path: str, **params: Any) -> httpx.Response:
         return self.http.get(
@@ -84,21 +96,30 @@ class Api:
         return r.json()
 
     # ---- full reads -------------------------------------------------------------------------
-    def all_shopify(self, **params: Any) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        r = self.shopify("/orders.json", status="any", limit=250, **params)
+    def shopify_ids(self, search: str | None = None) -> list[str]:
+        """The GIDs of every order the GraphQL ``orders`` connection lists (by id), page by page."""
+        out: list[str] = []
+        after = None
         while True:
-            assert r.status_code == 200, r.text
-            out.extend(r.json()["orders"])
-            nxt = r.links.get("next")
-            if not nxt:
+            body = self.graphql_patient(ORDER_IDS, {"after": after, "query": search})
+            page = body["data"]["orders"]
+            out.extend(n["id"] for n in page["nodes"])
+            if not page["pageInfo"]["hasNextPage"]:
                 return out
-            r = self.http.get(nxt["url"], headers={"X-Shopify-Access-Token": self.s["SHOPIFY_ACCESS_TOKEN"]})
-            while r.status_code == 429:
-                time.sleep(float(r.headers["Retry-After"]))
-                r = self.http.get(
-                    nxt["url"], headers={"X-Shopify-Access-Token": self.s["SHOPIFY_ACCESS_TOKEN"]}
-                )
+            after = page["pageInfo"]["endCursor"]
+
+    def all_shopify(self, updated_at_min: str | None = None) -> list[dict[str, Any]]:
+        """Every order the store lists over GraphQL, as the REST ``Order`` JSON its webhooks carry
+        (``sandbox.records.shop_order_bytes``: the shape the SPEC's rules and snapshots use)."""
+        search = f"updated_at:>='{updated_at_min}'" if updated_at_min else None
+        world = self.sim.world
+        T = world.now()
+        out = []
+        for gid in self.shopify_ids(search):
+            i = index_of_order_id(int(gid.rsplit("/", 1)[1]), world.n)
+            assert i is not None
+            out.append(json.loads(records.shop_order_bytes(world, world.row(i), T)))
+        return out
 
     def all_shipbob(self, **params: Any) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []

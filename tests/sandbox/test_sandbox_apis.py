@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from sandbox import catalog, records
@@ -60,14 +59,17 @@ SAMPLE_ORDER_KEYS = {
 }
 
 
+PAGE = """query Page($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) { nodes { id name updatedAt } pageInfo { hasNextPage endCursor } }
+}"""
+
+
 def test_same_seed_and_clock_serve_identical_bytes(held: Api) -> None:
     other = start_in_thread(seed=7, orders=1500, clock=CLOCK, warm=False)
     try:
         o = Api(other)
-        assert (
-            held.shopify("/orders.json", status="any", limit=40).content
-            == o.shopify("/orders.json", status="any", limit=40).content
-        )
+        page = {"first": 40, "query": None}
+        assert held.graphql(PAGE, page).json()["data"] == o.graphql(PAGE, page).json()["data"]
         assert held.shipbob("/order", Limit=40).content == o.shipbob("/order", Limit=40).content
         assert (
             held.easypost("/trackers", page_size=40).content == o.easypost("/trackers", page_size=40).content
@@ -94,60 +96,72 @@ def test_shopify_full_read_paging_and_shapes(held: Api) -> None:
     # realistic notes, including a prompt injection
     assert any(o["note"] and "ignore previous instructions" in o["note"] for o in orders)
     assert sum(1 for o in orders if o["note"]) > 50
-    # default status=open hides closed and cancelled orders, like Shopify
-    r = held.shopify("/orders.json", limit=250)
-    assert all(o["closed_at"] is None and o["cancelled_at"] is None for o in r.json()["orders"])
+    # GraphQL lists every order (open, closed and cancelled) unless the search says otherwise
+    assert any(o["cancelled_at"] for o in orders) and any(o["closed_at"] for o in orders)
 
 
-def test_shopify_headers_previous_link_and_page_info_rules(held: Api) -> None:
-    r = held.shopify("/orders.json", status="any", limit=100)
-    assert r.status_code == 200
-    used, cap = r.headers["X-Shopify-Shop-Api-Call-Limit"].split("/")
-    assert cap == "40" and 1 <= int(used) <= 40
-    assert "previous" not in r.links and "next" in r.links
-    first = [o["id"] for o in r.json()["orders"]]
-    tok = r.links["next"]["url"]
-    r2 = held.http.get(tok, headers={"X-Shopify-Access-Token": held.s["SHOPIFY_ACCESS_TOKEN"]})
-    assert "previous" in r2.links and "next" in r2.links
-    back = held.http.get(
-        r2.links["previous"]["url"], headers={"X-Shopify-Access-Token": held.s["SHOPIFY_ACCESS_TOKEN"]}
+def test_shopify_graphql_cursor_paging_cost_and_errors(held: Api) -> None:
+    body = held.graphql_patient(PAGE, {"first": 100})
+    page = body["data"]["orders"]
+    assert len(page["nodes"]) == 100 and page["pageInfo"]["hasNextPage"]
+    stamps = [(n["updatedAt"], n["id"]) for n in page["nodes"]]
+    assert [t for t, _ in stamps] == sorted(t for t, _ in stamps)  # sortKey: UPDATED_AT
+    cost = body["extensions"]["cost"]
+    assert (
+        cost["requestedQueryCost"] == 2 + 100 * 1 + 1
+        and cost["actualQueryCost"] <= cost["requestedQueryCost"]
     )
-    assert [o["id"] for o in back.json()["orders"]] == first
-    page_info = httpx.URL(tok).params["page_info"]
-    bad = held.shopify("/orders.json", page_info=page_info, status="any")
-    assert bad.status_code == 400 and "status" in bad.json()["errors"]
-    assert held.shopify("/orders.json", page_info="garbage!").status_code == 400
-    assert len(held.shopify("/orders.json", status="any", limit=1000).json()["orders"]) == 250
+    assert set(cost["throttleStatus"]) == {"maximumAvailable", "currentlyAvailable", "restoreRate"}
+    nxt = held.graphql_patient(PAGE, {"first": 100, "after": page["pageInfo"]["endCursor"]})
+    assert not {n["id"] for n in nxt["data"]["orders"]["nodes"]} & {n["id"] for n in page["nodes"]}
+    errors = held.graphql(PAGE, {"first": 100, "after": "garbage!"}).json()["errors"]
+    assert errors[0]["extensions"]["code"] == "INVALID_CURSOR"
+    assert held.graphql(PAGE, {"first": 251}).json()["errors"][0]["message"].startswith("first must be")
+    too_big = "{ orders(first: 250) { nodes { lineItems(first: 50) { nodes { id } } } } }"
+    assert held.graphql(too_big).json()["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    assert (
+        held.graphql("{ orders(first: 1) { nodes { id }").json()["errors"][0]["extensions"]["code"]
+        == "PARSE_ERROR"
+    )
 
 
 def test_shopify_single_order_filters_and_404(held: Api) -> None:
-    o = held.shopify("/orders.json", status="any", limit=3).json()["orders"][2]
-    r = held.shopify(f"/orders/{o['id']}.json")
-    assert r.status_code == 200 and r.json()["order"] == o
-    assert held.shopify("/orders/999.json").status_code == 404
-    assert held.shopify("/orders/999.json").json() == {"errors": "Not Found"}
-    assert [x["id"] for x in held.shopify("/orders.json", status="any", name=o["name"]).json()["orders"]] == [
-        o["id"]
+    listed = held.graphql_patient(PAGE.replace("id name updatedAt", "id name"), {"first": 3})["data"][
+        "orders"
     ]
-    got = held.shopify("/orders.json", status="any", ids=f"{o['id']},1").json()["orders"]
-    assert [x["id"] for x in got] == [o["id"]]
-    assert held.shopify("/orders/count.json", status="any").json() == {"count": 1500}
+    gid, name = listed["nodes"][2]["id"], listed["nodes"][2]["name"]
+    one = held.graphql_patient("query($id: ID!) { order(id: $id) { id name } }", {"id": gid})["data"]["order"]
+    assert one["id"] == gid and one["name"] == name
+    missing = held.graphql_patient(
+        "query($id: ID!) { order(id: $id) { id } }", {"id": "gid://shopify/Order/999"}
+    )
+    assert missing["data"]["order"] is None
+    by_name = held.graphql_patient(PAGE, {"first": 5, "query": f"name:{name}"})["data"]["orders"]["nodes"]
+    assert [n["id"] for n in by_name] == [gid]
+    nodes = held.graphql_patient(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Order { id } } }",
+        {"ids": [gid, "gid://shopify/Order/1"]},
+    )["data"]["nodes"]
+    assert [n and n["id"] for n in nodes] == [gid, None]
+    assert len(held.shopify_ids()) == 1500
+    # the retired REST endpoints are gone
+    token = {"X-Shopify-Access-Token": held.s["SHOPIFY_ACCESS_TOKEN"]}
+    for path in ("/admin/api/2024-10/orders.json", f"/admin/api/2024-10/orders/{gid.rsplit('/', 1)[1]}.json"):
+        r = held.http.get(held.s["SHOPIFY_SHOP_URL"] + path, headers=token)
+        assert r.status_code == 404 and r.json() == {"errors": "Not Found"}
 
 
 def test_shopify_updated_at_min(held: Api) -> None:
     allo = held.memo("shopify")
-    cut = "2026-11-16T00:00:00-05:00"
+    cut = "2026-11-16T05:00:00Z"
     cut_t = datetime.fromisoformat(cut)
     want = sorted(o["id"] for o in allo if datetime.fromisoformat(o["updated_at"]) >= cut_t)
     got = held.all_shopify(updated_at_min=cut)
-    assert [o["id"] for o in got] == want and 0 < len(want) < len(allo)
+    assert sorted(o["id"] for o in got) == want and 0 < len(want) < len(allo)
 
 
 def test_shopify_auth(held: Api) -> None:
-    r = held.http.get(
-        held.s["SHOPIFY_SHOP_URL"] + "/admin/api/2024-10/orders.json",
-        headers={"X-Shopify-Access-Token": "shpat_wrong"},
-    )
+    r = held.graphql("{ orders(first: 1) { nodes { id } } }", token="shpat_wrong")
     assert r.status_code == 401
     assert r.json() == {
         "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -159,12 +173,14 @@ def test_fulfillment_orders_and_holds(held: Api) -> None:
     T = w.now()
     held_idx = [i for i in range(w.n) if w.plan["scen"][i] == ON_HOLD and w.plan["t_release"][i] > T]
     assert held_idx
-    oid = held.shopify("/orders.json", status="any", name=f"#{2001 + held_idx[0]}").json()["orders"][0]["id"]
-    fos = held.shopify(f"/orders/{oid}/fulfillment_orders.json").json()["fulfillment_orders"]
-    own = next(f for f in fos if f["assigned_location"]["name"] == "ShipBob")
-    assert own["status"] == "on_hold" and own["order_id"] == oid
-    assert own["fulfillment_holds"][0]["reason"] and own["fulfillment_holds"][0]["reason_notes"]
-    assert {"id", "status", "line_items", "assigned_location", "fulfillment_holds"} <= set(own)
+    name = f"#{2001 + held_idx[0]}"
+    query = "query($q: String) { orders(first: 1, query: $q) { nodes { id fulfillmentOrders(first: 3) { nodes { status fulfillmentHolds { reason } } } } } }"
+    order = held.graphql_patient(query, {"q": f"name:{name}"})["data"]["orders"]["nodes"][0]
+    fos = order["fulfillmentOrders"]["nodes"]
+    own = next(f for f in fos if f["status"] == "ON_HOLD")
+    assert own["fulfillmentHolds"][0]["reason"] and own["fulfillmentHolds"][0]["reason"].isupper()
+    rest = records.fulfillment_orders(w, w.row(held_idx[0]), T)  # the REST shape webhooks carry
+    assert [f["status"].upper() for f in rest] == [f["status"] for f in fos]
 
 
 def test_shipbob_paging_sorting_filters(held: Api) -> None:
@@ -289,22 +305,18 @@ def test_every_category_and_discrepancy_is_present(held: Api) -> None:
     orders, sb, trk = held.memo("shopify"), held.memo("shipbob"), held.memo("trackers")
     w = held.sim.world
     T = datetime.fromtimestamp(w.now(), UTC)
-    # a Shopify Plus-sized bucket for the per-order calls below (restored afterwards)
-    held.control("POST", "/faults", {"shopify_bucket": {"capacity": 400, "leak_per_s": 200}})
-    try:
-        on_hold = {
-            o["id"]
-            for o in orders
-            if (w.plan["scen"][o["order_number"] - 2001] == ON_HOLD)
-            and any(
-                f["status"] == "on_hold"
-                for f in held.shopify_patient(f"/orders/{o['id']}/fulfillment_orders.json").json()[
-                    "fulfillment_orders"
-                ]
-            )
-        }
-    finally:
-        held.control("POST", "/faults", {"shopify_bucket": {"capacity": 40, "leak_per_s": 2}})
+    hold_query = (
+        "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Order { id fulfillmentOrders(first: 3) "
+        "{ nodes { status } } } } }"
+    )
+    candidates = [o for o in orders if w.plan["scen"][o["order_number"] - 2001] == ON_HOLD]
+    on_hold = set()
+    for start in range(0, len(candidates), 50):
+        part = candidates[start : start + 50]
+        found = held.graphql_patient(hold_query, {"ids": [o["admin_graphql_api_id"] for o in part]})
+        for o, node in zip(part, found["data"]["nodes"], strict=True):
+            if any(f["status"] == "ON_HOLD" for f in node["fulfillmentOrders"]["nodes"]):
+                on_hold.add(o["id"])
     cats, disc, _ = classify(orders, sb, trk, T, on_hold)
     assert set(cats) == {
         "cancelled",

@@ -86,8 +86,7 @@ def test_advancing_the_clock_ships_scans_and_lags(api: Api) -> None:
     inc = api.all_shopify(updated_at_min=t0)
     assert {o["id"] for o in inc} == bumped
     log = api.control("GET", "/requests")
-    assert set(log["counts"]) == {"GET /shopify/admin/api/2024-10/orders.json"}
-    assert all("updated_at_min" in r["query"] or "page_info" in r["query"] for r in log["recent"])
+    assert set(log["counts"]) == {"POST /shopify/admin/api/2026-10/graphql.json"}
     # ShipBob's LastUpdateStartDate likewise returns only the 3PL orders that changed
     sb_changed = {i for i, o in after_sb.items() if before_sb.get(i) != o}
     assert {o["id"] for o in api.all_shipbob(LastUpdateStartDate=t0)} == sb_changed

@@ -54,7 +54,7 @@ def test_create_reserves_inventory_and_rejects_duplicates(api: Api) -> None:
     sb = api.all_shipbob()
     existing = next(o for o in sb if "-R" not in o["reference_id"])
     replaced = next(o for o in sb if o["reference_id"].endswith("-R1"))
-    store = api.shopify("/orders.json", status="any", limit=250).json()["orders"]
+    store = api.all_shopify()
     have_repl = {o["reference_id"].split("-R")[0] for o in sb if "-R" in o["reference_id"]}
     target = next(o for o in store if str(o["id"]) not in have_repl)
     ref = f"{target['id']}-R1"

@@ -64,18 +64,23 @@ def test_cli_prints_settings_and_serves() -> None:
         settings = dict(line.split("=", 1) for line in lines)
         assert tuple(settings) == SETTING_NAMES
         assert settings["SHOPIFY_ACCESS_TOKEN"].startswith("shpat_")
-        url = settings["SHOPIFY_SHOP_URL"] + "/admin/api/2024-10/orders.json?status=any"
+        url = settings["SHOPIFY_SHOP_URL"] + "/admin/api/2026-10/graphql.json"
         for _ in range(100):
             try:
-                r = httpx.get(
-                    url, headers={"X-Shopify-Access-Token": settings["SHOPIFY_ACCESS_TOKEN"]}, timeout=5
+                r = httpx.post(
+                    url,
+                    json={"query": "{ orders(first: 250) { nodes { id } } }"},
+                    headers={"X-Shopify-Access-Token": settings["SHOPIFY_ACCESS_TOKEN"]},
+                    timeout=5,
                 )
                 break
             except httpx.ConnectError:
                 import time
 
                 time.sleep(0.05)
-        assert r.status_code == 200 and len(r.json()["orders"]) == 50
+        assert (
+            r.status_code == 200 and len(r.json()["data"]["orders"]["nodes"]) == 60
+        )  # every order placed, open or not
     finally:
         p.terminate()
         p.wait(timeout=10)

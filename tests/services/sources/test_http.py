@@ -68,9 +68,9 @@ def test_errors_after_the_last_attempt_say_source_call_and_status(
     ):
         client.order_by_name("#2001")
     assert type(caught.value) is error
-    assert caught.value.source == "shopify" and caught.value.call == "GET orders.json?name="
+    assert caught.value.source == "shopify" and caught.value.call == "POST graphql.json (orders)"
     assert caught.value.status == status
-    assert str(caught.value).startswith("shopify GET orders.json?name=: ")
+    assert str(caught.value).startswith("shopify POST graphql.json (orders): ")
     _settle(kind)
     assert len(sim.requests()["recent"]) == 3
 
