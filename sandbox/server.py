@@ -66,6 +66,7 @@ class Sim:
     bucket: shopify_api.LeakyBucket = field(default_factory=shopify_api.LeakyBucket)
     graphql_bucket: shopify_api.CostBucket = field(default_factory=shopify_api.CostBucket)
     warm_state: dict[str, Any] = field(default_factory=lambda: {"status": "off", "orders": 0, "seconds": 0.0})
+    easypost_webhooks: list[dict[str, Any]] = field(default_factory=list)  # POST /v2/webhooks (world.lock)
 
     @property
     def clock(self) -> Clock:

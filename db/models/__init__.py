@@ -21,6 +21,7 @@ from db.models.replacements import Replacement
 from db.models.state import AppState
 from db.models.summaries import SummaryCache
 from db.models.sync import SyncRun
+from db.models.webhooks import WebhookEvent
 
 __all__ = [
     "AppState",
@@ -42,6 +43,7 @@ __all__ = [
     "StoreRefund",
     "SummaryCache",
     "SyncRun",
+    "WebhookEvent",
     "WarehouseOrder",
     "WarehouseShipment",
 ]
