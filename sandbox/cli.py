@@ -26,6 +26,7 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 from .clock import Clock
 from .faults import KINDS
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"invalid argument: {e}", file=sys.stderr)
         return 2
 
-    webhooks: dict[str, object] = {}
+    webhooks: dict[str, Any] = {}
     if a.webhook_url:
         from .webhooks import WebhookFaults, secrets_from_env
 
