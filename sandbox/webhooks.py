@@ -117,6 +117,7 @@ class WebhookSender:
         self._scans: list[tuple[int, int]] = []  # heap of (next scan time, tracker key)
         self._last: int | None = None
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # one tick at a time (the thread's, or a caller's)
         self._thread: threading.Thread | None = None
         self._http = httpx.Client(timeout=timeout_s)
 
@@ -127,10 +128,16 @@ class WebhookSender:
         self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, *, flush: bool = False) -> None:
+        """End the thread (after the delivery in flight); with `flush`, send what was held back first."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=60)
+        if flush:
+            with self._lock:
+                held, self._held = self._held, []
+                for delivery in held:
+                    self._send(delivery)
         self._http.close()
 
     def _run(self) -> None:
@@ -142,6 +149,10 @@ class WebhookSender:
 
     def tick(self) -> int:
         """Send the deliveries for the changes since the last tick; returns how many were sent."""
+        with self._lock:
+            return self._tick()
+
+    def _tick(self) -> int:
         now = self.world.now()
         last = self._last if self._last is not None else now
         if now <= last:
@@ -151,6 +162,9 @@ class WebhookSender:
         held, self._held = self._held, []
         sent = 0
         for delivery in deliveries:
+            if self._stop.is_set():  # stopping: the rest is as good as dropped (a real outage)
+                self.counts["dropped"] += 1
+                continue
             roll = self._random.random()
             f = self.faults
             if roll < f.drop:

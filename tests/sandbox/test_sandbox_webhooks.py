@@ -42,9 +42,9 @@ def _run(sim: Sim, engine: Engine, faults: WebhookFaults, hours: int) -> Webhook
                 sim.advance(3600)
                 time.sleep(0.3)
             time.sleep(0.5)
-            sender.tick()  # whatever was held back is sent now
+            sender.tick()
         finally:
-            sender.stop()
+            sender.stop(flush=True)  # whatever was held back is sent now
         wait_settled(engine, timeout=60)
     return sender
 
