@@ -318,6 +318,12 @@ class RunningSimulator:
         self._server.should_exit = True
         self._thread.join(timeout=10)
 
+    def start_webhooks(self, url: str, secrets: dict[str, str], faults: Any = None) -> Any:
+        """Send signed webhooks of every change from now on to ``url/<source>`` (``sandbox.webhooks``)."""
+        if self.webhooks is None:
+            self.webhooks = _start_webhooks(self.sim, url, secrets, faults)
+        return self.webhooks
+
     def __enter__(self) -> RunningSimulator:
         return self
 

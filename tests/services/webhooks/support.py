@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,14 +12,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import uvicorn
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from services.settings import Settings
 from services.webhooks import signatures
-from services.webhooks.app import create_app
 from services.webhooks.events import T_EVENT
+from services.webhooks.serve import start_receiver
 from tests.conftest import SMALL_STORE
 
 SECRETS = {
@@ -46,21 +44,8 @@ def free_socket() -> socket.socket:
 def running_receiver(engine: Engine, config: Settings | None = None, **kw: Any) -> Iterator[str]:
     """A uvicorn server of the receiver on 127.0.0.1 (a free port); yields its base URL."""
     config = config or settings()
-    app = create_app(engine, config, config.policy(), poll_s=kw.pop("poll_s", 0.2), **kw)
-    sock = free_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "receiver did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with start_receiver(engine, config, config.policy(), poll_s=kw.pop("poll_s", 0.2), **kw) as running:
+        yield running.base_url
 
 
 def body_of(payload: Any) -> bytes:
