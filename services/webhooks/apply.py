@@ -37,7 +37,7 @@ from services.errors import ConfigurationError, InputError, NotFoundError, Sourc
 from services.settings import Settings
 from services.sources import easypost, shipbob, shopify
 from services.sources.fields import RecordError
-from services.store import T_ORDER, T_TRACKER, T_WAREHOUSE
+from services.store import T_CODES, T_ORDER, T_TRACKER, T_WAREHOUSE
 from services.webhooks import events
 from services.webhooks.deliveries import SHOPIFY_ORDER_TOPICS
 from services.webhooks.events import StoredEvent
@@ -64,11 +64,47 @@ def write_records(
 ) -> int:
     """Write these records and reclassify the orders they touch, in the caller's transaction; returns how
     many orders were reclassified. (The one place the receiver writes source data.)"""
+    touched = orders_touched(conn, store_orders, warehouse_orders, trackers)  # before: the old 3PL match too
     store.write_store_orders(conn, store_orders, now)
     store.write_warehouse_orders(conn, warehouse_orders, now)
     store.write_trackers(conn, trackers, now)
-    touched = store.touched_order_ids(conn, now)
-    return store.reclassify(conn, touched, policy, now)
+    touched |= orders_touched(conn, store_orders, warehouse_orders, trackers)
+    return store.reclassify(conn, sorted(touched), policy, now)
+
+
+def orders_touched(
+    conn: Connection,
+    store_orders: Sequence[StoreOrder],
+    warehouse_orders: Sequence[WarehouseOrder],
+    trackers: Sequence[Tracker],
+) -> set[int]:
+    """The stored store orders these records belong to, by indexed look-ups only (the receiver applies
+    one event at a time, so a scan of every row written since some time would cost more than the write)."""
+    ids = {o.id for o in store_orders}
+    numbers = set()
+    for w in warehouse_orders:
+        store_id, _ = shipbob.parse_reference(w.reference_id)
+        if store_id is not None:
+            ids.add(store_id)
+        if w.order_number:
+            numbers.add(w.order_number)
+    if warehouse_orders:
+        warehouse_ids = [w.id for w in warehouse_orders]
+        ids |= {
+            i
+            for i in conn.scalars(
+                select(T_WAREHOUSE.c.store_order_id).where(T_WAREHOUSE.c.id.in_(warehouse_ids))
+            )
+            if i
+        }
+    if numbers:
+        ids |= set(conn.scalars(select(T_ORDER.c.id).where(T_ORDER.c.number.in_(sorted(numbers)))))
+    codes = sorted({t.tracking_code for t in trackers})
+    if codes:
+        ids |= set(conn.scalars(select(T_CODES.c.order_id).where(T_CODES.c.tracking_number.in_(codes))))
+    if not ids:
+        return set()
+    return set(conn.scalars(select(T_ORDER.c.id).where(T_ORDER.c.id.in_(sorted(ids)))))
 
 
 def apply_event(
