@@ -117,20 +117,20 @@ def mark_applied(conn: Connection, event: StoredEvent, *, now: datetime, outcome
     )
 
 
-def mark_failed(engine: Engine, event: StoredEvent, error: str, *, now: datetime, retry: bool) -> None:
+def mark_failed(conn: Connection, event: StoredEvent, error: str, *, now: datetime, retry: bool) -> None:
+    """Record a failed attempt; with `retry`, when to try again (backoff), else never."""
     attempts = event.attempts + 1
     delay = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** min(attempts - 1, 20))
-    with engine.begin() as conn:
-        conn.execute(
-            update(T_EVENT)
-            .where(T_EVENT.c.id == event.id)
-            .values(
-                status=FAILED,
-                attempts=attempts,
-                next_attempt_at=now + timedelta(seconds=delay) if retry else None,
-                last_error=error[:MAX_ERROR],
-            )
+    conn.execute(
+        update(T_EVENT)
+        .where(T_EVENT.c.id == event.id)
+        .values(
+            status=FAILED,
+            attempts=attempts,
+            next_attempt_at=now + timedelta(seconds=delay) if retry else None,
+            last_error=error[:MAX_ERROR],
         )
+    )
 
 
 def newer_applied(conn: Connection, event: StoredEvent) -> bool:

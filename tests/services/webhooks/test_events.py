@@ -45,8 +45,9 @@ def test_a_failed_event_backs_off_and_one_refused_is_never_due_again(engine: Eng
     with engine.begin() as conn:
         one, two = claim_event(conn, first, now=T), claim_event(conn, second, now=T)
     assert one is not None and two is not None
-    mark_failed(engine, one, "source away", now=T, retry=True)
-    mark_failed(engine, two, "refused: bad", now=T, retry=False)
+    with engine.begin() as conn:
+        mark_failed(conn, one, "source away", now=T, retry=True)
+        mark_failed(conn, two, "refused: bad", now=T, retry=False)
     with engine.connect() as conn:
         assert due_event_ids(conn, now=T + timedelta(seconds=1)) == []
         assert due_event_ids(conn, now=T + timedelta(seconds=2)) == [first]
