@@ -229,6 +229,12 @@ def pages_rows(db: Path) -> list[tuple[str, str, str]]:
     return bench_pages(db, CLOCK, name)
 
 
+def webhook_rows() -> list[tuple[str, str, str]]:
+    from bench.webhooks_bench import bench_webhooks, rows
+
+    return rows(bench_webhooks(rate=50, seconds=60))
+
+
 def print_table(rows: list[tuple[str, str, str]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
@@ -283,6 +289,7 @@ def main() -> None:
     report(optional("sync floor", sync_floor_rows))
     report(optional("lookup and summaries", lambda: summary_rows(recon_db)))
     report(optional("console pages", lambda: pages_rows(recon_db)))
+    report(optional("webhooks", webhook_rows))
     print()
     print_table(rows)
 

@@ -91,7 +91,7 @@ def apply_batch(
     were applied."""
     refreshes: list[int] = []
     try:
-        with engine.begin() as conn:
+        with events.writing(engine) as conn:
             applied, refreshes = _apply_in(conn, row_ids, policy, now)
     except Exception:  # the database refused the batch: find the culprit one event at a time
         log.exception("a batch of %d webhook events failed; applying them one by one", len(row_ids))
@@ -185,7 +185,7 @@ def apply_event(
     or failed: the failure is recorded on the event, not raised)."""
     event: StoredEvent | None = None
     try:
-        with engine.begin() as conn:
+        with events.writing(engine) as conn:
             event = events.claim_event(conn, row_id, now=now)
             if event is None:
                 return None
@@ -201,7 +201,7 @@ def apply_event(
         if failed:
             raise RefreshFailed("; ".join(failed))
         outcome = f"refreshed {plan.name} from {', '.join(plan.sources)}"
-        with engine.begin() as conn:
+        with events.writing(engine) as conn:
             events.mark_applied(conn, event, now=now, outcome=outcome)
         return outcome
     except REFUSED as exc:
@@ -228,5 +228,5 @@ def _fail(conn: Connection, event: StoredEvent, error: str, now: datetime, *, re
 
 
 def _fail_alone(engine: Engine, event: StoredEvent, error: str, now: datetime, *, retry: bool) -> None:
-    with engine.begin() as conn:
+    with events.writing(engine) as conn:
         _fail(conn, event, error, now, retry=retry)

@@ -8,7 +8,9 @@ None means it will not be retried: the payload itself is wrong).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +26,23 @@ RECEIVED, APPLIED, FAILED = "received", "applied", "failed"
 BACKOFF_FIRST_S = 2.0
 BACKOFF_MAX_S = 600.0
 MAX_ERROR = 2000
+
+
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """`engine.begin()`, and on SQLite also this process's writer lock. SQLite lets one writer in at a time
+    and makes the others poll with sleeps of up to 100 ms; the receiver's store (which a sender waits on)
+    and its applier share one process, so they take turns here instead and a store waits only for the
+    applier's transaction to end, not for the next poll."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with _SQLITE_WRITER, engine.begin() as conn:
+        yield conn
 
 
 @dataclass(frozen=True)
@@ -53,7 +72,7 @@ def store_event(engine: Engine, delivery: Delivery, body: bytes, *, now: datetim
         "payload": body,
     }
     try:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             return int(conn.execute(insert(T_EVENT).values(**row).returning(T_EVENT.c.id)).scalar_one())
     except IntegrityError:
         # The unique (source, event_id): a redelivery. Anything else would show again on this read.

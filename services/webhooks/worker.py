@@ -24,7 +24,7 @@ from services.webhooks.apply import apply_batch
 
 log = logging.getLogger("order_recon.webhooks")
 Clock = Callable[[], datetime]
-BATCH = 200  # events per transaction: what arrived while the last batch was applied
+BATCH = 25  # events per transaction: enough to amortize a commit, short enough not to hold up stores
 
 
 def _utc_now() -> datetime:
