@@ -89,3 +89,30 @@ def test_duplicates_and_late_deliveries_end_as_the_world_is(sim: Sim, engine: En
             truth.financial_status,
             truth.cancelled_at,
         ), f"order {row.id}"
+
+
+def test_the_cli_prints_the_three_secrets_with_the_other_settings() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sandbox.cli import SETTING_NAMES, WEBHOOK_SETTING_NAMES
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "SHIPBOB_WEBHOOK_SECRET": "whsec_dGVzdA=="}
+    command = [sys.executable, "-m", "sandbox", "--port", "0", "--orders", "60", "--no-warm",
+               "--webhook-url", "http://127.0.0.1:9/webhooks"]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline().strip() for _ in range(9)]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    settings = dict(line.split("=", 1) for line in lines)
+    assert tuple(settings) == SETTING_NAMES + WEBHOOK_SETTING_NAMES
+    assert settings["SHIPBOB_WEBHOOK_SECRET"] == "whsec_dGVzdA=="  # from the environment when set there
+    assert settings["SHOPIFY_WEBHOOK_SECRET"]
