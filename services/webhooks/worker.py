@@ -41,10 +41,8 @@ def apply_due(engine: Engine, settings: Settings, policy: SlaPolicy, *, clock: C
             return applied
         done = apply_batch(engine, due, settings, policy, clock())
         applied += done
-        if not done:  # everything due failed again (now backed off) or was taken by another worker
-            with engine.connect() as conn:
-                if not events.due_event_ids(conn, now=clock(), limit=1):
-                    return applied
+        if not done:  # each failed (now backed off) or another worker has it: the next wake tries again
+            return applied
 
 
 class Applier:
