@@ -145,8 +145,7 @@ def _apply_in(
         warehouse_orders=[w.record for w in written["3pl"]],  # type: ignore[misc]
         trackers=[w.record for w in written["carrier"]],  # type: ignore[misc]
     )
-    for event, outcome in outcomes:
-        events.mark_applied(conn, event, now=now, outcome=outcome)
+    events.mark_all_applied(conn, outcomes, now=now)
     return len(outcomes), refreshes
 
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -121,19 +121,32 @@ def claim_event(conn: Connection, event_id: int, *, now: datetime) -> StoredEven
     )
 
 
-def mark_applied(conn: Connection, event: StoredEvent, *, now: datetime, outcome: str) -> None:
-    conn.execute(
-        update(T_EVENT)
-        .where(T_EVENT.c.id == event.id)
-        .values(
-            status=APPLIED,
-            attempts=event.attempts + 1,
-            applied_at=now,
-            next_attempt_at=None,
-            last_error=None,
-            outcome=outcome[:255],
-        )
+_MARK_APPLIED = (
+    update(T_EVENT)
+    .where(T_EVENT.c.id == bindparam("row_id"))
+    .values(
+        status=APPLIED,
+        attempts=bindparam("attempts"),
+        applied_at=bindparam("applied_at"),
+        next_attempt_at=None,
+        last_error=None,
+        outcome=bindparam("outcome"),
     )
+)
+
+
+def mark_applied(conn: Connection, event: StoredEvent, *, now: datetime, outcome: str) -> None:
+    mark_all_applied(conn, [(event, outcome)], now=now)
+
+
+def mark_all_applied(conn: Connection, done: Sequence[tuple[StoredEvent, str]], *, now: datetime) -> None:
+    """Mark events applied, each with what applying it did (one statement for the lot)."""
+    if done:
+        rows = [
+            {"row_id": e.id, "attempts": e.attempts + 1, "applied_at": now, "outcome": outcome[:255]}
+            for e, outcome in done
+        ]
+        conn.execute(_MARK_APPLIED, rows)
 
 
 def mark_failed(conn: Connection, event: StoredEvent, error: str, *, now: datetime, retry: bool) -> None:
