@@ -43,7 +43,7 @@ __all__ = [
     "StoreRefund",
     "SummaryCache",
     "SyncRun",
-    "WebhookEvent",
     "WarehouseOrder",
     "WarehouseShipment",
+    "WebhookEvent",
 ]
