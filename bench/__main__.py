@@ -232,7 +232,9 @@ def pages_rows(db: Path) -> list[tuple[str, str, str]]:
 def webhook_rows() -> list[tuple[str, str, str]]:
     from bench.webhooks_bench import bench_webhooks, rows
 
-    return rows(bench_webhooks(rate=50, seconds=60))
+    return rows(bench_webhooks(rate=50, seconds=60)) + rows(
+        bench_webhooks(rate=50, seconds=60, with_sync=True)
+    )
 
 
 def print_table(rows: list[tuple[str, str, str]]) -> None:

@@ -9,7 +9,9 @@ financial status flips between paid and refunded, so it enters and leaves the ov
 10% a redelivery of an earlier event (same id), 10% an older version of an order sent after a newer one
 (newest wins: it must change nothing). A watcher reads the classification table every 10 ms; an update
 is visible when its order shows the new category. At the end every order must show its newest version's
-category, and every stored event must be applied (0 lost). `--quick`: 10 s.
+category, and every stored event must be applied (0 lost). `--quick`: 10 s. `--with-sync`: meanwhile a
+catch-up `order-recon sync --full` of a simulated store (2,000 orders, its own process) runs again and
+again into the same database, as the scheduled sync would.
 """
 
 from __future__ import annotations
@@ -166,10 +168,53 @@ def _wait_applied(db: Path, timeout: float) -> dict[str, int]:
         engine.dispose()
 
 
+class CatchUp:
+    """`order-recon sync --full` from a simulator into the bench's database, again and again, until stopped."""
+
+    def __init__(self, db: Path, sources: dict[str, str]) -> None:
+        self.env = {**os.environ, **sources, "DATABASE_URL": f"sqlite:///{db}"}
+        self.runs: list[float] = []
+        self.failed = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        command = [sys.executable, "-m", "services.cli", "sync", "--full"]
+        while not self.stop.is_set():
+            started = time.perf_counter()
+            done = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, check=False)
+            self.runs.append(time.perf_counter() - started)
+            self.failed += done.returncode != 0
+
+
 def bench_webhooks(
-    *, rate: float = 50, seconds: float = 60, orders: int = 1000, duplicates: float = 0.1, late: float = 0.1
+    *,
+    rate: float = 50,
+    seconds: float = 60,
+    orders: int = 1000,
+    duplicates: float = 0.1,
+    late: float = 0.1,
+    with_sync: bool = False,
+) -> dict[str, Any]:
+    if not with_sync:
+        return _bench(rate, seconds, orders, duplicates, late, None)
+    from bench.sync_bench import simulator
+
+    with simulator(2000) as info:
+        sources = {k: v for k, v in info.items() if k.isupper()}
+        return _bench(rate, seconds, orders, duplicates, late, sources)
+
+
+def _bench(
+    rate: float,
+    seconds: float,
+    orders: int,
+    duplicates: float,
+    late: float,
+    sync_sources: dict[str, str] | None,
 ) -> dict[str, Any]:
     template = _sample_order()
+    catch_up: CatchUp | None = None
     secret = secrets.token_urlsafe(32)
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as folder:
@@ -183,6 +228,9 @@ def bench_webhooks(
                 _wait_applied(db, timeout=120)
                 watcher = Watcher(db)
                 watcher.thread.start()
+                if sync_sources is not None:
+                    catch_up = CatchUp(db, sync_sources)
+                    catch_up.thread.start()
                 sent: list[tuple[str, bytes]] = []
                 counts = {"new": 0, "duplicate": 0, "late": 0}
                 replies: list[float] = []
@@ -227,6 +275,9 @@ def bench_webhooks(
                     for future in futures:
                         future.result()
                 elapsed = time.perf_counter() - started
+                if catch_up is not None:
+                    catch_up.stop.set()
+                    catch_up.thread.join()
                 final = _wait_applied(db, timeout=60)
                 time.sleep(0.5)
                 watcher.stop.set()
@@ -257,14 +308,22 @@ def bench_webhooks(
         "lost": counts["new"] - len(latencies) + final.get("received", 0) + final.get("failed", 0),
         "wrong_final": wrong,
         "events_stored": sum(final.values()),
+        "syncs": len(catch_up.runs) if catch_up else 0,
+        "sync_failed": catch_up.failed if catch_up else 0,
+        "sync_s": statistics.median(catch_up.runs) if catch_up and catch_up.runs else None,
     }
 
 
 def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
+    sync = (
+        f", with {result['syncs']} full catch-up syncs of 2,000 orders ({result['sync_failed']} failed)"
+        if result.get("syncs")
+        else ""
+    )
     return [
         (
             f"webhook to visible, {result['rate']:.0f} events/s for {result['seconds']:.0f} s "
-            f"({result['duplicates']} duplicates, {result['late']} out of order)",
+            f"({result['duplicates']} duplicates, {result['late']} out of order{sync})",
             f"p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, max {result['max_ms']:.0f} ms",
             f"goal p95 < 1000 ms; reply p95 {result['reply_p95_ms']:.0f} ms; lost {result['lost']}; "
             f"wrong at the end {result['wrong_final']}",
@@ -278,8 +337,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--with-sync", action="store_true", help="with a catch-up sync running meanwhile")
     args = parser.parse_args(argv)
-    result = bench_webhooks(rate=args.rate, seconds=10 if args.quick else args.seconds, orders=args.orders)
+    result = bench_webhooks(
+        rate=args.rate,
+        seconds=10 if args.quick else args.seconds,
+        orders=args.orders,
+        with_sync=args.with_sync,
+    )
     print(json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in result.items()}))
     for label, figure, note in rows(result):
         print(f"{label}: {figure} ({note})")
