@@ -31,9 +31,12 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from sqlalchemy import select
@@ -71,11 +74,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_receiver(db: Path, secret: str) -> tuple[subprocess.Popen[bytes], str]:
+def _start_receiver(url: str, secret: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": url,
         "SHOPIFY_WEBHOOK_SECRET": secret,
         "SHIPBOB_WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
         "EASYPOST_WEBHOOK_SECRET": secrets.token_urlsafe(24),
@@ -97,10 +100,10 @@ def _start_receiver(db: Path, secret: str) -> tuple[subprocess.Popen[bytes], str
 class Watcher:
     """Reads the stored categories every 10 ms; records when each awaited (order, category) shows."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, url: str) -> None:
         from db.session import make_engine
 
-        self.engine = make_engine(f"sqlite:///{db}")
+        self.engine = make_engine(url)
         self.awaited: dict[int, tuple[str, float]] = {}  # order id -> (category, POST start)
         self.latencies: list[float] = []
         self.lock = threading.Lock()
@@ -152,11 +155,11 @@ def _post(client: httpx.Client, secret: str, body: bytes, event_id: str) -> bool
     return bool(reply.json()["stored"])
 
 
-def _wait_applied(db: Path, timeout: float) -> dict[str, int]:
+def _wait_applied(url: str, timeout: float) -> dict[str, int]:
     from db.session import make_engine
     from services.webhooks import event_counts
 
-    engine = make_engine(f"sqlite:///{db}")
+    engine = make_engine(url)
     deadline = time.monotonic() + timeout
     try:
         while True:
@@ -169,11 +172,33 @@ def _wait_applied(db: Path, timeout: float) -> dict[str, int]:
         engine.dispose()
 
 
+@contextmanager
+def _database(base_url: str | None, folder: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file in `folder`, or a schema of its own in `base_url` (PostgreSQL)."""
+    if not base_url:
+        yield f"sqlite:///{folder / 'webhooks.db'}"
+        return
+    from sqlalchemy import text
+
+    from db.session import make_engine
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base_url}{'&' if '?' in base_url else '?'}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 class CatchUp:
     """`order-recon sync` from a simulator into the bench's database, back to back, until stopped."""
 
-    def __init__(self, db: Path, sources: dict[str, str]) -> None:
-        self.env = {**os.environ, **sources, "DATABASE_URL": f"sqlite:///{db}"}
+    def __init__(self, url: str, sources: dict[str, str]) -> None:
+        self.env = {**os.environ, **sources, "DATABASE_URL": url}
         self.runs: list[float] = []
         self.failed = 0
         self.stop = threading.Event()
@@ -196,14 +221,17 @@ def bench_webhooks(
     duplicates: float = 0.1,
     late: float = 0.1,
     with_sync: bool = False,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
+    """The figures of one run (see the module's docstring); `database_url`: a PostgreSQL server to run
+    on (in a schema of its own) instead of a SQLite file."""
     if not with_sync:
-        return _bench(rate, seconds, orders, duplicates, late, None)
+        return _bench(rate, seconds, orders, duplicates, late, None, database_url)
     from bench.sync_bench import simulator
 
     with simulator(2000) as info:
         sources = {k: v for k, v in info.items() if k.isupper()}
-        return _bench(rate, seconds, orders, duplicates, late, sources)
+        return _bench(rate, seconds, orders, duplicates, late, sources, database_url)
 
 
 def _bench(
@@ -213,13 +241,13 @@ def _bench(
     duplicates: float,
     late: float,
     sync_sources: dict[str, str] | None,
+    database_url: str | None,
 ) -> dict[str, Any]:
     template = _sample_order()
     catch_up: CatchUp | None = None
     secret = secrets.token_urlsafe(32)
     rng = random.Random(7)
-    with tempfile.TemporaryDirectory() as folder:
-        db = Path(folder) / "webhooks.db"
+    with tempfile.TemporaryDirectory() as folder, _database(database_url, Path(folder)) as db:
         process, base = _start_receiver(db, secret)
         try:
             with httpx.Client(base_url=base, timeout=10) as client:
@@ -339,13 +367,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--with-sync", action="store_true", help="with a catch-up sync running meanwhile")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server (default: a SQLite file)")
     args = parser.parse_args(argv)
     result = bench_webhooks(
         rate=args.rate,
         seconds=10 if args.quick else args.seconds,
         orders=args.orders,
         with_sync=args.with_sync,
+        database_url=args.database_url,
     )
+    result["database"] = "postgresql" if args.database_url else "sqlite"
     print(json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in result.items()}))
     for label, figure, note in rows(result):
         print(f"{label}: {figure} ({note})")
