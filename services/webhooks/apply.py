@@ -2,10 +2,11 @@
 touch, in one transaction per batch; or refresh an order from its source where the payload cannot say
 enough (`services.webhooks.readers` reads the payloads).
 
-Newest wins (SPEC §1): a record whose own update time (`updated_at`; a 3PL order's `last_update_at`) is
-older than the stored one's is not written, nor one whose time equals the stored one's when an event about
-the same record triggered later was applied already; within a batch, only the newest event of a record is
-written. Either way each event counts as applied, with what happened in its `outcome`.
+Newest wins (SPEC §1): a record whose own update time (`updated_at`; for a 3PL order, the latest
+`last_update_at` of the order and its shipments) is older than the stored one's is not written, nor one
+whose time equals the stored one's when an event about the same record triggered later was applied
+already; within a batch, only the newest event of a record is written. Either way each event counts as
+applied, with what happened in its `outcome`.
 
 Failures: a wrong payload fails its event for good (`last_error` says why, and the log); anything else
 (the order not stored yet, a source or the database away) is retried with backoff, up to MAX_ATTEMPTS.
@@ -17,7 +18,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from checks.model import StoreOrder, Tracker, WarehouseOrder
@@ -26,7 +27,7 @@ from services import store
 from services.errors import ConfigurationError, OrderReconError
 from services.settings import Settings
 from services.sources import shipbob
-from services.store import T_CODES, T_ORDER, T_TRACKER, T_WAREHOUSE
+from services.store import T_CODES, T_ORDER, T_SHIPMENT, T_TRACKER, T_WAREHOUSE
 from services.webhooks import events
 from services.webhooks.events import StoredEvent
 from services.webhooks.readers import REFUSALS, Refresh, Write, read_event
@@ -34,8 +35,10 @@ from services.webhooks.readers import REFUSALS, Refresh, Write, read_event
 log = logging.getLogger("order_recon.webhooks")
 MAX_ATTEMPTS = 12  # then a failing event waits for the catch-up sync instead
 REFUSED: tuple[type[Exception], ...] = (*REFUSALS, ConfigurationError)  # never worth another attempt
-STORED_TIME = {"store": (T_ORDER.c.updated_at, T_ORDER.c.id), "3pl": (T_WAREHOUSE.c.last_update_at, T_WAREHOUSE.c.id),
-               "carrier": (T_TRACKER.c.updated_at, T_TRACKER.c.id)}  # fmt: skip
+STORED_TIME = {
+    "store": (T_ORDER.c.updated_at, T_ORDER.c.id),
+    "carrier": (T_TRACKER.c.updated_at, T_TRACKER.c.id),
+}
 
 
 def write_records(
@@ -168,13 +171,25 @@ def _later(a: tuple[Write, StoredEvent], b: tuple[Write, StoredEvent]) -> bool:
 def _older_than_stored(conn: Connection, plan: Write, event: StoredEvent) -> bool:
     if plan.updated is None:  # a record without an update time replaces the stored one
         return False
-    column, key = STORED_TIME[plan.kind]
-    stored = conn.scalar(select(column).where(key == plan.ident))
+    stored = _stored_time(conn, plan)
     if stored is None:
         return False
     if plan.updated != stored:
         return plan.updated < stored
     return events.newer_applied(conn, event)
+
+
+def _stored_time(conn: Connection, plan: Write) -> datetime | None:
+    """The stored record's update time, read as `readers` reads the incoming one's."""
+    if plan.kind != "3pl":
+        column, key = STORED_TIME[plan.kind]
+        return conn.scalar(select(column).where(key == plan.ident))
+    own = conn.scalar(select(T_WAREHOUSE.c.last_update_at).where(T_WAREHOUSE.c.id == plan.ident))
+    shipments = conn.scalar(
+        select(func.max(T_SHIPMENT.c.last_update_at)).where(T_SHIPMENT.c.warehouse_order_id == plan.ident)
+    )
+    times = [t for t in (own, shipments) if t is not None]
+    return max(times) if times else None
 
 
 def apply_event(

@@ -112,7 +112,7 @@ def _shopify(conn: Connection, topic: str, payload: dict[str, Any]) -> Write | R
 def _shipbob(conn: Connection, payload: dict[str, Any]) -> Write | Refresh:
     if "reference_id" in payload and "id" in payload:
         order = _checked(shipbob.parse_order(payload))
-        return Write("3pl", order.id, order, order.last_update_at)
+        return Write("3pl", order.id, order, warehouse_updated_at(order))
     # A shipment-only payload: refresh the 3PL side of the store order it belongs to.
     warehouse_id = _bounded_id(payload.get("order_id"), "order_id")
     row = conn.execute(
@@ -124,6 +124,13 @@ def _shipbob(conn: Connection, payload: dict[str, Any]) -> Write | Refresh:
     if store_id is None:
         raise NotFoundError(f"3PL order {warehouse_id} is not matched to a stored order yet")
     return Refresh(_store_order_name(conn, store_id, None, None), ("3pl",))
+
+
+def warehouse_updated_at(order: WarehouseOrder) -> datetime | None:
+    """A 3PL order's own update time: the latest of its `last_update_at` and its shipments' (ShipBob's
+    order often has none of its own; each shipment has)."""
+    times = [t for t in (order.last_update_at, *(s.last_update_at for s in order.shipments)) if t is not None]
+    return max(times) if times else None
 
 
 def _store_order_name(conn: Connection, order_id: Any, name: Any, cause: Exception | None) -> str:

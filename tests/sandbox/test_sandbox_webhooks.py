@@ -3,6 +3,7 @@ and, with duplicates and out-of-order deliveries, a database that ends as the si
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,8 +14,9 @@ from sqlalchemy.engine import Engine
 
 from sandbox import records
 from sandbox.webhooks import WebhookFaults, WebhookSender
+from sandbox.world import SB_ORDER_BASE
 from services.sources.shopify import parse_order
-from services.store import T_ORDER
+from services.store import T_ORDER, T_SHIPMENT
 from services.webhooks.events import T_EVENT
 from tests.services.sources.simulator import Sim, simulator
 from tests.services.webhooks.support import SECRETS, running_receiver, wait_settled
@@ -89,6 +91,16 @@ def test_duplicates_and_late_deliveries_end_as_the_world_is(sim: Sim, engine: En
             truth.financial_status,
             truth.cancelled_at,
         ), f"order {row.id}"
+    with engine.connect() as conn:
+        shipments = conn.execute(
+            select(T_SHIPMENT.c.warehouse_order_id, T_SHIPMENT.c.id, T_SHIPMENT.c.status)
+        ).all()
+    assert shipments
+    for warehouse_id, shipment_id, status in shipments:
+        truth = json.loads(records.sb_order_bytes(world, world.row((warehouse_id - SB_ORDER_BASE) // 2), now))
+        assert {s["id"]: s["status"] for s in truth["shipments"]}[shipment_id] == status, (
+            f"3PL order {warehouse_id}"
+        )
 
 
 def test_the_cli_prints_the_three_secrets_with_the_other_settings() -> None:

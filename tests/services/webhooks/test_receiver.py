@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from services.store import T_CLASS, T_ORDER, T_TRACKER, T_WAREHOUSE
+from services.store import T_CLASS, T_ORDER, T_SHIPMENT, T_TRACKER, T_WAREHOUSE
 from services.webhooks import signatures
 from services.webhooks.events import T_EVENT
 from tests.services.webhooks.support import (
@@ -200,6 +200,22 @@ def test_an_older_tracker_and_3pl_order_are_ignored(receiver: httpx.Client, engi
     with engine.connect() as conn:
         assert conn.scalar(select(T_TRACKER.c.status)) == "delivered"
         assert conn.scalar(select(T_WAREHOUSE.c.status)) == warehouse["status"]
+
+
+def test_an_older_3pl_order_is_known_by_its_shipments_times(receiver: httpx.Client, engine: Engine) -> None:
+    # ShipBob's order has no update time of its own here: its shipments' `last_update_at` say how new it is.
+    newer = sample("shipbob")
+    newer.pop("last_update_at", None)
+    newer["shipments"][0].update(status="Completed", last_update_at="2026-07-03T10:00:00-04:00")
+    older = sample("shipbob")
+    older.pop("last_update_at", None)
+    older["shipments"][0].update(status="Processing", last_update_at="2026-07-01T10:00:00-04:00")
+    for payload in (newer, older):
+        body, headers = _signed("shipbob", payload)
+        assert receiver.post("/webhooks/shipbob", content=body, headers=headers).status_code == 200
+        wait_settled(engine)
+    with engine.connect() as conn:
+        assert conn.scalar(select(T_SHIPMENT.c.status)) == "Completed"
 
 
 def test_an_unknown_topic_or_bad_json_is_400_and_nothing_is_stored(
