@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?=
 
-.PHONY: run test test-fast lint format bench bench-1m setup browser screenshots clean
+.PHONY: run test test-fast lint format bench bench-1m bench-webhooks setup browser screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ bench: $(STAMP)
 
 bench-1m: $(STAMP)
 	$(BIN)/python -m bench --orders 1000000
+
+bench-webhooks: $(STAMP)
+	$(BIN)/python -m bench.webhooks_bench $(BENCH_ARGS)
 
 # Refresh the README's screenshots from a real browser session.
 screenshots: $(STAMP) browser

@@ -231,6 +231,14 @@ def alerts_rows(db: Path) -> list[tuple[str, str, str]]:
     return bench_alerts(db, CLOCK)
 
 
+def webhook_rows() -> list[tuple[str, str, str]]:
+    from bench.webhooks_bench import bench_webhooks, rows
+
+    return rows(bench_webhooks(rate=50, seconds=60)) + rows(
+        bench_webhooks(rate=50, seconds=60, with_sync=True)
+    )
+
+
 def print_table(rows: list[tuple[str, str, str]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
@@ -286,6 +294,7 @@ def main() -> None:
     report(optional("lookup and summaries", lambda: summary_rows(recon_db)))
     report(optional("console pages", lambda: pages_rows(recon_db)))
     report(optional("alerts and report", lambda: alerts_rows(recon_db)))
+    report(optional("webhooks", webhook_rows))
     print()
     print_table(rows)
 

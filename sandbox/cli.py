@@ -3,9 +3,15 @@
 ``main(argv) -> int``: ``[--port 8787] [--host 127.0.0.1] [--orders 2000] [--seed 7] [--clock ISO]
 [--speed 1.0] [--fault-rate 0] [--fault-kinds latency,429,500,timeout,malformed,truncated]
 [--latency-ms 0] [--retry-after 1] [--hang-s 30] [--shopify-bucket 40] [--shopify-leak-rate 2]
-[--shopify-graphql-bucket 2000] [--shopify-graphql-restore-rate 100] [--no-warm]``. It first prints the six settings that point order-recon at the simulator, one
+[--shopify-graphql-bucket 2000] [--shopify-graphql-restore-rate 100] [--no-warm] [--webhook-url URL]``.
+It first prints the six settings that point order-recon at the simulator, one
 export-ready ``NAME=value`` line each (SHOPIFY_SHOP_URL, SHOPIFY_ACCESS_TOKEN, SHIPBOB_API_URL,
 SHIPBOB_TOKEN, EASYPOST_API_URL, EASYPOST_API_KEY), then serves in the foreground until Ctrl-C.
+With ``--webhook-url URL`` it also sends signed webhooks for every change of its world to ``URL/shopify``,
+``URL/shipbob`` and ``URL/easypost`` (``sandbox.webhooks``; under ``--fault-rate`` some are dropped,
+duplicated or sent out of order) and prints the three signing secrets after the six settings
+(SHOPIFY_WEBHOOK_SECRET, SHIPBOB_WEBHOOK_SECRET, EASYPOST_WEBHOOK_SECRET: taken from the environment when
+set there, else fixed demo ones).
 Without ``--clock`` the world clock starts now and moves with real time (times ``--speed``); with it,
 the clock is held there.
 
@@ -17,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from typing import Any
 
 from .clock import Clock
 from .faults import KINDS
@@ -34,6 +42,7 @@ SETTING_NAMES = (
     "EASYPOST_API_URL",
     "EASYPOST_API_KEY",
 )
+WEBHOOK_SETTING_NAMES = ("SHOPIFY_WEBHOOK_SECRET", "SHIPBOB_WEBHOOK_SECRET", "EASYPOST_WEBHOOK_SECRET")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,8 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--shopify-bucket", type=int, default=40)
     p.add_argument("--shopify-leak-rate", type=float, default=2.0)
     p.add_argument("--shopify-graphql-bucket", type=float, default=2000.0, help="GraphQL cost points")
-    p.add_argument("--shopify-graphql-restore-rate", type=float, default=100.0, help="GraphQL points per second")
+    p.add_argument(
+        "--shopify-graphql-restore-rate", type=float, default=100.0, help="GraphQL points per second"
+    )
     p.add_argument("--no-warm", action="store_true", help="do not pre-render the world in the background")
+    p.add_argument("--webhook-url", default=None, help="send signed webhooks of every change to URL/<source>")
     return p
 
 
@@ -77,9 +89,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"invalid argument: {e}", file=sys.stderr)
         return 2
 
+    webhooks: dict[str, Any] = {}
+    if a.webhook_url:
+        from .webhooks import WebhookFaults, secrets_from_env
+
+        webhooks = {
+            "webhook_url": a.webhook_url,
+            "webhook_secrets": secrets_from_env(os.environ),
+            "webhook_faults": WebhookFaults.from_rate(a.fault_rate, seed=a.seed),
+        }
+
     def ready(settings: dict[str, str]) -> None:
         for name in SETTING_NAMES:
             print(f"{name}={settings[name]}")
+        if webhooks:
+            secrets = webhooks["webhook_secrets"]
+            assert isinstance(secrets, dict)
+            for name in WEBHOOK_SETTING_NAMES:
+                print(f"{name}={secrets[name.split('_')[0].lower()]}")
         sys.stdout.flush()
 
     try:
@@ -100,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             shopify_graphql_restore_per_s=a.shopify_graphql_restore_rate,
             warm=not a.no_warm,
             on_ready=ready,
+            **webhooks,
         )
     except (OSError, ValueError) as e:
         print(f"sandbox: {e}", file=sys.stderr)

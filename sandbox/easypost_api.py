@@ -9,6 +9,9 @@ What clients may rely on (base = ``EASYPOST_API_URL`` = ``http://127.0.0.1:<port
   ``created_at``) -> ``{"trackers": [...], "has_more": bool}`` (``has_more``: more in the direction of
   travel - older ones, or newer ones with ``after_id``);
 - ``GET /v2/trackers/{id}``; unknown -> 404 ``{"error": {"code": "NOT_FOUND", ...}}``;
+- ``GET /v2/webhooks`` -> ``{"webhooks": [Webhook, ...]}``; ``POST /v2/webhooks`` with
+  ``{"webhook": {"url", "webhook_secret"}}`` -> 201 ``Webhook`` (``id`` ``hook_…``, ``url``, ``mode``,
+  ``created_at``, ``disabled_at``; the secret is never echoed); a ``url`` that is not http(s) -> 422;
 - a tracker exists for every 3PL shipment (and vendor/replacement shipment) once its label is registered,
   shortly after the shipment ships; its ``tracking_details`` are the scans up to the world clock.
 """
@@ -27,7 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import records
-from .timefmt import parse_iso
+from .timefmt import fmt_z, parse_iso
 
 if TYPE_CHECKING:
     from .server import Sim
@@ -183,6 +186,38 @@ async def get_tracker(request: Request) -> Response:
     return Response(records.tracker_bytes(w, key, T), media_type="application/json")
 
 
+async def list_webhooks(request: Request) -> Response:
+    sim: Sim = request.app.state.sim
+    with sim.world.lock:
+        hooks = [{k: v for k, v in h.items() if k != "webhook_secret"} for h in sim.easypost_webhooks]
+    return _json(200, {"webhooks": hooks})
+
+
+async def create_webhook(request: Request) -> Response:
+    sim: Sim = request.app.state.sim
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return _bad("webhook", "The request body is not JSON.")
+    hook = body.get("webhook") if isinstance(body, dict) else None
+    url = hook.get("url") if isinstance(hook, dict) else None
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return _bad("webhook.url", "url must be an http(s) URL.")
+    secret = hook.get("webhook_secret") if isinstance(hook, dict) else None
+    with sim.world.lock:
+        record = {
+            "id": f"hook_{len(sim.easypost_webhooks) + 1:032x}",
+            "object": "Webhook",
+            "mode": "production",
+            "url": url,
+            "created_at": fmt_z(sim.now()),
+            "disabled_at": None,
+            "webhook_secret": secret if isinstance(secret, str) else None,
+        }
+        sim.easypost_webhooks.append(record)
+    return _json(201, {k: v for k, v in record.items() if k != "webhook_secret"})
+
+
 async def not_found(request: Request) -> Response:
     return _json(404, NOT_FOUND)
 
@@ -190,5 +225,7 @@ async def not_found(request: Request) -> Response:
 ROUTES = [
     Route("/v2/trackers", list_trackers, methods=["GET"]),
     Route("/v2/trackers/{tracker_id}", get_tracker, methods=["GET"]),
+    Route("/v2/webhooks", list_webhooks, methods=["GET"]),
+    Route("/v2/webhooks", create_webhook, methods=["POST"]),
     Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
 ]

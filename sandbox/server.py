@@ -20,6 +20,9 @@ What callers may rely on:
   a context manager (the world's plan is built first; warming stops early when the render cache budget,
   ``cache_mb``, is spent); ``.base_url``, ``.settings()`` (the six ``NAME -> value`` settings), ``.world``,
   ``.sim`` (clock, faults, request log, bucket) and ``.stop()``;
+- ``webhook_url=URL`` (with ``webhook_secrets`` {source: secret} and ``webhook_faults``, a
+  ``sandbox.webhooks.WebhookFaults``) also sends signed webhooks for every change of the world to
+  ``URL/shopify``, ``URL/shipbob``, ``URL/easypost`` (``sandbox.webhooks``); ``.webhooks`` is the sender;
 - ``clock``: an ISO string (held still there), a ``Clock`` (used as is) or None (moving, from now);
 - ``serve_forever(...)`` runs the same in the foreground until interrupted (the CLI);
 - demo tokens are fixed: ``DEMO_TOKENS``.
@@ -69,6 +72,7 @@ class Sim:
     shop_state: shopify_graphql.ShopState = field(default_factory=shopify_graphql.ShopState)
     warm_state: dict[str, Any] = field(default_factory=lambda: {"status": "off", "orders": 0, "seconds": 0.0})
     shipbob_webhooks: list[dict[str, Any]] = field(default_factory=list)  # sandbox.shipbob_admin
+    easypost_webhooks: list[dict[str, Any]] = field(default_factory=list)  # POST /v2/webhooks (world.lock)
 
     @property
     def clock(self) -> Clock:
@@ -314,9 +318,19 @@ class RunningSimulator:
     def settings(self) -> dict[str, str]:
         return self.sim.settings(self.base_url)
 
+    webhooks: Any = None  # the sandbox.webhooks.WebhookSender, when started with a webhook URL
+
     def stop(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.stop()
         self._server.should_exit = True
         self._thread.join(timeout=10)
+
+    def start_webhooks(self, url: str, secrets: dict[str, str], faults: Any = None) -> Any:
+        """Send signed webhooks of every change from now on to ``url/<source>`` (``sandbox.webhooks``)."""
+        if self.webhooks is None:
+            self.webhooks = _start_webhooks(self.sim, url, secrets, faults)
+        return self.webhooks
 
     def __enter__(self) -> RunningSimulator:
         return self
@@ -368,7 +382,9 @@ def start_in_thread(
 
     Extra keywords go to ``make_sim``: ``fault_kinds``, ``retry_after``, ``hang_s``, ``spike_ms``,
     ``fault_seed``, ``shopify_bucket``, ``shopify_leak_per_s``, ``shopify_graphql_bucket``,
-    ``shopify_graphql_restore_per_s``, ``speed``, ``cache_mb``, ``tokens``."""
+    ``shopify_graphql_restore_per_s``, ``speed``, ``cache_mb``, ``tokens``; and ``webhook_url``,
+    ``webhook_secrets``, ``webhook_faults`` (see the module's docstring)."""
+    webhooks = {k: kw.pop(k) for k in ("webhook_url", "webhook_secrets", "webhook_faults") if k in kw}
     sim = make_sim(seed=seed, orders=orders, clock=clock, fault_rate=fault_rate, latency_ms=latency_ms, **kw)
     sim.world.tracker_table()  # builds the plan too: no request pays for it
     if warm:
@@ -385,7 +401,24 @@ def start_in_thread(
             server.should_exit = True
             raise RuntimeError("sandbox server did not start")
         time.sleep(0.01)
-    return RunningSimulator(sim, server, thread, sock.getsockname()[1])
+    running = RunningSimulator(sim, server, thread, sock.getsockname()[1])
+    running.webhooks = _start_webhooks(sim, **webhooks)
+    return running
+
+
+def _start_webhooks(
+    sim: Sim,
+    webhook_url: str | None = None,
+    webhook_secrets: dict[str, str] | None = None,
+    webhook_faults: Any = None,
+) -> Any:
+    if not webhook_url:
+        return None
+    from .webhooks import WebhookSender, demo_secrets  # imported here: it loads the signature code
+
+    sender = WebhookSender(sim.world, webhook_url, webhook_secrets or demo_secrets(), faults=webhook_faults)
+    sender.start()
+    return sender
 
 
 def serve_forever(
@@ -403,6 +436,7 @@ def serve_forever(
     **kw: Any,
 ) -> None:
     """Serve in the foreground until interrupted; ``on_ready(settings)`` is called once listening."""
+    webhooks = {k: kw.pop(k) for k in ("webhook_url", "webhook_secrets", "webhook_faults") if k in kw}
     sim = make_sim(seed=seed, orders=orders, clock=clock, fault_rate=fault_rate, latency_ms=latency_ms, **kw)
     sock = _bind(host, port)
     base = f"http://{host}:{sock.getsockname()[1]}"
@@ -413,9 +447,12 @@ def serve_forever(
     if warm:
         threading.Thread(target=sim.warm, kwargs={"stop": stop}, name="sandbox-warm", daemon=True).start()
     server = _server(sim, log_level)
+    sender = _start_webhooks(sim, **webhooks)
     try:
         server.run(sockets=[sock])
     finally:
+        if sender is not None:
+            sender.stop()
         stop.set()
         with suppress(OSError):
             sock.close()

@@ -246,8 +246,9 @@ def _extensions() -> list[Extension]:
     """Commands that live in their own modules (imported lazily: they pull in HTTP clients)."""
     from services.cli_notify import register as register_notify
     from services.cli_sync import register as register_sync
+    from services.cli_webhooks import register as register_webhooks
 
-    extensions: list[Extension] = [register_sync, register_notify]
+    extensions: list[Extension] = [register_sync, register_notify, register_webhooks]
     try:
         from services.cli_audit import register as register_audit
     except ImportError:

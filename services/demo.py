@@ -1,12 +1,14 @@
 """`make run`: the console on a fresh clone, against the local simulator of the three systems.
 
-    python -m services.demo run [--port 8501] [--sandbox-port 8787] [--orders 1500] [--seed 7]
+    python -m services.demo run [--port 8501] [--sandbox-port 8787] [--webhook-port 8788] [--orders 1500] [--seed 7]
 
 1. starts the simulator of the three APIs in a thread of this process (`sandbox.server.start_in_thread`);
 2. migrates the database, creates one demo user per role, syncs the store, the 3PL and the carrier from it;
-3. writes `.streamlit/secrets.toml` when there is none (random cookie key, demo mode, the source settings
-   and the demo users' passwords, which the sign-in page shows in demo mode);
-4. runs `streamlit run Home.py` until interrupted, then stops the simulator too.
+3. writes `.streamlit/secrets.toml` when there is none (random cookie key, demo mode, the source settings,
+   random webhook signing secrets and the demo users' passwords, which the sign-in page shows in demo mode);
+4. starts the webhook receiver on `--webhook-port` (8788) in a thread, and has the simulator send it signed
+   webhooks of every change of its world, so the console's data follows the world within a second;
+5. runs `streamlit run Home.py` until interrupted, then stops the receiver and the simulator too.
 
 A second run reuses the database and the secrets file (demo users that already exist keep their passwords).
 This module never imports streamlit: the console runs in its own process.
@@ -110,6 +112,50 @@ def write_secrets(path: Path, sources: Mapping[str, str], demo_users: Mapping[st
     return True
 
 
+WEBHOOK_SECRET_NAMES = ("SHOPIFY_WEBHOOK_SECRET", "SHIPBOB_WEBHOOK_SECRET", "EASYPOST_WEBHOOK_SECRET")
+
+
+def webhook_secrets(path: Path) -> dict[str, str]:
+    """The demo's webhook signing secrets: those in the secrets file, else new random ones (ShipBob's in its
+    `whsec_<base64>` form)."""
+    import base64
+
+    current = tomllib.loads(path.read_text()) if path.is_file() else {}
+    fresh = {
+        "SHOPIFY_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+        "SHIPBOB_WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+        "EASYPOST_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+    }
+    return {name: str(current.get(name.lower()) or fresh[name]) for name in WEBHOOK_SECRET_NAMES}
+
+
+def add_missing_secrets(path: Path, values: Mapping[str, str]) -> bool:
+    """Add to an existing secrets file the keys it lacks (a file written before webhooks existed)."""
+    if not path.is_file():
+        return False
+    current = tomllib.loads(path.read_text())
+    missing = {name.lower(): value for name, value in values.items() if name.lower() not in current}
+    if not missing:
+        return False
+    path.write_text(render_secrets({**current, **missing}))
+    return True
+
+
+def start_receiver(port: int, sources: Mapping[str, str]) -> Any:
+    """The webhook receiver on 127.0.0.1:`port`, in a thread of this process."""
+    from db.session import make_engine
+    from services.settings import Settings
+    from services.webhooks.serve import start_receiver as serve
+
+    settings = Settings().model_copy(update={name.lower(): value for name, value in sources.items()})
+    try:
+        return serve(make_engine(settings.database_url), settings, settings.policy(), port=port)
+    except OSError as exc:
+        raise SystemExit(
+            f"cannot start the webhook receiver on port {port} ({exc}); is another `make run` running?"
+        ) from None
+
+
 def demo_passwords(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
@@ -173,6 +219,7 @@ def run(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):  # also when started with SIGINT ignored (`make run &`)
         signal.signal(signum, _interrupt)
     simulator: Any = None
+    receiver: Any = None
     console: subprocess.Popen[bytes] | None = None
     try:
         print(
@@ -180,10 +227,19 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         simulator = start_simulator(args.sandbox_port, args.orders, args.seed)
-        sources = simulator.settings()
+        sources = {**simulator.settings(), **webhook_secrets(SECRETS_PATH)}
         created = prepare_database(sources)
-        if write_secrets(SECRETS_PATH, sources, created):
+        if write_secrets(SECRETS_PATH, sources, created) | add_missing_secrets(SECRETS_PATH, sources):
             print(f"Wrote {SECRETS_PATH}", flush=True)
+        receiver = start_receiver(args.webhook_port, sources)
+        simulator.start_webhooks(
+            f"{receiver.base_url}/webhooks",
+            {
+                source: sources[f"{source.upper()}_WEBHOOK_SECRET"]
+                for source in ("shopify", "shipbob", "easypost")
+            },
+        )
+        print(f"Webhooks: the simulator posts to {receiver.base_url}/webhooks", flush=True)
         env = {**os.environ, **sources, "DEMO_MODE": "true"}
         console = subprocess.Popen(streamlit_command(args.port), env=env)
         print(f"\norder-recon is at http://localhost:{args.port}\n", flush=True)
@@ -200,6 +256,8 @@ def run(args: argparse.Namespace) -> int:
         stop(console)
         if simulator is not None:
             simulator.stop()
+        if receiver is not None:
+            receiver.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -208,6 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("run", help="simulator + database + console, until Ctrl+C")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--sandbox-port", type=int, default=8787)
+    p.add_argument("--webhook-port", type=int, default=8788)
     p.add_argument("--orders", type=int, default=1500)
     p.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     shipbob_channel_id: int | None = None  # orders are created on it; unset: the channel with orders_write
     easypost_api_url: str | None = None
     easypost_api_key: str | None = None
+    # Webhook signing secrets (`order-recon webhooks serve`): Shopify's app client secret, ShipBob's
+    # `whsec_…` subscription secret, the EasyPost webhook's `webhook_secret`.
+    shopify_webhook_secret: str | None = None
+    shipbob_webhook_secret: str | None = None
+    easypost_webhook_secret: str | None = None
 
     openai_api_key: str | None = None
     openai_base_url: str | None = None
@@ -105,6 +110,20 @@ class Settings(BaseSettings):
                 if not value:
                     raise ConfigurationError(f"{name} is not set: {source} cannot be reached.", setting=name)
         return values[0], values[1]
+
+    def webhook_secrets(self) -> dict[str, str]:
+        """{source: signing secret} for the webhook receiver; a missing one names its setting."""
+        secrets = {}
+        for source in ("shopify", "shipbob", "easypost"):
+            name = f"{source.upper()}_WEBHOOK_SECRET"
+            value = getattr(self, name.lower())
+            if not value:
+                raise ConfigurationError(
+                    f"{name} is not set: the webhook receiver cannot verify {source}'s deliveries.",
+                    setting=name,
+                )
+            secrets[source] = value
+        return secrets
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from services import audit, sync
+from services import audit, sync, webhooks
 from services.errors import OrderReconError
 from services.permissions import Actor, Permission, require
 from ui import resources
@@ -38,8 +38,16 @@ def _refresh(name: str, sources: Sequence[str]) -> sync.RefreshResult:
 def _audit_sync(actor: Actor, action: str, outcome: str, *, order: str | None = None, **params: Any) -> None:
     """Every sync a person starts is in the audit log, with what it asked and how it ended."""
     with resources.session() as session:
-        audit.append(session, actor=actor.username, role=actor.role, action=action, outcome=outcome,
-                     order=order, params=params, at=datetime.now(UTC))
+        audit.append(
+            session,
+            actor=actor.username,
+            role=actor.role,
+            action=action,
+            outcome=outcome,
+            order=order,
+            params=params,
+            at=datetime.now(UTC),
+        )
 
 
 def refresh_order(name: str, sources: Sequence[str], actor: Actor) -> None:
@@ -49,12 +57,18 @@ def refresh_order(name: str, sources: Sequence[str], actor: Actor) -> None:
         try:
             result = _refresh(name, sources)
         except OrderReconError as exc:  # shown here, once; the stored view of the order still renders below
-            _audit_sync(actor, "sync.order", audit.Outcome.FAILED, order=name, sources=list(sources), error=str(exc))
+            _audit_sync(
+                actor, "sync.order", audit.Outcome.FAILED, order=name, sources=list(sources), error=str(exc)
+            )
             status.update(label=f"Could not refresh {name}: {exc}", state="error")
             return
         _audit_sync(
-            actor, "sync.order", audit.Outcome.OK if result.ok else audit.Outcome.FAILED, order=name,
-            sources=list(sources), failed=[s for s, r in result.sources.items() if not r.ok],
+            actor,
+            "sync.order",
+            audit.Outcome.OK if result.ok else audit.Outcome.FAILED,
+            order=name,
+            sources=list(sources),
+            failed=[s for s, r in result.sources.items() if not r.ok],
         )
         for source, report in result.sources.items():
             if not report.ok:
@@ -125,8 +139,14 @@ def sync_sources(actor: Actor) -> None:
                 now=datetime.now(UTC),
                 progress=progress,
             )
-            _audit_sync(actor, "sync.source", audit.Outcome.OK if result.ok else audit.Outcome.FAILED,
-                        source=source, records=result.records, error=result.error)
+            _audit_sync(
+                actor,
+                "sync.source",
+                audit.Outcome.OK if result.ok else audit.Outcome.FAILED,
+                source=source,
+                records=result.records,
+                error=result.error,
+            )
             if result.ok:
                 status.update(label=f"{LABELS[source]}: {result.records:,} records", state="complete")
             else:
@@ -138,10 +158,14 @@ def freshness_line() -> None:
     now, policy = datetime.now(UTC), resources.policy()
     with resources.connect() as conn:
         when = sync.freshness(conn)
+        hooks = webhooks.last_events(conn)
     parts = [f"{LABELS[s]} **{ago(when.get(s), now)}**" for s in sync.SOURCES]
     latest = [m for m in when.values() if m is not None]
+    # Webhooks keep orders current between syncs: when each source's last one arrived.
+    pushed = [f"{LABELS[s]} {ago(hooks[s], now)}" for s in sync.SOURCES if hooks.get(s) is not None]
     st.caption(
         "Data as of: "
         + " · ".join(parts)
         + (f" (latest {store_time(max(latest), policy)})" if latest else "")
+        + (f" · Last webhook: {' · '.join(pushed)}" if pushed else "")
     )

@@ -22,6 +22,7 @@ from db.models.replacements import Replacement
 from db.models.state import AppState
 from db.models.summaries import SummaryCache
 from db.models.sync import SyncRun
+from db.models.webhooks import WebhookEvent
 
 __all__ = [
     "AlertAnnouncement",
@@ -50,4 +51,5 @@ __all__ = [
     "SyncRun",
     "WarehouseOrder",
     "WarehouseShipment",
+    "WebhookEvent",
 ]

@@ -1,4 +1,5 @@
-"""EasyPost connector: trackers (paged newest first with `before_id` / `has_more`), by id, by tracking code.
+"""EasyPost connector: trackers (paged newest first with `before_id` / `has_more`), by id, by tracking code;
+webhook subscriptions (`GET`/`POST /v2/webhooks`).
 
 Calls are flows (see `services.sources.http`), shared by `EasyPostClient` and `AsyncEasyPostClient`.
 EasyPost authenticates with HTTP basic auth: the API key as the user name, no password.
@@ -6,7 +7,7 @@ EasyPost authenticates with HTTP basic auth: the API key as the user name, no pa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from checks.model import Tracker
 from services.settings import Settings
 from services.sources.easypost import parse_tracker
-from services.sources.fields import RecordError, field, items
+from services.sources.fields import RecordError, field, items, text
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig
 
 SOURCE = "easypost"
@@ -97,6 +98,48 @@ def tracker_by_code_flow(tracking_code: str) -> Flow[Tracker | None]:
     return max(matches, key=lambda t: (t.created_at is not None, t.created_at, t.id)) if matches else None
 
 
+@dataclass(frozen=True)
+class WebhookSubscription:
+    """A webhook registered at EasyPost; `created` is False when it was there already."""
+
+    id: str
+    url: str
+    created: bool
+
+
+def _webhooks(reply: Reply) -> list[tuple[str, str, bool]]:
+    """(id, url, disabled) of each registered webhook."""
+    out = []
+    for i, raw in enumerate(items(reply.body, "webhooks", optional=False)):
+        path = f"webhooks[{i}]."
+        hook_id, url = text(raw, "id", path=path), text(raw, "url", path=path)
+        assert hook_id is not None and url is not None
+        out.append((hook_id, url, field(raw, "disabled_at", str, path=path, optional=True) is not None))
+    return out
+
+
+def _created(reply: Reply) -> str:
+    hook_id = text(reply.body, "id")
+    assert hook_id is not None
+    return hook_id
+
+
+def subscribe_webhooks_flow(url: str, secret: str | None) -> Flow[WebhookSubscription]:
+    """Register `url` unless an enabled webhook already has it (EasyPost sends every event to every
+    webhook: there are no topics to choose). The secret signs the deliveries (`X-Hmac-Signature`)."""
+    existing = yield Call("GET /v2/webhooks", "v2/webhooks", _webhooks)
+    for hook_id, hook_url, disabled in existing:
+        if hook_url == url and not disabled:
+            return WebhookSubscription(hook_id, url, created=False)
+    body: dict[str, Any] = {"url": url}
+    if secret:
+        body["webhook_secret"] = secret
+    hook_id = yield Call(
+        "POST /v2/webhooks", "v2/webhooks", _created, method="POST", json_body={"webhook": body}
+    )
+    return WebhookSubscription(hook_id, url, created=True)
+
+
 class EasyPostClient(SourceClient):
     """Blocking EasyPost client (sync engine)."""
 
@@ -125,6 +168,13 @@ class EasyPostClient(SourceClient):
     def tracker_by_code(self, tracking_code: str) -> Tracker | None:
         return self.run(tracker_by_code_flow(tracking_code))
 
+    def subscribe_webhooks(
+        self, url: str, topics: Sequence[str] = (), *, secret: str | None = None
+    ) -> WebhookSubscription:
+        """Make sure EasyPost sends its events to `url` (idempotent). `topics` is accepted for the
+        connectors' common signature; EasyPost has none (the receiver keeps the `tracker.*` events)."""
+        return self.run(subscribe_webhooks_flow(url, secret))
+
 
 class AsyncEasyPostClient(AsyncSourceClient):
     """Async EasyPost client (per-order refresh)."""
@@ -142,6 +192,7 @@ __all__ = [
     "AsyncEasyPostClient",
     "EasyPostClient",
     "TrackerPage",
+    "WebhookSubscription",
     "config",
     "tracker_by_code_flow",
     "tracker_call",

@@ -73,3 +73,54 @@ def test_prepare_database_syncs_and_is_idempotent(tmp_path: Path, monkeypatch: p
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(T_ORDER)) > 0
     engine.dispose()
+
+
+def test_webhook_secrets_are_generated_once_and_added_to_an_older_file(tmp_path: Path) -> None:
+    path = tmp_path / ".streamlit" / "secrets.toml"
+    fresh = demo.webhook_secrets(path)
+    assert set(fresh) == set(demo.WEBHOOK_SECRET_NAMES) and fresh["SHIPBOB_WEBHOOK_SECRET"].startswith(
+        "whsec_"
+    )
+    assert demo.write_secrets(path, SOURCES, {})  # a file from before webhooks: no webhook secrets in it
+    assert demo.add_missing_secrets(path, fresh)
+    assert demo.webhook_secrets(path) == fresh  # kept from now on
+    assert not demo.add_missing_secrets(path, fresh)
+
+
+def test_the_demo_console_follows_the_world_through_webhooks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    from sandbox.server import start_in_thread
+    from services.store import T_CLASS
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(auth.credentials, "BCRYPT_ROUNDS", 4)
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    with start_in_thread(orders=600, seed=3, clock="2026-11-20T15:00:00Z") as simulator:
+        sources = {**simulator.settings(), **demo.webhook_secrets(tmp_path / "secrets.toml")}
+        demo.prepare_database(sources)
+        receiver = demo.start_receiver(0, sources)
+        try:
+            simulator.start_webhooks(
+                f"{receiver.base_url}/webhooks",
+                {s: sources[f"{s.upper()}_WEBHOOK_SECRET"] for s in ("shopify", "shipbob", "easypost")},
+            )
+            engine = make_engine(url)
+            started = datetime.now(UTC)
+            simulator.sim.clock.advance(6 * 3600)  # the world moves on: orders placed, shipped, delivered
+            deadline = time.monotonic() + 10
+            with engine.connect() as conn:
+                while time.monotonic() < deadline:
+                    fresh = conn.scalar(select(func.count()).where(T_CLASS.c.classified_at >= started))
+                    if fresh:
+                        break
+                    time.sleep(0.05)
+            engine.dispose()
+            assert fresh, "no order was reclassified from a webhook"
+            assert simulator.webhooks.counts["sent"] > 0
+        finally:
+            receiver.stop()
