@@ -56,6 +56,7 @@ class Settings(BaseSettings):
 
     demo_mode: bool = False
     cookie_key: str | None = None
+    audit_key: str | None = None  # HMAC key of the audit chain (services.audit_key); never in the database
     cookie_expiry_days: float = 0.5  # a working day at most
     source_timeout_s: float = 10.0
 

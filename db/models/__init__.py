@@ -1,7 +1,7 @@
 """All tables, imported here so `SQLModel.metadata` knows every one of them (Alembic reads it)."""
 
 from db.models.audit import AuditEntry, AuditHead
-from db.models.auth import AppUser, LoginThrottle
+from db.models.auth import AppUser, AuthSession, LoginThrottle
 from db.models.claims import OrderClaim
 from db.models.locks import RunLock
 from db.models.orders import (
@@ -27,6 +27,7 @@ __all__ = [
     "AppUser",
     "AuditEntry",
     "AuditHead",
+    "AuthSession",
     "CarrierTracker",
     "InventoryLevel",
     "LoginThrottle",
