@@ -48,7 +48,7 @@ def bench_pages(db: Path, as_of: str, lookup_order: str | None = None) -> list[t
     settings.get_settings.cache_clear()
     auth.credentials.BCRYPT_ROUNDS = 4
     with session_scope(make_engine(os.environ["DATABASE_URL"])) as session:
-        auth.ensure_demo_users(session, datetime.now(UTC))
+        auth.ensure_demo_users(session, datetime.now(UTC), demo_mode=True)
     original = PagesManager.__init__
 
     def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:  # run pages through Home.py

@@ -57,6 +57,8 @@ class Actor:
     username: str
     role: Role
     display_name: str | None = None
+    # Set only for the `system` actor of the CLI (whoever holds the database credentials): the OS user.
+    os_user: str | None = None
 
 
 def _as_role(role: Role | str | None) -> Role | None:

@@ -89,7 +89,7 @@ def _fill_database(url: str, sources: dict[str, str] | None, work: Path) -> dict
             policy = Settings(order_recon_config=SMALL_STORE / "sla.toml").policy()
             import_snapshot(SMALL_STORE, engine=engine, policy=policy, now=now)
         with session_scope(engine) as session:
-            return auth.ensure_demo_users(session, now)
+            return auth.ensure_demo_users(session, now, demo_mode=True)
     finally:
         engine.dispose()
 

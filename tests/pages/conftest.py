@@ -73,7 +73,7 @@ def _console(folder: Path) -> Iterator[Console]:
     auth.credentials.BCRYPT_ROUNDS = 4
     try:
         with session_scope(engine) as session:
-            passwords = auth.ensure_demo_users(session, datetime.now(UTC))
+            passwords = auth.ensure_demo_users(session, datetime.now(UTC), demo_mode=True)
     finally:
         auth.credentials.BCRYPT_ROUNDS = rounds
     yield Console(url, engine, passwords)
@@ -166,7 +166,7 @@ def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Con
         rounds, auth.credentials.BCRYPT_ROUNDS = auth.credentials.BCRYPT_ROUNDS, 4
         try:
             with session_scope(engine) as session:
-                passwords = auth.ensure_demo_users(session, datetime.now(UTC))
+                passwords = auth.ensure_demo_users(session, datetime.now(UTC), demo_mode=True)
         finally:
             auth.credentials.BCRYPT_ROUNDS = rounds
         yield Console(url, engine, passwords), sources
