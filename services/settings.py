@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     cookie_key: str | None = None
     audit_key: str | None = None  # HMAC key of the audit chain (services.audit_key); never in the database
     cookie_expiry_days: float = 0.5  # a working day at most
+    session_idle_minutes: float = 30.0  # a session unused this long ends (services.auth.sessions)
+    # The header a reverse proxy puts the client's address in (e.g. X-Forwarded-For); unset: the socket's.
+    trusted_proxy_header: str | None = None
     source_timeout_s: float = 10.0
 
     @classmethod

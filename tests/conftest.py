@@ -19,6 +19,8 @@ if not SAMPLES.is_dir():  # CI lays shared/ beside the clone; a copy in the repo
     SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
 SMALL_STORE = SAMPLES / "small-store"
 TEST_AUDIT_KEY = "test-audit-key-Qm9yZGVyLXJlY29uLXRlc3Qta2V5LW5vdC1zZWNyZXQ"
+# Also for session-scoped fixtures, which are built before any function-scoped monkeypatch.
+os.environ.setdefault("AUDIT_KEY", TEST_AUDIT_KEY)
 
 
 def _sqlite_engine(tmp_path: Path) -> Engine:

@@ -116,6 +116,12 @@ def _ended(
     return None
 
 
+def why_ended(session: Session, token: str | None) -> str | None:
+    """The reason a session was revoked ("signed out", "user disabled", …), or None."""
+    row = session.get(AuthSession, _digest(token)) if token else None
+    return row.revoked_reason if row is not None else None
+
+
 def revoke(session: Session, token: str | None, *, now: datetime, reason: str) -> str | None:
     """End one session; returns its username (None when there was no live session)."""
     if not token:
