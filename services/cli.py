@@ -249,7 +249,9 @@ def _extensions() -> list[Extension]:
         from services.cli_audit import register as register_audit
     except ImportError:
         return extensions
-    return [*extensions, register_audit]
+    from services.cli_users import register as register_users
+
+    return [*extensions, register_audit, register_users]
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
