@@ -199,12 +199,15 @@ def live_inventory_or_none(ctx: Context) -> Any:
 
 def cmd_metrics(ctx: Context) -> int:
     from services import sla
+    from services.cli_users import system_actor
 
     start, end = parse_day(ctx.args.date_from, "--from"), parse_day(ctx.args.date_to, "--to")
     if start > end:
         raise InputError(f"--from {start} is after --to {end}")
     with ctx.engine.connect() as conn:
-        metrics = sla.sla_metrics(conn, date_from=start, date_to=end, as_of=ctx.as_of, policy=ctx.policy)
+        metrics = sla.sla_metrics(
+            conn, date_from=start, date_to=end, as_of=ctx.as_of, policy=ctx.policy, actor=system_actor()
+        )
     payload = metrics.as_dict()
     emit(ctx.args, payload, lambda: format_table([payload], list(payload), ""))
     return 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 import getpass
 import os
 
-SYSTEM_ACTOR = "system"
+from services.permissions import SYSTEM_ACTOR
+
+__all__ = ["SYSTEM_ACTOR", "os_user", "system_params"]
 
 
 def os_user() -> str:
