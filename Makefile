@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?=
+# `make run` listens on this machine only; HOST=0.0.0.0 to offer the demo to the network.
+HOST ?= 127.0.0.1
 
 .PHONY: run test test-fast lint format bench bench-1m setup browser screenshots clean
 
@@ -23,7 +25,7 @@ browser:
 	fi
 
 run: $(STAMP)
-	$(BIN)/python -m services.demo run
+	$(BIN)/python -m services.demo run --host $(HOST)
 
 test: $(STAMP) browser lint
 	$(BIN)/pytest -q -p no:cacheprovider

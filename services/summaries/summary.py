@@ -34,7 +34,8 @@ NOT_REDACTED = "personal data could not be removed, so nothing was sent to the A
 NOT_AUDITED = "the AI request could not be written to the audit log, so it was not sent"
 EMPTY_ANSWER = "the model returned no text"
 BROKE_OFF_SEPARATOR = "\n\n--- The AI summary broke off; the rule-based summary follows. ---\n\n"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$!+\-{}])")
+# Every character Markdown or Streamlit's directives (`:red[…]`, `:material/…:`) give meaning to.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$!+\-{}():=&])")
 
 
 @dataclass(frozen=True)
