@@ -217,6 +217,7 @@ def cmd_summarize(ctx: Context) -> int:
     from sqlmodel import Session
 
     from services import orders
+    from services.cli_users import system_actor
     from services.summaries import summarize, summary_as_json
 
     with Session(ctx.engine) as session:
@@ -225,7 +226,7 @@ def cmd_summarize(ctx: Context) -> int:
         )
         if detail is None:
             raise NotFoundError(f"order {orders.normalize_name(ctx.args.name)} is not in the store data")
-        summary = summarize(detail, session=session, settings=ctx.settings)
+        summary = summarize(detail, session=session, settings=ctx.settings, actor=system_actor())
     payload = summary_as_json(summary)
     emit(ctx.args, payload, lambda: f"{payload['order']} ({payload['engine']})\n{payload['summary']}")
     return 0

@@ -60,12 +60,14 @@ def audit_model_request(
         "endpoint": config.base_url or DEFAULT_ENDPOINT,
         "model": config.model,
     }
+    if actor is not None and actor.os_user is not None:  # the CLI: name who ran it
+        params["os_user"] = actor.os_user
 
     def write(own: Session) -> None:
         audit.append(
             own,
             actor=actor.username if actor is not None else "system",
-            role=str(actor.role) if actor is not None else None,
+            role=str(actor.role) if actor is not None and actor.os_user is None else None,
             action=ACTION,
             outcome=audit.Outcome.OK,
             order=facts.order[:64],

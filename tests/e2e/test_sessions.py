@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
 from db.session import make_engine, session_scope
-from services import auth
+from services import audit, auth
 from services.permissions import Actor, Role
 from tests.e2e.conftest import Console, sign_in, wait_idle
 
@@ -100,3 +101,18 @@ def test_a_password_reset_and_a_disable_end_the_session(page: Any, browser: Any,
         assert not _signed_in(copied, console)
     finally:
         copied.context.close()
+
+
+def test_a_refused_page_visit_is_audited(page: Any, console: Console) -> None:
+    """An agent typing the audit log's address sees the default page; the attempt is in the log."""
+    sign_in(page, console, "agent")
+    page.goto(console.base_url.rstrip("/") + "/audit")
+    wait_idle(page)
+    page.get_by_role("heading", name="Order lookup").wait_for(timeout=30_000)
+    engine = make_engine(console.database_url)
+    try:
+        with Session(engine) as session:
+            entries = audit.list_entries(session, actor="agent", action="page.view")
+    finally:
+        engine.dispose()
+    assert [(e.outcome, (e.params or {}).get("page")) for e in entries] == [("denied", "audit")]
