@@ -19,7 +19,7 @@ from typing import Any
 
 import streamlit as st
 
-from services import audit, auth
+from services import audit, audit_key, auth
 from services.auth import sessions
 from services.errors import AuthenticationError, ConfigurationError, PermissionDenied
 from services.permissions import Actor, Permission, allowed, require
@@ -49,6 +49,15 @@ def cookie_key(settings: Settings) -> str:
         st.error(f"{exc} Set it in the environment or in `.streamlit/secrets.toml`.")
         _stop_signed_out()
         raise AssertionError("unreachable") from None
+
+
+def _require_audit_key() -> None:
+    """Outside demo mode nothing may happen unaudited: without AUDIT_KEY the console does not start."""
+    try:
+        audit_key.current_key()
+    except ConfigurationError as exc:
+        st.error(f"{exc} Set it in the environment or in `.streamlit/secrets.toml`.")
+        _stop_signed_out()
 
 
 def _secret(name: str) -> Any:
@@ -177,6 +186,7 @@ def signed_in_actor() -> Actor:
     """The signed-in user, checked against their server-side session on every run."""
     settings = resources.settings()
     cookie_key(settings)
+    _require_audit_key()
     _apply_cookie_change(settings)
     oidc = _oidc_actor(settings)
     if oidc is not None:

@@ -190,6 +190,13 @@ def test_short_cookie_key_stops_the_app_outside_demo_mode(console_db, console_en
     assert "Order lookup" not in titles(at)
 
 
+def test_a_missing_audit_key_stops_the_app_outside_demo_mode(console_db, console_env, monkeypatch) -> None:
+    console_env(console_db, AUDIT_KEY="")
+    at = app("admin")
+    assert any("AUDIT_KEY" in e.value for e in at.error)
+    assert "Order lookup" not in titles(at)
+
+
 def test_demo_mode_never_shows_passwords(console_db, console_env) -> None:
     """Passwords are printed once by `make run` and stored only hashed: the page has none to show, even
     from an old secrets file that still holds some."""
