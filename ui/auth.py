@@ -90,10 +90,10 @@ def _idle(settings: Settings) -> timedelta:
     return timedelta(minutes=settings.session_idle_minutes)
 
 
-def _cookies() -> Any:
+def _cookies(key: str = "auth.cookies") -> Any:
     import extra_streamlit_components as stx
 
-    return stx.CookieManager(key="auth.cookies")
+    return stx.CookieManager(key=key)
 
 
 def _start_session(actor: Actor, via: str, settings: Settings, *, set_cookie: bool) -> None:
@@ -107,20 +107,29 @@ def _start_session(actor: Actor, via: str, settings: Settings, *, set_cookie: bo
 
 def _apply_cookie_change(settings: Settings) -> None:
     """Set or delete the cookie asked for by a callback, from the script's body (a component rendered
-    inside a callback may never mount)."""
-    change = st.session_state.pop(COOKIE_CHANGE, None)
+    inside a callback may never mount). A set is rendered again on every run until the browser reports
+    the cookie back: a rerun that comes before the component's frame has loaded would otherwise lose it."""
+    change = st.session_state.get(COOKIE_CHANGE)
     if change is None:
         return
     if change[0] == "set":
+        cookies = _cookies()
+        tries = st.session_state.get("auth.cookie_tries", 0)
+        if cookies.cookies.get(COOKIE_NAME) == change[1] or tries >= 30:
+            st.session_state.pop(COOKIE_CHANGE, None)
+            st.session_state.pop("auth.cookie_tries", None)
+            return
+        st.session_state["auth.cookie_tries"] = tries + 1
         expires = datetime.now() + timedelta(days=settings.cookie_expiry_days)
-        _cookies().set(COOKIE_NAME, change[1], expires_at=expires, key="auth.cookie_set")
+        cookies.set(COOKIE_NAME, change[1], expires_at=expires, key="auth.cookie_set")
     else:
+        st.session_state.pop(COOKIE_CHANGE, None)
         _delete_cookie()
 
 
 def _delete_cookie() -> None:
     with contextlib.suppress(KeyError):  # the component forgets a cookie it never listed
-        _cookies().delete(COOKIE_NAME, key="auth.cookie_delete")
+        _cookies("auth.cookies_for_delete").delete(COOKIE_NAME, key="auth.cookie_delete")
 
 
 def _resume(token: str, settings: Settings) -> Actor | None:
