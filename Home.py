@@ -6,7 +6,7 @@ import streamlit as st
 
 from services.permissions import Permission, allowed
 from ui import warmup
-from ui.auth import sign_out_button, signed_in_actor
+from ui.auth import audit_refused_page, sign_out_button, signed_in_actor
 
 st.set_page_config(page_title="order-recon", page_icon=":material/local_shipping:", layout="wide")
 
@@ -23,6 +23,7 @@ PAGES = [
 
 try:
     actor = signed_in_actor()
+    audit_refused_page(actor, [(path, permission) for path, _, _, permission in PAGES])
     navigation = st.navigation(
         [
             st.Page(path, title=title, icon=icon, default=index == 0)

@@ -4,14 +4,37 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?=
+# `make run` listens on this machine only; HOST=0.0.0.0 to offer the demo to the network.
+HOST ?= 127.0.0.1
 
-.PHONY: run test test-fast lint format bench bench-1m bench-webhooks setup browser screenshots clean
+.PHONY: run test test-fast lint format bench bench-1m bench-webhooks setup browser screenshots clean lock audit
 
-$(STAMP): pyproject.toml
+# Installs exactly the pinned versions of requirements.lock, each checked against its hashes.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Pin again after a change to pyproject.toml's dependencies.
+lock:
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+# Known vulnerabilities in the locked versions. A package pip-audit could not look up (no route to the
+# vulnerability database) is NOT a clean result: it says so and exits 2.
+audit: $(STAMP)
+	@log=$$(mktemp); \
+	$(BIN)/pip-audit --requirement requirements.lock --require-hashes --disable-pip --progress-spinner off >$$log 2>&1; \
+	status=$$?; cat $$log; \
+	skipped=$$(grep -c "could not be audited" $$log); rm -f $$log; \
+	if [ "$$skipped" -gt 0 ]; then \
+	  echo; echo "make audit: the vulnerability database could not be reached for $$skipped packages; they were NOT checked (not a clean result)."; \
+	  exit 2; \
+	fi; \
+	exit $$status
 
 setup: $(STAMP)
 
@@ -23,7 +46,7 @@ browser:
 	fi
 
 run: $(STAMP)
-	$(BIN)/python -m services.demo run
+	$(BIN)/python -m services.demo run --host $(HOST)
 
 test: $(STAMP) browser lint
 	$(BIN)/pytest -q -p no:cacheprovider

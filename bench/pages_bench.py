@@ -7,6 +7,7 @@ first person to open it waits for (the one-time cost of importing the app is rep
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import time
 from datetime import UTC, datetime
@@ -31,12 +32,14 @@ def bench_pages(db: Path, as_of: str, lookup_order: str | None = None) -> list[t
 
     from db.session import make_engine, session_scope
     from services import auth, settings
+    from services.auth import sessions
 
     copy = db.with_name(db.stem + "-pages.db")
     shutil.copyfile(db, copy)
     os.environ["DATABASE_URL"] = f"sqlite:///{copy}"
     os.environ.pop("ORDER_RECON_CONFIG", None)
-    os.environ.update(DEMO_MODE="false", COOKIE_KEY="b" * 40)
+    os.environ.update(DEMO_MODE="true", COOKIE_KEY=secrets.token_urlsafe(48))
+    os.environ.setdefault("AUDIT_KEY", secrets.token_urlsafe(48))
     for name in (
         "SHOPIFY_SHOP_URL",
         "SHIPBOB_API_URL",
@@ -48,7 +51,10 @@ def bench_pages(db: Path, as_of: str, lookup_order: str | None = None) -> list[t
     settings.get_settings.cache_clear()
     auth.credentials.BCRYPT_ROUNDS = 4
     with session_scope(make_engine(os.environ["DATABASE_URL"])) as session:
-        auth.ensure_demo_users(session, datetime.now(UTC))
+        auth.ensure_demo_users(session, datetime.now(UTC), demo_mode=True)
+        admin = auth.users.find_user(session, "admin")
+        assert admin is not None
+        token = sessions.start(session, admin, via="bench", now=datetime.now(UTC))
     original = PagesManager.__init__
 
     def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:  # run pages through Home.py
@@ -63,8 +69,7 @@ def bench_pages(db: Path, as_of: str, lookup_order: str | None = None) -> list[t
         at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=120)
         at.secrets = {"placeholder": "1"}
         at.session_state["as_of"] = as_of
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = "admin"
+        at.session_state["auth.token"] = token
         if page == "lookup" and lookup_order:
             at.query_params["order"] = lookup_order
         start = time.perf_counter()

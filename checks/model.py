@@ -62,6 +62,8 @@ class Address:
     country_code: str | None = None
     zip: str | None = None
     phone: str | None = None
+    company: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class StoreOrder:
     tags: str | None = None
     # None when the store's fulfillment-order data was never fetched (snapshots); SPEC §3 rule 7.
     on_hold: bool | None = None
+    # Personal data no rule reads; kept so the summaries can redact every form of it.
+    billing_address: Address | None = None
+    customer_address: Address | None = None  # the customer record's default address
+    customer_email: str | None = None  # the customer record's email, when it differs from the order's
 
     @property
     def number(self) -> str:
@@ -134,6 +140,7 @@ class WarehouseOrder:
     products: tuple[WarehouseProduct, ...] = ()
     shipments: tuple[Shipment, ...] = ()
     last_update_at: datetime | None = None
+    recipient: Address | None = None  # the 3PL's copy of the ship-to (never read by the rules)
 
     @property
     def completed_shipments(self) -> tuple[Shipment, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,8 +32,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            _create_private(Path(path))
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": LOCK_TIMEOUT_S}, **kwargs
         )
@@ -47,6 +49,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         options = f"{options} -c lock_timeout={LOCK_TIMEOUT_S * 1000}".strip()
     connect_args["options"] = options
     return create_engine(url, connect_args=connect_args, **kwargs)
+
+
+def _create_private(path: Path) -> None:
+    """The data folder 0700 and the database file 0600, created so from the start (no chmod window);
+    SQLite gives its -wal and -shm files the database file's mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

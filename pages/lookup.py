@@ -82,7 +82,7 @@ with shown_once():
         summaries = st.session_state.setdefault("lookup.summaries", {})
         if st.button("Summarize this order", key="lookup.summarize", icon=":material/auto_awesome:"):
             with resources.session() as session:
-                stream = stream_summary(detail, session=session, settings=resources.settings())
+                stream = stream_summary(detail, session=session, settings=resources.settings(), actor=actor)
                 st.write_stream(stream.markdown_safe())
             summaries[name] = (stream.result.engine, stream.result.text, stream.result.model)
         elif name in summaries:

@@ -31,7 +31,7 @@ with shown_once():
         st.info("Pick the last day of the period.")
         st.stop()
     date_from, date_to = period
-    report = sla_report.report(date_from, date_to)
+    report = sla_report.report(date_from, date_to, actor)
     metrics = report.metrics
     rate = "—" if metrics.on_time_rate is None else f"{metrics.on_time_rate:.1%}"
     figures = [

@@ -1,8 +1,14 @@
-"""The audit log: append-only, hash-chained, verifiable, exportable.
+"""The audit log: append-only, HMAC-chained, verifiable, exportable.
 
-Each entry's `hash` is SHA-256 over the canonical JSON of its content (id, at in ISO UTC, actor, role, action,
-order_name, params, outcome, detail) and `prev_hash`, the hash of the entry before it (64 zeros for the
-first). Editing, deleting or inserting a row breaks the chain at that row, and `verify` names it.
+Each entry's `hash` is HMAC-SHA256 under `AUDIT_KEY` (services.audit_key; never stored in the database) over
+the canonical JSON of its content (id, at in ISO UTC, actor, role, action, order_name, params, outcome,
+detail) and `prev_hash`, the hash of the entry before it (64 zeros for the first). Editing, deleting or
+inserting a row breaks the chain at that row, and `verify` names it; without the key nobody can recompute the
+chain after such an edit. Entries written before the log was keyed (ids up to `audit_head.legacy_until`) keep
+their plain SHA-256. The head carries an HMAC `signature` of (last_id, last_hash, legacy_until), so moving it
+back to an earlier entry after deleting the tail is detected too; `services.audit_head` gives operators a
+signed checkpoint to keep outside the database. Triggers (migration 0010) refuse UPDATE, DELETE and TRUNCATE
+of entries, and any move of the head backwards, even to the application's own role.
 
 How concurrent appends chain correctly, on both backends. `audit_head` holds one row (id 1) with the last
 entry's id and hash. `append` first runs `UPDATE audit_head ... RETURNING last_id, last_hash` and only then
@@ -42,6 +48,8 @@ from sqlmodel import Session
 
 from db.models.audit import GENESIS_HASH, AuditEntry, AuditHead
 from db.session import session_scope
+from services import audit_key
+from services.csv_cells import neutralise
 from services.errors import ConfigurationError, InputError
 
 __all__ = [
@@ -53,6 +61,7 @@ __all__ = [
     "count_entries",
     "entry_hash",
     "export_csv",
+    "head_signature",
     "list_entries",
     "run_detached",
     "utcnow",
@@ -146,8 +155,11 @@ def entry_hash(
     outcome: str,
     detail: str | None,
     prev_hash: str,
+    key: bytes | None = None,
+    legacy: bool = False,
 ) -> str:
-    """The hash an entry with this content and this predecessor must carry."""
+    """The hash an entry with this content and this predecessor must carry: HMAC-SHA256 under `key`
+    (default: the configured AUDIT_KEY), or plain SHA-256 for an entry from before the log was keyed."""
     content = {
         "id": id,
         "at": _iso(at),
@@ -160,10 +172,17 @@ def entry_hash(
         "detail": detail,
         "prev_hash": prev_hash,
     }
-    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    text_ = canonical_json(content)
+    if legacy:
+        return hashlib.sha256(text_.encode("utf-8")).hexdigest()
+    return audit_key.mac(key if key is not None else audit_key.current_key(), text_)
 
 
-def _row_hash(row: Row[Any]) -> str:
+def head_signature(key: bytes, last_id: int, last_hash: str, legacy_until: int) -> str:
+    return audit_key.mac(key, f"head|{last_id}|{last_hash}|{legacy_until}")
+
+
+def _row_hash(row: Row[Any], key: bytes, legacy_until: int) -> str:
     return entry_hash(
         id=row.id,
         at=row.at,
@@ -175,6 +194,8 @@ def _row_hash(row: Row[Any]) -> str:
         outcome=row.outcome,
         detail=row.detail,
         prev_hash=row.prev_hash,
+        key=key,
+        legacy=row.id <= legacy_until,
     )
 
 
@@ -186,20 +207,20 @@ def _check_lengths(**values: str | None) -> None:
             raise InputError(f"audit {name} is longer than {_LIMITS[name]} characters: {value[:40]!r}…")
 
 
-def _lock_head(session: Session) -> tuple[int, str]:
+def _lock_head(session: Session) -> tuple[int, str, int]:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
     row = session.execute(
         update(_HEAD)
         .where(_HEAD.c.id == 1)
         .values(last_id=_HEAD.c.last_id)
-        .returning(_HEAD.c.last_id, _HEAD.c.last_hash)
+        .returning(_HEAD.c.last_id, _HEAD.c.last_hash, _HEAD.c.legacy_until)
     ).one_or_none()
     if row is None:
         raise ConfigurationError(
             "The audit log is not initialised (audit_head is empty): run the migrations."
         )
-    return int(row.last_id), str(row.last_hash)
+    return int(row.last_id), str(row.last_hash), int(row.legacy_until)
 
 
 def append(
@@ -224,9 +245,10 @@ def append(
     role = str(role) if role is not None else None
     _check_lengths(actor=actor, role=role, action=action, order=order, outcome=str(outcome))
     stored_params = json.loads(canonical_json(dict(params))) if params is not None else None
+    key = audit_key.current_key()  # before any write: no key, no entry
 
     _install_hook(session)
-    last_id, last_hash = _lock_head(session)
+    last_id, last_hash, legacy_until = _lock_head(session)
     session.info[_CHAIN_LOCKED] = True
     entry_id = last_id + 1
     at = at.astimezone(UTC)
@@ -242,25 +264,55 @@ def append(
         "detail": detail,
         "prev_hash": last_hash,
     }
-    digest = entry_hash(**content)  # the hash covers exactly what is stored, nothing more
+    digest = entry_hash(**content, key=key)  # the hash covers exactly what is stored, nothing more
     entry = AuditEntry(**content, hash=digest)
     session.add(entry)
     session.flush()
-    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(last_id=entry_id, last_hash=digest))
+    session.execute(
+        update(_HEAD)
+        .where(_HEAD.c.id == 1)
+        .values(
+            last_id=entry_id,
+            last_hash=digest,
+            signature=head_signature(key, entry_id, digest, legacy_until),
+            key_id=audit_key.key_id(key),
+        )
+    )
     return entry
 
 
-def verify(session: Session) -> ChainReport:
+def _head_problem(key: bytes, head: Row[Any]) -> str | None:
+    """Why the stored head cannot be trusted, or None."""
+    head_id, head_hash, legacy_until = int(head.last_id), str(head.last_hash), int(head.legacy_until)
+    if head.key_id is not None and head.key_id != audit_key.key_id(key):
+        return "the configured AUDIT_KEY is not the key this log was written with"
+    if head_id <= legacy_until and head.signature is None:
+        return None  # nothing appended since the log was keyed
+    if not audit_key.same(head.signature, head_signature(key, head_id, head_hash, legacy_until)):
+        return f"the head (entry {head_id}) was moved or rewritten: its signature does not match"
+    return None
+
+
+def verify(session: Session, *, key: bytes | None = None) -> ChainReport:
     """Walk the chain in id order, a page at a time, up to the head as it is now.
 
-    Reports the first entry that is missing (a gap in ids), whose `prev_hash` does not link to the entry
-    before it, or whose content no longer matches its hash; then rows added beyond the head, and entries
+    First checks the head's signature (an attacker who deleted the tail cannot sign an earlier head). Then
+    reports the first entry that is missing (a gap in ids), whose `prev_hash` does not link to the entry
+    before it, or whose content no longer matches its HMAC; then rows added beyond the head, and entries
     removed from the end. Entries appended while this runs are beyond the head read at the start: not checked.
     """
-    head = session.execute(select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1)).one_or_none()
+    key = key if key is not None else audit_key.current_key()
+    head = session.execute(
+        select(
+            _HEAD.c.last_id, _HEAD.c.last_hash, _HEAD.c.legacy_until, _HEAD.c.signature, _HEAD.c.key_id
+        ).where(_HEAD.c.id == 1)
+    ).one_or_none()
     if head is None:
         return ChainReport(False, 0, None, "audit_head is missing: the chain cannot be checked")
-    head_id, head_hash = int(head.last_id), str(head.last_hash)
+    head_id, head_hash, legacy_until = int(head.last_id), str(head.last_hash), int(head.legacy_until)
+    problem = _head_problem(key, head)
+    if problem is not None:
+        return ChainReport(False, 0, head_id, problem)
     prev_id, prev_hash, checked = 0, GENESIS_HASH, 0
     while True:
         rows = session.execute(
@@ -284,7 +336,7 @@ def verify(session: Session) -> ChainReport:
                     row.id,
                     f"entry {row.id} does not link to entry {prev_id} (prev_hash differs)",
                 )
-            if _row_hash(row) != row.hash:
+            if not audit_key.same(_row_hash(row, key, legacy_until), row.hash):
                 return ChainReport(
                     False, checked, row.id, f"entry {row.id} was changed (its hash does not match)"
                 )
@@ -374,10 +426,7 @@ def count_entries(
 
 
 def _cell(value: str | None) -> str:
-    """Neutralise spreadsheet formulas (a failed sign-in's username is typed by a stranger)."""
-    if value is None:
-        return ""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return str(neutralise(value))
 
 
 def _iter_rows(session: Session, where: list[ColumnElement[bool]]) -> Iterator[Row[Any]]:
@@ -407,10 +456,10 @@ def export_csv(session: Session, out: TextIO, **filters: Any) -> int:
                 row.id,
                 _iso(row.at),
                 _cell(row.actor),
-                row.role or "",
+                _cell(row.role),
                 _cell(row.action),
                 _cell(row.order_name),
-                row.outcome,
+                _cell(row.outcome),
                 canonical_json(row.params) if row.params is not None else "",
                 _cell(row.detail),
                 row.prev_hash,

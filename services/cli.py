@@ -201,12 +201,15 @@ def live_inventory_or_none(ctx: Context) -> Any:
 
 def cmd_metrics(ctx: Context) -> int:
     from services import sla
+    from services.cli_users import system_actor
 
     start, end = parse_day(ctx.args.date_from, "--from"), parse_day(ctx.args.date_to, "--to")
     if start > end:
         raise InputError(f"--from {start} is after --to {end}")
     with ctx.engine.connect() as conn:
-        metrics = sla.sla_metrics(conn, date_from=start, date_to=end, as_of=ctx.as_of, policy=ctx.policy)
+        metrics = sla.sla_metrics(
+            conn, date_from=start, date_to=end, as_of=ctx.as_of, policy=ctx.policy, actor=system_actor()
+        )
     payload = metrics.as_dict()
     emit(ctx.args, payload, lambda: format_table([payload], list(payload), ""))
     return 0
@@ -216,6 +219,7 @@ def cmd_summarize(ctx: Context) -> int:
     from sqlmodel import Session
 
     from services import orders
+    from services.cli_users import system_actor
     from services.summaries import summarize, summary_as_json
 
     with Session(ctx.engine) as session:
@@ -224,7 +228,7 @@ def cmd_summarize(ctx: Context) -> int:
         )
         if detail is None:
             raise NotFoundError(f"order {orders.normalize_name(ctx.args.name)} is not in the store data")
-        summary = summarize(detail, session=session, settings=ctx.settings)
+        summary = summarize(detail, session=session, settings=ctx.settings, actor=system_actor())
     payload = summary_as_json(summary)
     emit(ctx.args, payload, lambda: f"{payload['order']} ({payload['engine']})\n{payload['summary']}")
     return 0
@@ -253,7 +257,9 @@ def _extensions() -> list[Extension]:
         from services.cli_audit import register as register_audit
     except ImportError:
         return extensions
-    return [*extensions, register_audit]
+    from services.cli_users import register as register_users
+
+    return [*extensions, register_audit, register_users]
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

@@ -4,8 +4,9 @@
 
 1. starts the simulator of the three APIs in a thread of this process (`sandbox.server.start_in_thread`);
 2. migrates the database, creates one demo user per role, syncs the store, the 3PL and the carrier from it;
-3. writes `.streamlit/secrets.toml` when there is none (random cookie key, demo mode, the source settings,
-   random webhook signing secrets and the demo users' passwords, which the sign-in page shows in demo mode);
+3. writes `.streamlit/secrets.toml` (0600) when there is none: random cookie and audit keys, demo mode, the
+   source settings and random webhook signing secrets; never a password. The demo users get fresh passwords
+   on every run, printed once;
 4. starts the webhook receiver on `--webhook-port` (8788) in a thread, and has the simulator send it signed
    webhooks of every change of its world, so the console's data follows the world within a second;
 5. runs `streamlit run Home.py` until interrupted, then stops the receiver and the simulator too.
@@ -87,28 +88,43 @@ def render_secrets(values: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_secrets(path: Path, sources: Mapping[str, str], demo_users: Mapping[str, str]) -> bool:
-    """Create the secrets file when there is none; else only add demo users created by this run.
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` as a file only its owner can read, created 0600 (no chmod-after-write
+    window) and swapped in atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
-    Returns True when the file was written.
+
+def write_secrets(path: Path, sources: Mapping[str, str]) -> bool:
+    """Create the secrets file when there is none (random cookie and audit keys, demo mode, the sources).
+
+    An existing file keeps its values; it only gains an audit key when it has none and loses the
+    plain-text demo passwords older versions wrote there. Passwords are never written. True when written.
     """
     if path.is_file():
-        if not demo_users:
-            return False
         current = tomllib.loads(path.read_text())
-        current["demo_users"] = {**current.get("demo_users", {}), **demo_users}
-        path.write_text(render_secrets(current))
+        if "demo_users" not in current and "audit_key" in current:
+            return False
+        current.pop("demo_users", None)
+        current.setdefault("audit_key", secrets.token_urlsafe(48))
+        write_private(path, render_secrets(current))
         return True
     values: dict[str, Any] = {
         "cookie_key": secrets.token_urlsafe(48),
+        "audit_key": secrets.token_urlsafe(48),
         "demo_mode": True,
         "cookie_expiry_days": 0.5,
     }
     values |= {name.lower(): value for name, value in sources.items()}
-    values["demo_users"] = dict(demo_users)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_secrets(values))
-    path.chmod(0o600)
+    write_private(path, render_secrets(values))
     return True
 
 
@@ -137,7 +153,7 @@ def add_missing_secrets(path: Path, values: Mapping[str, str]) -> bool:
     missing = {name.lower(): value for name, value in values.items() if name.lower() not in current}
     if not missing:
         return False
-    path.write_text(render_secrets({**current, **missing}))
+    write_private(path, render_secrets({**current, **missing}))
     return True
 
 
@@ -156,24 +172,21 @@ def start_receiver(port: int, sources: Mapping[str, str]) -> Any:
         ) from None
 
 
-def demo_passwords(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
-    return dict(tomllib.loads(path.read_text()).get("demo_users", {}))
-
-
 # ---------------------------------------------------------------- database
 
 
 def prepare_database(sources: Mapping[str, str]) -> dict[str, str]:
-    """Migrate, create the demo users, sync every source from the simulator. Returns new users' passwords."""
+    """Migrate, give the demo users fresh passwords (creating them where missing), sync every source from
+    the simulator. Returns the passwords, to be printed once: only their hashes are stored."""
     from db.migrate import upgrade
     from db.session import make_engine, session_scope
     from services import auth, sync
     from services.policy_state import ensure_policy
     from services.settings import Settings
 
-    settings = Settings().model_copy(update={name.lower(): value for name, value in sources.items()})
+    settings = Settings().model_copy(
+        update={"demo_mode": True, **{name.lower(): value for name, value in sources.items()}}
+    )
     policy = settings.policy()
     engine = make_engine(settings.database_url)
     try:
@@ -182,7 +195,7 @@ def prepare_database(sources: Mapping[str, str]) -> dict[str, str]:
         with engine.begin() as conn:
             ensure_policy(conn, policy, now)
         with session_scope(engine) as session:
-            created = auth.ensure_demo_users(session, now)
+            created = auth.ensure_demo_users(session, now, demo_mode=True, fresh_passwords=True)
         print("Syncing the demo store from the simulator…", flush=True)
         started = time.monotonic()
         sync.sync_all(engine, settings, policy, now=datetime.now(UTC))
@@ -195,7 +208,7 @@ def prepare_database(sources: Mapping[str, str]) -> dict[str, str]:
 # ---------------------------------------------------------------- run
 
 
-def streamlit_command(port: int) -> list[str]:
+def streamlit_command(port: int, host: str = "127.0.0.1") -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -206,6 +219,8 @@ def streamlit_command(port: int) -> list[str]:
         "true",
         "--server.port",
         str(port),
+        "--server.address",
+        host,
         "--browser.gatherUsageStats",
         "false",
     ]
@@ -228,9 +243,14 @@ def run(args: argparse.Namespace) -> int:
         )
         simulator = start_simulator(args.sandbox_port, args.orders, args.seed)
         sources = {**simulator.settings(), **webhook_secrets(SECRETS_PATH)}
-        created = prepare_database(sources)
-        if write_secrets(SECRETS_PATH, sources, created) | add_missing_secrets(SECRETS_PATH, sources):
+        # First: the file holds the audit key the bootstrap signs with.
+        if write_secrets(SECRETS_PATH, sources) | add_missing_secrets(SECRETS_PATH, sources):
             print(f"Wrote {SECRETS_PATH}", flush=True)
+        from services.settings import get_settings
+
+        get_settings.cache_clear()
+        os.environ["DEMO_MODE"] = "true"
+        users = prepare_database(sources)
         receiver = start_receiver(args.webhook_port, sources)
         simulator.start_webhooks(
             f"{receiver.base_url}/webhooks",
@@ -241,13 +261,11 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"Webhooks: the simulator posts to {receiver.base_url}/webhooks", flush=True)
         env = {**os.environ, **sources, "DEMO_MODE": "true"}
-        console = subprocess.Popen(streamlit_command(args.port), env=env)
-        print(f"\norder-recon is at http://localhost:{args.port}\n", flush=True)
-        users = demo_passwords(SECRETS_PATH)
+        console = subprocess.Popen(streamlit_command(args.port, args.host), env=env)
+        print(f"\norder-recon is at http://{args.host}:{args.port}\n", flush=True)
+        print("Demo users (new passwords on every `make run`; shown only here, stored only hashed):")
         for name, password in users.items():
             print(f"  {name:<6} {password}")
-        if not users:
-            print(f"  (no demo passwords in {SECRETS_PATH}; reset them on the Users page)")
         print("\nPress Ctrl+C to stop.", flush=True)
         return console.wait()
     except KeyboardInterrupt:
@@ -265,6 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="simulator + database + console, until Ctrl+C")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     p.add_argument("--sandbox-port", type=int, default=8787)
     p.add_argument("--webhook-port", type=int, default=8788)
     p.add_argument("--orders", type=int, default=1500)

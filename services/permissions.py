@@ -1,6 +1,9 @@
 """Roles, permissions and the one check every service calls (SPEC §7).
 
-Pages hide what a role may not use; the services still call `require`, which refuses and audits.
+Pages hide what a role may not use; the services still call `require`, which refuses and audits. It does
+not trust the role an `Actor` carries: it reads the user's role from the database (a missing or disabled
+user holds nothing). The one exception is the CLI's `system` actor (`os_user` set), which stands for
+whoever holds the database credentials.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from services import audit
 from services.errors import PermissionDenied
 
-__all__ = ["GRANTS", "Actor", "Permission", "Role", "allowed", "require"]
+__all__ = ["GRANTS", "SYSTEM_ACTOR", "Actor", "Permission", "Role", "allowed", "require", "stored_role"]
+
+SYSTEM_ACTOR = "system"
 
 
 class Role(StrEnum):
@@ -57,6 +63,8 @@ class Actor:
     username: str
     role: Role
     display_name: str | None = None
+    # Set only for the `system` actor of the CLI (whoever holds the database credentials): the OS user.
+    os_user: str | None = None
 
 
 def _as_role(role: Role | str | None) -> Role | None:
@@ -74,6 +82,21 @@ def allowed(role: Role | str | None, permission: Permission) -> bool:
     return known is not None and known in GRANTS[Permission(permission)]
 
 
+def stored_role(session: Session, actor: Actor | None) -> Role | None:
+    """The role the database gives `actor` now: None for no actor, an unknown or a disabled user."""
+    if actor is None:
+        return None
+    if actor.os_user is not None and actor.username == SYSTEM_ACTOR:
+        return Role.ADMIN
+    from db.models.auth import AppUser
+
+    table = AppUser.__table__  # type: ignore[attr-defined]
+    row = session.execute(
+        select(table.c.role, table.c.disabled).where(table.c.username == actor.username)
+    ).first()
+    return None if row is None or row.disabled else _as_role(row.role)
+
+
 def require(
     session: Session,
     actor: Actor | None,
@@ -89,10 +112,10 @@ def require(
     The denial is written in its own transaction, so it stays recorded when the caller rolls back (see
     `audit.run_detached`). No entry is written when the action is allowed: the caller audits the outcome.
     """
-    if actor is not None and allowed(actor.role, permission):
+    role = stored_role(session, actor)
+    if role is not None and allowed(role, permission):
         return
     username = actor.username if actor is not None else "anonymous"
-    role = _as_role(actor.role) if actor is not None else None
     at = clock()
     detail = f"requires the {Permission(permission)} permission"
 
@@ -116,5 +139,7 @@ def require(
     if actor is None:
         message = f"Sign in first: {action} needs the {permission} permission."
     else:
-        message = f"{username} ({role or actor.role}) may not {action}: it needs the {permission} permission."
+        message = (
+            f"{username} ({role or 'no active role'}) may not {action}: it needs the {permission} permission."
+        )
     raise PermissionDenied(message, actor=username, role=str(role) if role else None, action=action)

@@ -27,7 +27,8 @@ def set_state(conn: Connection, key: str, value: str, now: datetime) -> None:
 def ensure_policy(conn: Connection, policy: SlaPolicy, now: datetime) -> int:
     """Reclassify every order when the stored classifications follow another policy.
 
-    Returns how many orders were reclassified (0 when nothing changed). The caller audits a change.
+    Returns how many orders were reclassified (0 when nothing changed). A change from one policy to
+    another is audited here (`policy.change`, actor `system` naming the OS user), in the same transaction.
     """
     fingerprint = policy.fingerprint()
     current = get_state(conn, POLICY_KEY)
@@ -35,7 +36,28 @@ def ensure_policy(conn: Connection, policy: SlaPolicy, now: datetime) -> int:
         return 0
     changed = store.reclassify_all(conn, policy, now) if current is not None or _has_orders(conn) else 0
     set_state(conn, POLICY_KEY, fingerprint, now)
+    if current is not None:
+        _audit_change(conn, current, fingerprint, changed, now)
     return changed
+
+
+def _audit_change(conn: Connection, before: str, after: str, reclassified: int, now: datetime) -> None:
+    from sqlmodel import Session
+
+    from services import audit
+    from services.cli_system import SYSTEM_ACTOR, system_params
+
+    with Session(bind=conn) as session:
+        audit.append(
+            session,
+            actor=SYSTEM_ACTOR,
+            role=None,
+            action="policy.change",
+            outcome=audit.Outcome.OK,
+            params={"from": before, "to": after, "reclassified": reclassified, **system_params()},
+            at=now,
+        )
+        session.flush()
 
 
 def _has_orders(conn: Connection) -> Any:

@@ -62,7 +62,11 @@ class Settings(BaseSettings):
 
     demo_mode: bool = False
     cookie_key: str | None = None
+    audit_key: str | None = None  # HMAC key of the audit chain (services.audit_key); never in the database
     cookie_expiry_days: float = 0.5  # a working day at most
+    session_idle_minutes: float = 30.0  # a session unused this long ends (services.auth.sessions)
+    # The header a reverse proxy puts the client's address in (e.g. X-Forwarded-For); unset: the socket's.
+    trusted_proxy_header: str | None = None
     source_timeout_s: float = 10.0
 
     # Alerts and the leadership report (SPEC §9). The webhook URL and the SMTP password are secrets:

@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.engine import Connection
+from sqlmodel import Session
 
 from checks.metrics import MetricRow, SlaMetrics, compute_metrics
 from checks.policy import SlaPolicy
+from services.permissions import Actor, Permission, require
 from services.queries import informational_counts
 from services.store import T_CLASS
 
@@ -103,9 +105,26 @@ def noise_removed(conn: Connection, *, as_of: datetime, policy: SlaPolicy) -> in
     return sum(informational_counts(conn, as_of=as_of, policy=policy).values())
 
 
+def require_metrics(
+    conn: Connection, actor: Actor | None, *, now: datetime, action: str = "metrics.view"
+) -> None:
+    """SLA metrics and the leadership report are for ops, leads and admins (SPEC §7): checked against the
+    role stored in the database; a refusal is audited and raised as PermissionDenied."""
+    with Session(bind=conn) as session:
+        require(session, actor, Permission.METRICS, action=action, clock=lambda: now)
+
+
 def sla_metrics(
-    conn: Connection, *, date_from: date, date_to: date, as_of: datetime, policy: SlaPolicy
+    conn: Connection,
+    *,
+    date_from: date,
+    date_to: date,
+    as_of: datetime,
+    policy: SlaPolicy,
+    actor: Actor | None,
 ) -> SlaMetrics:
+    """The metrics of a period, for an actor allowed to read them (see `require_metrics`)."""
+    require_metrics(conn, actor, now=as_of)
     rows = metric_rows(conn, date_from=date_from, date_to=date_to)
     return compute_metrics(
         rows,

@@ -18,6 +18,9 @@ SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 if not SAMPLES.is_dir():  # CI lays shared/ beside the clone; a copy in the repo serves elsewhere
     SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
 SMALL_STORE = SAMPLES / "small-store"
+TEST_AUDIT_KEY = "test-audit-key-Qm9yZGVyLXJlY29uLXRlc3Qta2V5LW5vdC1zZWNyZXQ"
+# Also for session-scoped fixtures, which are built before any function-scoped monkeypatch.
+os.environ.setdefault("AUDIT_KEY", TEST_AUDIT_KEY)
 
 
 def _sqlite_engine(tmp_path: Path) -> Engine:
@@ -98,6 +101,8 @@ def _no_developer_secrets(
 
     nowhere = tmp_path_factory.getbasetemp() / "no-secrets.toml"
     monkeypatch.setattr(settings, "SECRETS_PATH", nowhere)
+    # The audit log needs a key outside demo mode; tests that are about the key set their own.
+    monkeypatch.setenv("AUDIT_KEY", TEST_AUDIT_KEY)
     config.set_option("secrets.files", [str(nowhere)])
     settings.get_settings.cache_clear()
     yield

@@ -1,55 +1,63 @@
-"""Sign-in: streamlit-authenticator over the users in the database, or an OIDC provider via `st.login()`.
+"""Sign-in: a password form over the users in the database, or an OIDC provider via `st.login()`; either
+way a server-side session (services.auth.sessions) that every run checks again.
 
 Every run starts with `signed_in_actor()`, which returns the Actor or renders the sign-in page and stops.
+The session's token lives in session state (`auth.token`) and, signed with `COOKIE_KEY`, in the cookie
+`order_recon_session`, which a new browser tab or a reload resumes from. A cookie that is malformed,
+forged, or of a session that was revoked, timed out or whose user changed means "signed out".
 
-Session-state keys: streamlit-authenticator's own (`authentication_status`, `username`, `name`, `roles`,
-`logout`), and `auth.signing_out` / `auth.notice` (set by the sign-out button, and a message for the
-sign-in page). Test seam: a test that sets `authentication_status = True` and `username` is signed in as
-that user without the widget; the user is still read from the database on every run, as for everyone.
+Session-state keys: `auth.token`, `auth.notice` (a message for the sign-in page). Every sign-in (form,
+cookie, OIDC) and sign-out is audited.
 """
 
 from __future__ import annotations
 
 import contextlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import streamlit as st
-import streamlit_authenticator as stauth
-from streamlit_authenticator.utilities import LoginError
 
-from db.session import session_scope
-from services import auth
-from services.errors import AuthenticationError
-from services.permissions import Actor
+from services import audit, audit_key, auth
+from services.auth import sessions
+from services.errors import AuthenticationError, ConfigurationError, PermissionDenied
+from services.permissions import Actor, Permission, allowed, require
 from services.settings import Settings
 from ui import resources
 
 COOKIE_NAME = "order_recon_session"
 DEFAULT_PAGE = "pages/lookup.py"
-MIN_COOKIE_KEY = 32
+TOKEN = "auth.token"
+NOTICE = "auth.notice"
+COOKIE_CHANGE = "auth.cookie_change"  # ("set", value) or ("delete", None): done in the next run's body
 
 
 @st.cache_resource(show_spinner=False)
 def _demo_cookie_key() -> str:
-    """Demo mode without a configured key: one random key per process (cookies end with the process)."""
+    """Demo mode without a usable key: one random key per process (cookies end with the process)."""
     return secrets.token_urlsafe(48)
 
 
 def cookie_key(settings: Settings) -> str:
-    """The cookie signing key; outside demo mode a missing or short key stops the app."""
-    key = settings.cookie_key or ""
-    if len(key) >= MIN_COOKIE_KEY:
-        return key
-    if settings.demo_mode:
-        return _demo_cookie_key()
-    st.error(
-        f"COOKIE_KEY is missing or shorter than {MIN_COOKIE_KEY} characters. Set it in the environment or in "
-        "`.streamlit/secrets.toml`; the console does not start without it outside demo mode."
-    )
-    _stop_signed_out()
-    raise AssertionError("unreachable")
+    """The cookie signing key; outside demo mode a missing, short or low-entropy key stops the app."""
+    try:
+        return sessions.valid_cookie_key(settings.cookie_key)
+    except ConfigurationError as exc:
+        if settings.demo_mode:
+            return _demo_cookie_key()
+        st.error(f"{exc} Set it in the environment or in `.streamlit/secrets.toml`.")
+        _stop_signed_out()
+        raise AssertionError("unreachable") from None
+
+
+def _require_audit_key() -> None:
+    """Outside demo mode nothing may happen unaudited: without AUDIT_KEY the console does not start."""
+    try:
+        audit_key.current_key()
+    except ConfigurationError as exc:
+        st.error(f"{exc} Set it in the environment or in `.streamlit/secrets.toml`.")
+        _stop_signed_out()
 
 
 def _secret(name: str) -> Any:
@@ -63,38 +71,111 @@ def oidc_configured() -> bool:
     return bool(_secret("auth"))
 
 
-def _make_authenticator(settings: Settings) -> stauth.Authenticate:
-    """The one authenticator of this run, whose password check is the database's (throttled and audited)."""
-    engine = resources.engine()
-    with session_scope(engine) as session:
-        credentials = auth.authenticator_credentials(session)
-    authenticator = stauth.Authenticate(
-        credentials,
-        COOKIE_NAME,
-        cookie_key(settings),
-        settings.cookie_expiry_days,
-        auto_hash=False,
-        login_sleep_time=0,
-    )
-
-    def check_credentials(username: str, password: str) -> bool:
-        # Called once per submitted form, never on a plain rerun: the attempt is recorded exactly once.
-        with session_scope(engine) as session:
-            auth.verify_password(session, username, password, datetime.now(UTC))
-        return True
-
-    authenticator.authentication_controller.authentication_model.check_credentials = check_credentials
-    return authenticator
+def client_address(settings: Settings) -> str | None:
+    """Who is asking, for the per-client sign-in limit: the proxy's header when the deployment names one
+    (its last hop, the one the proxy itself saw), else the socket's address."""
+    if settings.trusted_proxy_header:
+        forwarded = st.context.headers.get(settings.trusted_proxy_header)
+        if isinstance(forwarded, str) and forwarded.strip():
+            return forwarded.split(",")[-1].strip()[:64] or None
+    address = getattr(st.context, "ip_address", None)
+    return address[:64] if isinstance(address, str) and address else None  # none under AppTest
 
 
-def _active(username: str) -> Actor | None:
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _idle(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.session_idle_minutes)
+
+
+def _cookies(key: str = "auth.cookies") -> Any:
+    import extra_streamlit_components as stx
+
+    return stx.CookieManager(key=key)
+
+
+def _start_session(actor: Actor, via: str, settings: Settings, *, set_cookie: bool) -> None:
     with resources.session() as session:
-        return auth.get_active_user(session, username)
+        token = sessions.start(session, actor, via=via, now=_now(), client=client_address(settings))
+        session.commit()
+    st.session_state[TOKEN] = token
+    if set_cookie:
+        st.session_state[COOKIE_CHANGE] = ("set", sessions.sign_cookie(token, cookie_key(settings)))
 
 
-def _oidc_actor() -> Actor | None:
+def _apply_cookie_change(settings: Settings) -> None:
+    """Set or delete the cookie asked for by a callback, from the script's body (a component rendered
+    inside a callback may never mount). A set is rendered again on every run until the browser reports
+    the cookie back: a rerun that comes before the component's frame has loaded would otherwise lose it."""
+    change = st.session_state.get(COOKIE_CHANGE)
+    if change is None:
+        return
+    if change[0] == "set":
+        cookies = _cookies()
+        tries = st.session_state.get("auth.cookie_tries", 0)
+        if cookies.cookies.get(COOKIE_NAME) == change[1] or tries >= 30:
+            st.session_state.pop(COOKIE_CHANGE, None)
+            st.session_state.pop("auth.cookie_tries", None)
+            return
+        st.session_state["auth.cookie_tries"] = tries + 1
+        expires = datetime.now() + timedelta(days=settings.cookie_expiry_days)
+        cookies.set(COOKIE_NAME, change[1], expires_at=expires, key="auth.cookie_set")
+    else:
+        st.session_state.pop(COOKIE_CHANGE, None)
+        _delete_cookie()
+
+
+def _delete_cookie() -> None:
+    with contextlib.suppress(KeyError):  # the component forgets a cookie it never listed
+        _cookies("auth.cookies_for_delete").delete(COOKIE_NAME, key="auth.cookie_delete")
+
+
+def _resume(token: str, settings: Settings) -> Actor | None:
+    with resources.session() as session:
+        actor = sessions.resume(
+            session, token, now=_now(), idle=_idle(settings), demo_mode=settings.demo_mode
+        )
+        session.commit()
+    return actor
+
+
+def _audit_sign_in(actor: Actor, via: str, settings: Settings) -> None:
+    with resources.session() as session:
+        audit.append(
+            session,
+            actor=actor.username,
+            role=actor.role,
+            action="sign_in",
+            outcome=audit.Outcome.OK,
+            params={"via": via, "client": client_address(settings)},
+            at=_now(),
+        )
+        session.commit()
+
+
+def _from_cookie(settings: Settings) -> Actor | None:
+    """A new browser session carrying our cookie: resume its server-side session (audited)."""
+    token = sessions.token_from_cookie(st.context.cookies.get(COOKIE_NAME), cookie_key(settings))
+    actor = _resume(token, settings) if token else None
+    if actor is not None and token is not None:
+        st.session_state[TOKEN] = token
+        _audit_sign_in(actor, "cookie", settings)
+    return actor
+
+
+def _oidc_actor(settings: Settings) -> Actor | None:
     if not (oidc_configured() and st.user.is_logged_in):
         return None
+    token = st.session_state.get(TOKEN)
+    if token:
+        actor = _resume(token, settings)
+        if actor is None:
+            st.session_state.pop(TOKEN, None)
+            st.session_state[NOTICE] = "Your session has ended; sign in again."
+            st.logout()
+        return actor
     email = str(st.user.get("email") or "")
     with resources.session() as session:
         actor = auth.actor_for_email(session, email)
@@ -104,66 +185,90 @@ def _oidc_actor() -> Actor | None:
         )
         st.button("Sign out", on_click=st.logout, key="auth.oidc_refused")
         _stop_signed_out()
+        raise AssertionError("unreachable")
+    _start_session(actor, "oidc", settings, set_cookie=False)
+    _audit_sign_in(actor, "oidc", settings)
     return actor
 
 
 def signed_in_actor() -> Actor:
-    """The signed-in user, checked against the database on every run (a disabled user is signed out)."""
+    """The signed-in user, checked against their server-side session on every run."""
     settings = resources.settings()
     cookie_key(settings)
-    oidc = _oidc_actor()
+    _require_audit_key()
+    _apply_cookie_change(settings)
+    oidc = _oidc_actor(settings)
     if oidc is not None:
         return oidc
-    authenticator: stauth.Authenticate | None = None
-    username = st.session_state.get("username")
-    if st.session_state.get("authentication_status") and username:
-        actor = None if st.session_state.pop("auth.signing_out", False) else _active(username)
+    token = st.session_state.get(TOKEN)
+    if token:
+        actor = _resume(token, settings)
         if actor is not None:
             return actor
-        authenticator = _make_authenticator(settings)
-        if not st.session_state.get("auth.notice"):
-            st.session_state["auth.notice"] = "Your account is disabled; you have been signed out."
-        authenticator.logout(location="unrendered")
-    authenticator = authenticator or _make_authenticator(settings)
-    # A valid session cookie signs in without drawing the sign-in page; one of a user who is no longer
-    # active raises LoginError, and the form is shown.
-    with contextlib.suppress(LoginError):
-        authenticator.login(location="unrendered")
-    if not st.session_state.get("authentication_status"):
-        _sign_in_page(authenticator, settings)
-    username = st.session_state.get("username")
-    if st.session_state.get("authentication_status") and username:
-        actor = _active(username)
+        st.session_state.pop(TOKEN, None)
+        with resources.session() as session:
+            reason = sessions.why_ended(session, token)
+        st.session_state.setdefault(
+            NOTICE, f"Your session has ended{f' ({reason})' if reason else ''}; sign in again."
+        )
+        if COOKIE_NAME in st.context.cookies:
+            _delete_cookie()
+    else:
+        actor = _from_cookie(settings)
         if actor is not None:
-            st.session_state.pop("auth.notice", None)
             return actor
+    _sign_in_page(settings)
     _stop_signed_out()
     raise AssertionError("unreachable")
 
 
 def _stop_signed_out() -> None:
     """End a signed-out run with a navigation of one hidden page, so Streamlit never falls back to
-    listing (and running) the scripts of `pages/` on its own. The page is the app's default page (not run
-    here): a sign-in then reruns on the page it lands on, keeping the form's submission."""
+    listing (and running) the scripts of `pages/` on its own."""
     st.session_state.pop("actor", None)
     st.navigation([st.Page(DEFAULT_PAGE, default=True)], position="hidden")
     st.stop()
 
 
-def _sign_in_page(authenticator: stauth.Authenticate, settings: Settings) -> None:
+def _submit(settings: Settings) -> None:
+    """The form's callback: runs once per submission, never on a plain rerun."""
+    username = st.session_state.get("login.username", "")
+    password = st.session_state.get("login.password", "")
+    st.session_state["login.password"] = ""
+    try:
+        with resources.session() as session:
+            actor = auth.verify_password(
+                session,
+                username,
+                password,
+                _now(),
+                client=client_address(settings),
+                demo_mode=settings.demo_mode,
+            )
+    except AuthenticationError as exc:
+        st.session_state["login.error"] = str(exc)
+        return
+    st.session_state.pop("login.error", None)
+    st.session_state.pop(NOTICE, None)
+    _start_session(actor, "password", settings, set_cookie=True)
+
+
+def _sign_in_page(settings: Settings) -> None:
     _, middle, _ = st.columns([1, 2, 1])
     with middle:
         st.title("order-recon")
         st.caption("Store, 3PL and carrier data for one order, side by side.")
-        notice = st.session_state.get("auth.notice")
+        notice = st.session_state.get(NOTICE)
         if notice:
             st.warning(notice)
-        try:
-            authenticator.login(
-                location="main", key="login.form", fields={"Form name": "Sign in", "Login": "Sign in"}
-            )
-        except (AuthenticationError, LoginError) as exc:
-            st.error(str(exc))
+        with st.form("login.form"):
+            st.subheader("Sign in")
+            st.text_input("Username", key="login.username")
+            st.text_input("Password", type="password", key="login.password")
+            st.form_submit_button("Sign in", on_click=_submit, args=(settings,))
+        error = st.session_state.pop("login.error", None)
+        if error:
+            st.error(error)
         if oidc_configured():
             st.button(
                 "Sign in with your company account",
@@ -172,30 +277,62 @@ def _sign_in_page(authenticator: stauth.Authenticate, settings: Settings) -> Non
                 icon=":material/key:",
             )
         if settings.demo_mode:
-            _demo_credentials()
+            st.info(
+                "**Demo mode**: the demo users' passwords were printed in the terminal by `make run` "
+                "(new ones on every start; they are stored only as hashes)."
+            )
 
 
-def _demo_credentials() -> None:
-    users = _secret("demo_users") or {}
-    if not users:
-        return
-    with st.container(border=True):
-        st.markdown("**Demo mode** — sign in as one of these users:")
-        st.table([{"username": name, "password": password} for name, password in dict(users).items()])
+def sign_out(actor: Actor) -> None:
+    """End this session everywhere (a copied cookie stops working too), audited."""
+    settings = resources.settings()
+    token = st.session_state.pop(TOKEN, None)
+    now = _now()
+    with resources.session() as session:
+        sessions.revoke(session, token, now=now, reason="signed out")
+        audit.append(
+            session,
+            actor=actor.username,
+            role=actor.role,
+            action="sign_out",
+            outcome=audit.Outcome.OK,
+            params={"client": client_address(settings)},
+            at=now,
+        )
+        session.commit()
+    st.session_state[NOTICE] = "You have signed out."
+    st.session_state[COOKIE_CHANGE] = ("delete", None)
+    if oidc_configured() and st.user.is_logged_in:
+        st.logout()
 
 
 def sign_out_button(actor: Actor) -> None:
     """The sidebar's who-am-I and sign-out button."""
-    st.sidebar.markdown(f"**{actor.display_name or actor.username}**  \n`{actor.role}`")
-    if oidc_configured() and st.user.is_logged_in:
-        st.sidebar.button("Sign out", on_click=st.logout, key="auth.sign_out", icon=":material/logout:")
-        return
+    st.sidebar.markdown(f"**{_plain(actor.display_name or actor.username)}**  \n`{actor.role}`")
+    st.sidebar.button(
+        "Sign out", on_click=sign_out, args=(actor,), key="auth.sign_out", icon=":material/logout:"
+    )
 
-    def sign_out() -> None:
-        st.session_state["auth.signing_out"] = True
-        st.session_state["auth.notice"] = "You have signed out."
 
-    st.sidebar.button("Sign out", on_click=sign_out, key="auth.sign_out", icon=":material/logout:")
+def _plain(text: str) -> str:
+    from services.summaries import escape_markdown
+
+    return escape_markdown(text)
+
+
+def audit_refused_page(actor: Actor, pages: list[tuple[str, Permission]]) -> None:
+    """A visit to the address of a page this role may not open is refused by the navigation (it is not
+    listed) and audited here, once per page and browser session."""
+    url = str(getattr(st.context, "url", "") or "")
+    requested = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    for path, permission in pages:
+        name = path.rsplit("/", 1)[-1].removesuffix(".py")
+        seen = f"auth.refused.{name}"
+        if name != requested or allowed(actor.role, permission) or st.session_state.get(seen):
+            continue
+        st.session_state[seen] = True
+        with resources.session() as session, contextlib.suppress(PermissionDenied):
+            require(session, actor, permission, action="page.view", params={"page": name})
 
 
 def current_actor() -> Actor:

@@ -32,3 +32,11 @@ def ago(moment: datetime | None, now: datetime) -> str:
 
 def text(value: object) -> str:
     return NOTHING if value is None or value == "" else str(value)
+
+
+def md(value: object) -> str:
+    """A source string for a Markdown element: escaped, so an item title or a scan message cannot load an
+    image, draw a link ("session expired, sign in again") or colour text; `—` when empty."""
+    from services.summaries import escape_markdown
+
+    return NOTHING if value is None or value == "" else escape_markdown(str(value))

@@ -10,7 +10,7 @@ from checks.model import OrderView
 from checks.results import CheckResult, Level
 from services.order_detail import OrderDetail
 from services.queries import business_days_between
-from ui.formatting import NOTHING, ago, store_time, text
+from ui.formatting import ago, md, store_time, text
 
 MARKS = {Level.PASS: "✅", Level.INFO: "ℹ️", Level.BLOCKED: "⛔"}
 CATEGORY_COLORS = {
@@ -56,7 +56,7 @@ def header(detail: OrderDetail) -> None:
         delta_color="inverse" if detail.vendor_late else "off",
         delta_arrow="off",
     )
-    st.markdown(f"{category_badge(detail.category)} {c.reason}")
+    st.markdown(f"{category_badge(detail.category)} {md(c.reason)}")
 
 
 def differences(view: OrderView, detail: OrderDetail) -> list[str]:
@@ -101,24 +101,24 @@ def store_panel(detail: OrderDetail) -> None:
     st.markdown("#### :material/storefront: Store")
     st.caption(_as_of(detail, "store"))
     st.markdown(
-        f"Financial **{text(order.financial_status)}** · fulfillment **{order.fulfillment_status or 'unfulfilled'}**  \n"
-        f"Placed {store_time(order.created_at, policy)} · {text(order.shipping_method)}"
+        f"Financial **{md(order.financial_status)}** · fulfillment **{md(order.fulfillment_status or 'unfulfilled')}**  \n"
+        f"Placed {store_time(order.created_at, policy)} · {md(order.shipping_method)}"
     )
     if order.cancelled_at:
-        st.markdown(f":red[Cancelled {store_time(order.cancelled_at, policy)} ({text(order.cancel_reason)})]")
+        st.markdown(f":red[Cancelled {store_time(order.cancelled_at, policy)} ({md(order.cancel_reason)})]")
     for li in order.line_items:
-        vendor = f" · _{li.vendor}_" if policy.is_third_party(li.vendor) else ""
+        vendor = f" · _{md(li.vendor)}_" if policy.is_third_party(li.vendor) else ""
         st.markdown(
-            f"{li.quantity} × {li.title} `{text(li.sku)}` · {text(li.fulfillable_quantity)} open{vendor}"
+            f"{li.quantity} × {md(li.title)} {md(li.sku)} · {text(li.fulfillable_quantity)} open{vendor}"
         )
     for f in order.fulfillments:
         st.markdown(
-            f"Fulfillment {f.id}: **{f.status}** {store_time(f.created_at, policy)} · "
-            f"{text(f.tracking_company)} {', '.join(f.tracking_numbers) or NOTHING}"
+            f"Fulfillment {f.id}: **{md(f.status)}** {store_time(f.created_at, policy)} · "
+            f"{md(f.tracking_company)} {md(', '.join(f.tracking_numbers))}"
         )
     for r in order.refunds:
         units = sum(q.quantity for q in r.line_items)
-        st.markdown(f"Refund {r.id}: {units} unit(s) {store_time(r.created_at, policy)} {text(r.note)}")
+        st.markdown(f"Refund {r.id}: {units} unit(s) {store_time(r.created_at, policy)} {md(r.note)}")
 
 
 def warehouse_panel(detail: OrderDetail) -> None:
@@ -129,20 +129,20 @@ def warehouse_panel(detail: OrderDetail) -> None:
         st.markdown(":orange[No 3PL order matches this store order.]")
         return
     st.markdown(
-        f"Order {warehouse.id} · **{text(warehouse.status)}**  \n"
-        f"Created {store_time(warehouse.created_date, policy)} · {text(warehouse.shipping_method)}"
+        f"Order {warehouse.id} · **{md(warehouse.status)}**  \n"
+        f"Created {store_time(warehouse.created_date, policy)} · {md(warehouse.shipping_method)}"
     )
     for shipment in warehouse.shipments:
         color = "green" if shipment.status == "Completed" else "orange"
-        where = [p for p in (shipment.location_name, shipment.carrier, shipment.tracking_number) if p]
+        where = [md(p) for p in (shipment.location_name, shipment.carrier, shipment.tracking_number) if p]
         shipped = f" · shipped {store_time(shipment.shipped_at, policy)}" if shipment.shipped_at else ""
         st.markdown(
-            f"Shipment {shipment.id}: :{color}[**{shipment.status}**]  \n{' · '.join(where)}{shipped}"
+            f"Shipment {shipment.id}: :{color}[**{md(shipment.status)}**]  \n{' · '.join(where)}{shipped}"
         )
     if not warehouse.shipments:
         st.caption("No shipments yet.")
     for replacement in detail.view.replacements:
-        st.markdown(f"Replacement {replacement.reference_id}: **{text(replacement.status)}**")
+        st.markdown(f"Replacement {md(replacement.reference_id)}: **{md(replacement.status)}**")
 
 
 def carrier_panel(detail: OrderDetail, scans: int = 4) -> None:
@@ -154,19 +154,19 @@ def carrier_panel(detail: OrderDetail, scans: int = 4) -> None:
         return
     for tracker in detail.view.trackers:
         st.markdown(
-            f"{text(tracker.carrier)} {tracker.tracking_code}: **{tracker.status}** {text(tracker.status_detail)}"
+            f"{md(tracker.carrier)} {md(tracker.tracking_code)}: **{md(tracker.status)}** {md(tracker.status_detail)}"
         )
         latest = sorted(tracker.events, key=lambda e: e.datetime, reverse=True)[:scans]
         for event in latest:
             st.caption(
-                f"{store_time(event.datetime, policy)} · {text(event.message or event.status)} · "
-                f"{text(event.location)}"
+                f"{store_time(event.datetime, policy)} · {md(event.message or event.status)} · "
+                f"{md(event.location)}"
             )
 
 
 def check_marks(results: Sequence[CheckResult]) -> None:
     """The SPEC §5 checks, one line each: ✅ pass, ℹ️ info, ⛔ blocked."""
     for result in results:
-        st.markdown(f"{MARKS[result.level]} `{result.code}` {result.message}")
+        st.markdown(f"{MARKS[result.level]} `{result.code}` {md(result.message)}")
         if result.hint:
             st.caption(result.hint)

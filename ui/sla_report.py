@@ -24,6 +24,7 @@ from checks.metrics import (
 )
 from checks.policy import SlaPolicy
 from services import sla
+from services.permissions import Actor
 from services.queries import count_overdue, informational_counts
 from ui import resources
 
@@ -73,8 +74,12 @@ def _report(url: str, date_from: date, date_to: date, as_of: datetime, fingerpri
     )
 
 
-def report(date_from: date, date_to: date) -> SlaReport:
+def report(date_from: date, date_to: date, actor: Actor) -> SlaReport:
+    """The report for `actor`, checked against their stored role before the (shared) cache is read."""
     as_of = resources.as_of().astimezone(UTC).replace(second=0, microsecond=0)
+    with resources.connect() as conn:
+        sla.require_metrics(conn, actor, now=datetime.now(UTC))
+        conn.commit()
     return _report(
         resources.settings().database_url, date_from, date_to, as_of, resources.policy().fingerprint()
     )

@@ -55,6 +55,8 @@ def refresh_order(name: str, sources: Sequence[str], actor: Actor) -> None:
     words = ", ".join(LABELS[s] for s in sources)
     with st.status(f"Refreshing {name} from {words}…", expanded=False) as status:
         try:
+            with resources.session() as session:  # the stored role, not the one the page holds
+                require(session, actor, Permission.LOOKUP, action="sync.order", order=name)
             result = _refresh(name, sources)
         except OrderReconError as exc:  # shown here, once; the stored view of the order still renders below
             _audit_sync(

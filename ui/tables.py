@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -13,8 +11,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from db.session import session_scope
-from services import audit
-from services.permissions import Actor, Permission, allowed, require
+from services import exports
+from services.permissions import Actor, Permission, allowed
 from ui import resources
 
 PAGE_SIZE = 100
@@ -61,15 +59,7 @@ def export_button(
     """A CSV download of `rows`, made when clicked (never on render); see `download_button`."""
 
     def write(session: Session, out: TextIO) -> int:
-        writer: csv.DictWriter[str] | None = None
-        count = 0
-        for row in rows(session.connection()):
-            if writer is None:
-                writer = csv.DictWriter(out, fieldnames=list(row))
-                writer.writeheader()
-            writer.writerow({k: _cell(v) for k, v in row.items()})
-            count += 1
-        return count
+        return exports.write_rows(out, rows(session.connection()))
 
     download_button(
         label, actor=actor, action=action, file_name=file_name, key=key, write=write, permission=permission
@@ -95,20 +85,11 @@ def download_button(
     engine = resources.engine()
 
     def build() -> bytes:
-        out, now = io.StringIO(), datetime.now(UTC)
+        # The service checks the stored role again, audits the export and appends the signed audit head.
         with session_scope(engine) as session:
-            require(session, actor, permission, action=action, clock=lambda: now)
-            count = write(session, out)
-            audit.append(
-                session,
-                actor=actor.username,
-                role=actor.role,
-                action=action,
-                outcome=audit.Outcome.OK,
-                params={"rows": count},
-                at=now,
+            return exports.export_csv(
+                session, actor, action=action, write=write, now=datetime.now(UTC), permission=permission
             )
-        return out.getvalue().encode("utf-8")
 
     st.download_button(
         label,
@@ -119,11 +100,3 @@ def download_button(
         icon=":material/download:",
         on_click="ignore",
     )
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return " ".join(str(v) for v in value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value  # a spreadsheet must not run a cell as a formula
-    return value

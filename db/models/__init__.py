@@ -2,7 +2,7 @@
 
 from db.models.alerts import AlertAnnouncement, AlertDigest, AlertPreference, AlertRun, AlertSettings
 from db.models.audit import AuditEntry, AuditHead
-from db.models.auth import AppUser, LoginThrottle
+from db.models.auth import AppUser, AuthSession, LoginThrottle
 from db.models.claims import OrderClaim
 from db.models.locks import RunLock
 from db.models.orders import (
@@ -34,6 +34,7 @@ __all__ = [
     "AppUser",
     "AuditEntry",
     "AuditHead",
+    "AuthSession",
     "CarrierTracker",
     "InventoryLevel",
     "LoginThrottle",

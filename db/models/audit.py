@@ -39,3 +39,8 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     last_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     last_hash: str = Field(default=GENESIS_HASH, sa_column=Column(String(64), nullable=False))
+    # Entries up to this id were chained with plain SHA-256 (before the log was keyed); later ones by HMAC.
+    legacy_until: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    # HMAC of (last_id, last_hash, legacy_until) under AUDIT_KEY: the head cannot be moved back unsigned.
+    signature: str | None = Field(default=None, sa_column=Column(String(64)))
+    key_id: str | None = Field(default=None, sa_column=Column(String(16)))

@@ -33,14 +33,37 @@ class AppUser(SQLModel, table=True):
     disabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
     created_at: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
+    # Bumped by every password change: sessions started under an older one end.
+    password_version: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
+    # Created by the demo bootstrap: cannot sign in outside demo mode.
+    is_demo: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Consecutive failed sign-ins per username (known or not, so the throttle reveals nothing)."""
+    """Consecutive failed sign-ins per key: a username (known or not, so the throttle reveals nothing),
+    a client, or a username from one client (see services.auth.throttle)."""
 
     __tablename__ = "login_throttle"
 
-    username: str = Field(sa_column=Column(String(64), primary_key=True))
+    username: str = Field(sa_column=Column(String(200), primary_key=True))
     failed_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
     last_failed_at: datetime | None = _ts()
     locked_until: datetime | None = _ts()
+
+
+class AuthSession(SQLModel, table=True):
+    """One sign-in. The cookie carries a random token; only its SHA-256 is stored (a reader of the
+    database cannot take over a session). Checked on every run (services.auth.sessions)."""
+
+    __tablename__ = "auth_session"
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    username: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    password_version: int = Field(sa_column=Column(Integer, nullable=False))
+    via: str = Field(sa_column=Column(String(16), nullable=False))  # password | cookie | oidc
+    client: str | None = Field(default=None, sa_column=Column(String(64)))
+    created_at: datetime = _ts(nullable=False)
+    last_seen_at: datetime = _ts(nullable=False)
+    revoked_at: datetime | None = _ts()
+    revoked_reason: str | None = Field(default=None, sa_column=Column(String(64)))

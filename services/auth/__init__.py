@@ -21,6 +21,7 @@ from services.auth.admin import (
 )
 from services.auth.credentials import MIN_PASSWORD_LENGTH
 from services.auth.sign_in import (
+    FREE_FAILURES,
     GENERIC_FAILURE,
     check_login_allowed,
     lock_seconds,
@@ -38,6 +39,7 @@ from services.auth.users import (
 
 __all__ = [
     "DEMO_USERNAMES",
+    "FREE_FAILURES",
     "GENERIC_FAILURE",
     "MIN_PASSWORD_LENGTH",
     "UserInfo",

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from db.models.auth import AppUser
 from services import audit
+from services.auth import sessions
 from services.auth.credentials import hash_password, valid_email, valid_password, valid_role, valid_username
 from services.auth.users import THROTTLE, USER, UserInfo, find_user, insert_ignore, user_info, user_or_404
 from services.errors import ConflictError
@@ -129,6 +130,8 @@ def set_role(
     old_role = user.role
     user.role, user.updated_at = new_role.value, now
     session.flush()
+    if old_role != new_role.value:
+        sessions.revoke_user(session, user.username, now=now, reason="role changed")
     return _done(
         session,
         admin,
@@ -151,6 +154,8 @@ def set_disabled(
         _refuse_last_admin(session, user, "disabling them")
     user.disabled, user.updated_at = bool(disabled), now
     session.flush()
+    if disabled:
+        sessions.revoke_user(session, user.username, now=now, reason="user disabled")
     return _done(
         session,
         admin,
@@ -164,7 +169,7 @@ def set_disabled(
 def reset_password(
     session: Session, *, username: str, password: str, actor: Actor | None, now: datetime
 ) -> UserInfo:
-    """Set a new password (never audited in any form) and clear the user's sign-in throttle."""
+    """Set a new password (never audited in any form), end the user's sessions and clear their throttle."""
     admin, user = _admin_change(
         session,
         actor=actor,
@@ -173,55 +178,82 @@ def reset_password(
         params={"username": username},
         now=now,
     )
-    user.password_hash, user.updated_at = hash_password(valid_password(password)), now
-    session.flush()
-    session.execute(delete(THROTTLE).where(THROTTLE.c.username == user.username))
+    _set_password(session, user, password, now)
     return _done(session, admin, "user.reset_password", {"username": user.username}, user, now)
 
 
-def ensure_demo_users(session: Session, now: datetime) -> dict[str, str]:
-    """Create the demo users `agent`, `ops`, `lead`, `admin` (role = username) where missing.
+def _set_password(session: Session, user: AppUser, password: str, now: datetime) -> None:
+    user.password_hash, user.updated_at = hash_password(valid_password(password)), now
+    user.password_version = (user.password_version or 1) + 1
+    session.flush()
+    sessions.revoke_user(session, user.username, now=now, reason="password changed")
+    session.execute(delete(THROTTLE).where(THROTTLE.c.username == user.username))
 
-    Returns {username: password} for the users created by this call only (empty when all existed), so the
-    caller can write them to `.streamlit/secrets.toml`. Safe when two processes bootstrap at once.
+
+def ensure_demo_users(
+    session: Session, now: datetime, *, demo_mode: bool, fresh_passwords: bool = False
+) -> dict[str, str]:
+    """In demo mode, create the demo users `agent`, `ops`, `lead`, `admin` (role = username) where missing;
+    outside demo mode, create nothing. With `fresh_passwords`, existing demo users get new passwords too.
+
+    Returns {username: password} for the users created or reset by this call, for the caller to show once:
+    only the hashes are stored, never the passwords. Safe when two processes bootstrap at once.
     """
-    created: dict[str, str] = {}
-    existing = set(
-        session.execute(select(USER.c.username).where(USER.c.username.in_(DEMO_USERNAMES))).scalars()
-    )
+    if not demo_mode:
+        return {}
+    passwords: dict[str, str] = {}
+    existing = {
+        u.username: u
+        for u in session.execute(select(AppUser).where(USER.c.username.in_(DEMO_USERNAMES))).scalars()
+    }
     for name in DEMO_USERNAMES:
-        if name in existing:  # skip the bcrypt work: pages may call this on every start
-            continue
         password = secrets.token_urlsafe(12)
+        user = existing.get(name)
+        if user is not None:  # skip the bcrypt work unless asked: pages may call this on every start
+            if fresh_passwords and user.is_demo:
+                _set_password(session, user, password, now)
+                passwords[name] = password
+                _system_audit(session, "user.reset_password", {"username": name, "demo": True}, now)
+            continue
         values = {
             "username": name,
             "display_name": f"Demo {name}",
             "role": name,
             "password_hash": hash_password(password),
             "disabled": False,
+            "is_demo": True,
+            "password_version": 1,
             "created_at": now,
             "updated_at": now,
         }
         if insert_ignore(session, USER, values, key="username"):
-            created[name] = password
-            audit.append(
-                session,
-                actor="system",
-                role=None,
-                action="user.create",
-                outcome=audit.Outcome.OK,
-                params={"username": name, "role": name, "demo": True},
-                at=now,
-            )
-    return created
+            passwords[name] = password
+            _system_audit(session, "user.create", {"username": name, "role": name, "demo": True}, now)
+    return passwords
+
+
+def _system_audit(session: Session, action: str, params: dict[str, Any], now: datetime) -> None:
+    from services.cli_system import SYSTEM_ACTOR, system_params
+
+    audit.append(
+        session,
+        actor=SYSTEM_ACTOR,
+        role=None,
+        action=action,
+        outcome=audit.Outcome.OK,
+        params={**params, **system_params()},
+        at=now,
+    )
 
 
 def _done(
     session: Session, admin: Actor, action: str, params: dict[str, Any], user: AppUser, now: datetime
 ) -> UserInfo:
     """Audit an admin's change as done, and return the user as it now is."""
+    if admin.os_user is not None:  # the CLI: the `system` actor, naming who ran it
+        params = {**params, "os_user": admin.os_user}
     audit.append(
-        session, actor=admin.username, role=admin.role, action=action, outcome=audit.Outcome.OK,
-        params=params, at=now,
+        session, actor=admin.username, role=admin.role if admin.os_user is None else None,
+        action=action, outcome=audit.Outcome.OK, params=params, at=now,
     )  # fmt: skip
     return user_info(user)

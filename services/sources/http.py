@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import random
 import ssl
 import threading
@@ -36,6 +37,7 @@ import orjson
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from services.errors import (
+    ConfigurationError,
     SourceAuthError,
     SourceError,
     SourceProtocolError,
@@ -141,10 +143,41 @@ class _Transient(Exception):
 # ---------------------------------------------------------------- shared: request, reply, failures
 
 
-def build_request(http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
-    return http.build_request(
+def build_request(
+    http: httpx.Client | httpx.AsyncClient, call: Call[Any], config: SourceConfig | None = None
+) -> httpx.Request:
+    """The request of `call`, refused before anything is sent (so the credential never leaves) when it
+    would go anywhere but the source's configured origin (a `Link` or `next-page` pointing elsewhere), or
+    in clear text to a host that is not this machine."""
+    request = http.build_request(
         call.method, call.path, params=call.params, json=call.json_body, headers=call.headers
     )
+    base = http.base_url
+    if config is not None and (request.url.scheme, request.url.host, request.url.port) != (
+        base.scheme,
+        base.host,
+        base.port,
+    ):
+        raise SourceProtocolError(
+            f"refused to follow a link off the configured origin ({request.url.scheme}://{request.url.host})",
+            source=config.source,
+            call=call.name,
+        )
+    if config is not None and request.url.scheme != "https" and not _loopback(request.url.host):
+        raise ConfigurationError(
+            f"{config.url_setting} must use https for a host other than this machine ({request.url.host})",
+            setting=config.url_setting,
+        )
+    return request
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def read_reply(config: SourceConfig, call: Call[T], response: httpx.Response) -> T:
@@ -334,7 +367,7 @@ class SourceClient:
             self._sleep(delay)
         self.stats.count(request=True)
         try:
-            response = self._http.send(build_request(self._http, call))
+            response = self._http.send(build_request(self._http, call, self.config))
         except httpx.HTTPError as exc:
             raise transport_error(self.config, call, exc) from exc
         if self.pacer is not None:
@@ -396,7 +429,7 @@ class AsyncSourceClient:
             await self._sleep(delay)
         self.stats.count(request=True)
         try:
-            response = await self._http.send(build_request(self._http, call))
+            response = await self._http.send(build_request(self._http, call, self.config))
         except httpx.HTTPError as exc:
             raise transport_error(self.config, call, exc) from exc
         if self.pacer is not None:

@@ -2,8 +2,13 @@
 
 The document says what each system reports, the timeline, the category with its reason and deadline,
 the discrepancies and the check results. Keys come in a fixed order and lists in a fixed sort, so the
-same data always gives the same text and the same fingerprint. Free text typed by people (the order
-note, refund notes) is kept apart under ``notes``: the prompt hands it to the model as untrusted data.
+same data always gives the same text and the same fingerprint.
+
+Structured facts only: statuses, dates, quantities, SKUs, carriers, city/state/country, codes and the
+messages our own rules write. Item titles, shipping-line titles that are not a configured method,
+scan messages and free-form cancel reasons stay out. Free text typed by people (the order note,
+refund notes) is kept apart under ``notes``: it passes the redactor and the prompt hands it to the
+model as untrusted data.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from checks.results import Level
 from services.order_detail import OrderDetail
 
 # Bump when the document's shape or the prompt changes: old cached answers then stop matching.
-FACTS_VERSION = 1
+FACTS_VERSION = 2
 LATEST_SCANS_PER_TRACKER = 3
 TIMELINE_SCANS_PER_TRACKER = 5
+# Shopify's cancel reasons; anything else is reported as "other" (the field is free text in some APIs).
+CANCEL_REASONS = frozenset({"customer", "declined", "fraud", "inventory", "staff", "other"})
 # Excluded from the fingerprint: re-reading unchanged data must not cost a new model call.
 VOLATILE_KEYS = ("as_of",)
 
@@ -103,8 +110,8 @@ def _store_section(order: StoreOrder, policy: SlaPolicy, stamp: _Stamper) -> dic
         "financial_status": order.financial_status,
         "fulfillment_status": order.fulfillment_status,
         "cancelled_at": stamp(order.cancelled_at),
-        "cancel_reason": order.cancel_reason,
-        "shipping_method": order.shipping_method,
+        "cancel_reason": _known(order.cancel_reason, CANCEL_REASONS),
+        "shipping_method": _known(order.shipping_method, set(policy.shipping_methods)),
         "on_hold": order.on_hold,
         # City, state and country only: the street, name and phone never enter the facts.
         "ship_to": None
@@ -113,7 +120,6 @@ def _store_section(order: StoreOrder, policy: SlaPolicy, stamp: _Stamper) -> dic
         "items": [
             {
                 "sku": item.sku,
-                "title": item.title,
                 "vendor": item.vendor,
                 "third_party": policy.is_third_party(item.vendor),
                 "quantity": item.quantity,
@@ -184,8 +190,7 @@ def _tracker_section(tracker: Tracker, stamp: _Stamper) -> dict[str, Any]:
         "status_detail": tracker.status_detail,
         "last_scan_at": stamp(tracker.last_scan_at),
         "latest_scans": [
-            {"at": stamp(e.datetime), "status": e.status, "message": e.message, "location": e.location}
-            for e in newest
+            {"at": stamp(e.datetime), "status": e.status, "location": e.location} for e in newest
         ],
     }
 
@@ -198,7 +203,8 @@ def _timeline(view: OrderView, stamp: _Stamper) -> list[dict[str, Any]]:
     order = view.store
     events.append((order.created_at, "store", "order placed"))
     if order.cancelled_at is not None:
-        why = f" ({order.cancel_reason})" if order.cancel_reason else ""
+        reason = _known(order.cancel_reason, CANCEL_REASONS)
+        why = f" ({reason})" if reason else ""
         events.append((order.cancelled_at, "store", f"order cancelled{why}"))
     for f in order.fulfillments:
         tracking = f" tracking {', '.join(f.tracking_numbers)}" if f.tracking_numbers else ""
@@ -222,10 +228,17 @@ def _timeline(view: OrderView, stamp: _Stamper) -> list[dict[str, Any]]:
     for tracker in view.trackers:
         scans = sorted(tracker.events, key=lambda e: e.datetime)[-TIMELINE_SCANS_PER_TRACKER:]
         for e in scans:
-            words = " - ".join(w for w in (e.status, e.message, e.location) if w)
+            words = e.status or "scan"  # the location is free text: it goes only under latest_scans
             events.append((e.datetime, "carrier", f"{tracker.tracking_code}: {words}"))
     events.sort(key=lambda e: (e[0], _SYSTEM_ORDER[e[1]], e[2]))
     return [{"at": stamp(at), "system": system, "event": text} for at, system, text in events]
+
+
+def _known(value: str | None, vocabulary: set[str] | frozenset[str]) -> str | None:
+    """`value` when it is one of a fixed vocabulary, else "other": free text never enters the facts."""
+    if value is None or not value.strip():
+        return None
+    return value if value in vocabulary else "other"
 
 
 def _notes(order: StoreOrder) -> list[dict[str, str]]:

@@ -113,7 +113,7 @@ def _carrier(trackers: list[dict[str, Any]]) -> str:
         detail = f" ({t['status_detail']})" if t["status_detail"] else ""
         scan = t["latest_scans"][0] if t["latest_scans"] else None
         last = (
-            f", last scan {_when(scan['at'])}: {scan['message'] or scan['status']}"
+            f", last scan {_when(scan['at'])}: {scan['status']}"
             + (f" in {scan['location']}" if scan["location"] else "")
             if scan
             else (f", last update {_when(t['last_scan_at'])}" if t["last_scan_at"] else "")
@@ -154,7 +154,7 @@ def bench_fallback(detail: OrderDetail, *, repeat: int = 200) -> dict[str, float
     runs: list[float] = []
     for _ in range(repeat):
         started = time.perf_counter()
-        facts = redact_facts(build_facts(detail), detail.view.store)
+        facts = redact_facts(build_facts(detail), detail.view)
         fallback_text(facts.document, "benchmark")
         runs.append((time.perf_counter() - started) * 1000)
     runs.sort()

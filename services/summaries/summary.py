@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from db.models.summaries import SummaryCache
 from services.order_detail import OrderDetail
+from services.permissions import Actor
 from services.settings import Settings
 from services.summaries.cache import get_cached_summary, store_summary
 from services.summaries.completion import completion_lines
@@ -21,16 +22,20 @@ from services.summaries.facts import OrderFacts, build_facts
 from services.summaries.fallback import fallback_text
 from services.summaries.model import ModelCallError, ModelConfig, TokenUsage, stream_completion
 from services.summaries.prompt import build_messages
-from services.summaries.redact import redact_facts
+from services.summaries.redact import Redactor, redact_facts, redactor_for
+from services.summaries.request_audit import RequestNotAudited, audit_model_request
 
 logger = logging.getLogger("services.summaries")
 
 Engine = Literal["model", "fallback"]
 Clock = Callable[[], datetime]
 NO_MODEL = "no AI model configured"
+NOT_REDACTED = "personal data could not be removed, so nothing was sent to the AI model"
+NOT_AUDITED = "the AI request could not be written to the audit log, so it was not sent"
 EMPTY_ANSWER = "the model returned no text"
 BROKE_OFF_SEPARATOR = "\n\n--- The AI summary broke off; the rule-based summary follows. ---\n\n"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$!+\-{}])")
+# Every character Markdown or Streamlit's directives (`:red[…]`, `:material/…:`) give meaning to.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$!+\-{}():=&])")
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,12 @@ def escape_markdown(text: str) -> str:
 
 
 def stream_summary(
-    detail: OrderDetail, *, session: Session, settings: Settings, clock: Clock | None = None
+    detail: OrderDetail,
+    *,
+    session: Session,
+    settings: Settings,
+    clock: Clock | None = None,
+    actor: Actor | None = None,
 ) -> SummaryStream:
     """Stream the summary of `detail`: a cached answer at once, else the model's chunks as they arrive,
     else (no model, or it failed) the rule-based summary; then an "Also: …" line for every
@@ -91,16 +101,26 @@ def stream_summary(
 
     A model answer is written to `summary_cache` and the session is committed (it was paid for);
     the cache is looked up even when no model is configured. For a Markdown renderer such as
-    `st.write_stream`, iterate `.markdown_safe()` so the answer stays plain text."""
+    `st.write_stream`, iterate `.markdown_safe()` so the answer stays plain text.
+
+    Private data: only redacted facts are sent; when redaction fails, or the finished request still
+    holds a known personal item, or the request cannot be audited (as `actor`, else `system`), the
+    rule-based summary is shown and nothing is sent (fail closed)."""
     holder: dict[str, Summary] = {}
-    return SummaryStream(_summary_chunks(detail, session, settings, clock or _utcnow, holder), holder)
+    chunks = _summary_chunks(detail, session, settings, clock or _utcnow, holder, actor)
+    return SummaryStream(chunks, holder)
 
 
 def summarize(
-    detail: OrderDetail, *, session: Session, settings: Settings, clock: Clock | None = None
+    detail: OrderDetail,
+    *,
+    session: Session,
+    settings: Settings,
+    clock: Clock | None = None,
+    actor: Actor | None = None,
 ) -> Summary:
     """The summary of `detail`, read to the end (the CLI and tests); see :func:`stream_summary`."""
-    stream = stream_summary(detail, session=session, settings=settings, clock=clock)
+    stream = stream_summary(detail, session=session, settings=settings, clock=clock, actor=actor)
     for _ in stream:
         pass
     return stream.result
@@ -111,11 +131,30 @@ def summary_as_json(summary: Summary) -> dict[str, str]:
     return {"order": summary.order, "engine": summary.engine, "summary": summary.text}
 
 
+def _redacted(detail: OrderDetail) -> tuple[OrderFacts, Redactor | None]:
+    """The redacted facts and their redactor; on any failure the raw facts (for the local fallback
+    only) and None, which keeps everything from the model."""
+    try:
+        redactor = redactor_for(detail.view)
+        return redact_facts(build_facts(detail), detail.view, redactor=redactor), redactor
+    except Exception:
+        logger.exception("redaction failed for %s; no AI summary", detail.name)
+        return build_facts(detail), None
+
+
 def _summary_chunks(
-    detail: OrderDetail, session: Session, settings: Settings, clock: Clock, holder: dict[str, Summary]
+    detail: OrderDetail,
+    session: Session,
+    settings: Settings,
+    clock: Clock,
+    holder: dict[str, Summary],
+    actor: Actor | None,
 ) -> Iterator[str]:
     started = time.perf_counter()
-    facts = redact_facts(build_facts(detail), detail.view.store)
+    facts, redactor = _redacted(detail)
+    if redactor is None:
+        yield from _fallback_chunks(detail.name, facts, NOT_REDACTED, holder, started)
+        return
     cached = get_cached_summary(session=session, fingerprint=facts.fingerprint)
     if cached is not None:
         yield cached.text
@@ -126,9 +165,20 @@ def _summary_chunks(
     if config is None:
         yield from _fallback_chunks(detail.name, facts, NO_MODEL, holder, started)
         return
+    messages = build_messages(facts)
+    leaks = redactor.leaks(messages[-1]["content"])
+    if leaks:
+        logger.error("redaction left %d personal item(s) in the request for %s", len(leaks), detail.name)
+        yield from _fallback_chunks(detail.name, facts, NOT_REDACTED, holder, started)
+        return
+    try:
+        audit_model_request(session, config, messages, facts, actor=actor, at=clock())
+    except RequestNotAudited:
+        yield from _fallback_chunks(detail.name, facts, NOT_AUDITED, holder, started)
+        return
     answer: list[str] = []
     try:
-        stream = stream_completion(config, build_messages(facts))
+        stream = stream_completion(config, messages)
         for chunk in stream:
             answer.append(chunk)
             yield chunk

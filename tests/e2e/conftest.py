@@ -9,6 +9,7 @@ simulator is there, else from the small-store sample snapshot.
 from __future__ import annotations
 
 import os
+import secrets as random_keys
 import shutil
 import socket
 import subprocess
@@ -89,7 +90,7 @@ def _fill_database(url: str, sources: dict[str, str] | None, work: Path) -> dict
             policy = Settings(order_recon_config=SMALL_STORE / "sla.toml").policy()
             import_snapshot(SMALL_STORE, engine=engine, policy=policy, now=now)
         with session_scope(engine) as session:
-            return auth.ensure_demo_users(session, now)
+            return auth.ensure_demo_users(session, now, demo_mode=True)
     finally:
         engine.dispose()
 
@@ -131,7 +132,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     policy_path = None if sources else SMALL_STORE / "sla.toml"
     passwords = _fill_database(url, sources, work)
     secrets: dict[str, Any] = {
-        "cookie_key": "e2e-" + "k" * 40,
+        "cookie_key": random_keys.token_urlsafe(48),
         "demo_mode": True,
         **(sources or {}),
         "demo_users": passwords,
@@ -213,12 +214,8 @@ def wait_idle(page: Any) -> None:
 
 
 def sign_in(page: Any, console: Console, username: str) -> None:
-    """Sign in through the form. The cookie component reruns the app once it has loaded; a submit that
-    races that rerun can be dropped by the browser session, so the form is filled after it, and once more
-    if the form comes back empty."""
+    """Sign in through the form (filled once more if it comes back empty on a loaded machine)."""
     page.goto(console.base_url)
-    page.locator("iframe[title*='CookieManager']").first.wait_for(state="attached")
-    page.wait_for_timeout(1000)  # the component's first value arrives after its frame loads
     wait_idle(page)
     heading = page.get_by_role("heading", name="Order lookup")
     username_box = page.get_by_role("textbox", name="Username")

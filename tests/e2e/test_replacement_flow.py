@@ -59,7 +59,12 @@ def _replaceable_order(url: str, settings: Settings) -> replacements.Preflight:
         for name in names:
             with session_scope(engine) as session:
                 pre = replacements.preflight(
-                    session, settings, policy, order=name, actor=Actor("e2e", Role.OPS), now=datetime.now(UTC)
+                    session,
+                    settings,
+                    policy,
+                    order=name,
+                    actor=Actor("system", Role.ADMIN, os_user="e2e"),
+                    now=datetime.now(UTC),
                 )
             if pre.actionable:
                 return pre

@@ -1,8 +1,8 @@
 """The console under AppTest: a database imported from the small-store sample, one user per role.
 
 Each test gets the settings from the environment only (the developer's `.streamlit/secrets.toml` and
-database are never read), and signs in through the test seam: `authentication_status` and `username` in
-session state, the user still read from the database on every run.
+database are never read), and signs in with a real server-side session (`auth.token` in session state),
+checked against the database on every run as for everyone.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from db.migrate import upgrade
+from db.models.auth import AppUser
 from db.session import make_engine, session_scope
 from services import auth, settings
+from services.auth import sessions
 from services.snapshot import import_snapshot
 from tests.conftest import SMALL_STORE
 
@@ -74,7 +77,9 @@ def _console(folder: Path) -> Iterator[Console]:
     auth.credentials.BCRYPT_ROUNDS = 4
     try:
         with session_scope(engine) as session:
-            passwords = auth.ensure_demo_users(session, datetime.now(UTC))
+            passwords = auth.ensure_demo_users(session, datetime.now(UTC), demo_mode=True)
+            # Ordinary users here: the console runs outside demo mode in these tests.
+            session.execute(update(AppUser).values(is_demo=False))
     finally:
         auth.credentials.BCRYPT_ROUNDS = rounds
     yield Console(url, engine, passwords)
@@ -100,7 +105,7 @@ def console_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]
         values = {
             "DATABASE_URL": console.url,
             "DEMO_MODE": "false",
-            "COOKIE_KEY": "k" * 40,
+            "COOKIE_KEY": TEST_COOKIE_KEY,
             **(sources or {}),
             **extra,
         }
@@ -114,6 +119,21 @@ def console_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]
 
     yield apply
     settings.get_settings.cache_clear()
+
+
+TEST_COOKIE_KEY = "pG7v2LqX9sWz4mNc8RbT1yHd6KfJ3uAe5oVi0QxZ"
+
+
+def session_token(username: str) -> str:
+    """A real server-side session for `username` in the console database the settings point at."""
+    engine = make_engine(settings.get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            user = auth.users.find_user(session, username)
+            assert user is not None, username
+            return sessions.start(session, user, via="test", now=datetime.now(UTC))
+    finally:
+        engine.dispose()
 
 
 def app(
@@ -136,8 +156,7 @@ def app(
     for key, value in (state or {}).items():
         at.session_state[key] = value
     if role is not None:
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = role
+        at.session_state["auth.token"] = session_token(role)
     if not run:
         return at
     at.run()
@@ -167,7 +186,8 @@ def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Con
         rounds, auth.credentials.BCRYPT_ROUNDS = auth.credentials.BCRYPT_ROUNDS, 4
         try:
             with session_scope(engine) as session:
-                passwords = auth.ensure_demo_users(session, datetime.now(UTC))
+                passwords = auth.ensure_demo_users(session, datetime.now(UTC), demo_mode=True)
+                session.execute(update(AppUser).values(is_demo=False))  # ordinary users here
         finally:
             auth.credentials.BCRYPT_ROUNDS = rounds
         yield Console(url, engine, passwords), sources

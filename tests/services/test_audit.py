@@ -20,6 +20,7 @@ from db.models.audit import GENESIS_HASH, AuditEntry
 from db.session import make_engine, session_scope
 from services import audit
 from services.errors import InputError
+from tests.services.audit_tamper import drop_audit_guards
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -103,6 +104,7 @@ def test_params_are_stored_in_the_form_that_is_hashed(engine: Engine) -> None:
 )
 def test_an_edited_row_is_reported(engine: Engine, tamper: str) -> None:
     _append_many(engine, 6)
+    drop_audit_guards(engine)
     with engine.begin() as conn:
         assert conn.execute(text(tamper)).rowcount == 1
     report = _verify(engine)
@@ -112,6 +114,7 @@ def test_an_edited_row_is_reported(engine: Engine, tamper: str) -> None:
 
 def test_an_edited_timestamp_is_reported(engine: Engine) -> None:
     _append_many(engine, 6)
+    drop_audit_guards(engine)
     with Session(engine) as session:
         session.execute(
             AuditEntry.__table__.update()  # type: ignore[attr-defined]
@@ -124,6 +127,7 @@ def test_an_edited_timestamp_is_reported(engine: Engine) -> None:
 
 def test_a_deleted_middle_row_is_reported(engine: Engine) -> None:
     _append_many(engine, 6)
+    drop_audit_guards(engine)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_entry WHERE id = 3"))
     report = _verify(engine)
@@ -133,6 +137,7 @@ def test_a_deleted_middle_row_is_reported(engine: Engine) -> None:
 
 def test_a_deleted_last_row_is_reported(engine: Engine) -> None:
     _append_many(engine, 6)
+    drop_audit_guards(engine)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_entry WHERE id = 6"))
     report = _verify(engine)
@@ -142,6 +147,7 @@ def test_a_deleted_last_row_is_reported(engine: Engine) -> None:
 def test_a_relinked_row_is_reported(engine: Engine) -> None:
     """Rewriting a row with a fresh, self-consistent hash still breaks the link of the row after it."""
     _append_many(engine, 5)
+    drop_audit_guards(engine)
     with Session(engine) as session:
         row = session.get(AuditEntry, 2)
         assert row is not None
@@ -165,6 +171,7 @@ def test_a_relinked_row_is_reported(engine: Engine) -> None:
 
 def test_an_inserted_row_is_reported(engine: Engine) -> None:
     _append_many(engine, 3)
+    drop_audit_guards(engine)
     with Session(engine) as session:
         last = session.get(AuditEntry, 3)
         assert last is not None

@@ -20,6 +20,7 @@ from tests.conftest import SMALL_STORE
 
 AS_OF = datetime(2026, 7, 6, 14, tzinfo=UTC)
 AGENT, OPS, ADMIN = Actor("agent", Role.AGENT), Actor("ops", Role.OPS), Actor("admin", Role.ADMIN)
+ACTORS = (AGENT, OPS, ADMIN)  # known to the database (tests/services/conftest.py)
 POLICY = Settings(order_recon_config=SMALL_STORE / "sla.toml").policy()
 
 

@@ -24,26 +24,30 @@ SOURCES = {
 }
 
 
-def test_secrets_are_written_once_with_a_random_key(tmp_path: Path) -> None:
+def test_secrets_are_written_once_with_random_keys_and_no_password(tmp_path: Path) -> None:
     path = tmp_path / ".streamlit" / "secrets.toml"
-    assert demo.write_secrets(path, SOURCES, {"agent": "pw-1"})
+    assert demo.write_secrets(path, SOURCES)
     first = tomllib.loads(path.read_text())
     assert (
         len(first["cookie_key"]) >= 32 and first["demo_mode"] is True and first["cookie_expiry_days"] == 0.5
     )
-    assert first["shopify_shop_url"] == SOURCES["SHOPIFY_SHOP_URL"] and first["demo_users"] == {
-        "agent": "pw-1"
-    }
-    assert path.stat().st_mode & 0o077 == 0
+    assert len(first["audit_key"]) >= 32 and first["audit_key"] != first["cookie_key"]
+    assert first["shopify_shop_url"] == SOURCES["SHOPIFY_SHOP_URL"] and "demo_users" not in first
+    assert path.stat().st_mode & 0o777 == 0o600
 
-    assert not demo.write_secrets(path, {**SOURCES, "SHOPIFY_ACCESS_TOKEN": "other"}, {})
+    assert not demo.write_secrets(path, {**SOURCES, "SHOPIFY_ACCESS_TOKEN": "other"})
     assert tomllib.loads(path.read_text()) == first
 
-    assert demo.write_secrets(path, SOURCES, {"ops": 'pw "2"'})
-    merged = tomllib.loads(path.read_text())
-    assert merged["cookie_key"] == first["cookie_key"]
-    assert merged["demo_users"] == {"agent": "pw-1", "ops": 'pw "2"'}
-    assert demo.demo_passwords(path) == merged["demo_users"]
+
+def test_an_old_secrets_file_loses_its_passwords_and_gains_an_audit_key(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.toml"
+    path.write_text(demo.render_secrets({"cookie_key": "c" * 48, "demo_users": {"admin": "pw-in-clear"}}))
+    path.chmod(0o644)
+    assert demo.write_secrets(path, SOURCES)
+    current = tomllib.loads(path.read_text())
+    assert "demo_users" not in current and "pw-in-clear" not in path.read_text()
+    assert current["cookie_key"] == "c" * 48 and len(current["audit_key"]) >= 32
+    assert path.stat().st_mode & 0o777 == 0o600  # a new file swapped in, created private
 
 
 def test_the_supervisor_does_not_import_streamlit() -> None:
@@ -56,6 +60,7 @@ def test_streamlit_runs_headless_on_the_port() -> None:
     assert command[1:4] == ["-m", "streamlit", "run"] and "Home.py" in command
     assert command[command.index("--server.headless") + 1] == "true"
     assert command[command.index("--server.port") + 1] == "8501"
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"  # loopback unless asked
 
 
 def test_prepare_database_syncs_and_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +73,8 @@ def test_prepare_database_syncs_and_is_idempotent(tmp_path: Path, monkeypatch: p
     with start_in_thread(orders=60, seed=3) as simulator:
         created = demo.prepare_database(simulator.settings())
         assert sorted(created) == sorted(auth.DEMO_USERNAMES)
-        assert demo.prepare_database(simulator.settings()) == {}
+        again = demo.prepare_database(simulator.settings())  # fresh passwords, shown once more
+        assert sorted(again) == sorted(auth.DEMO_USERNAMES) and again != created
     engine = make_engine(url)
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(T_ORDER)) > 0

@@ -16,6 +16,7 @@ from services.errors import PermissionDenied
 from services.permissions import GRANTS, Actor, Permission, Role, allowed, require
 
 NOW = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
+ACTORS = (Actor("olga", Role.OPS), Actor("ann", Role.AGENT), Actor("lee", Role.LEAD))
 
 # SPEC §7 transcribed: which roles may do what ("✓" columns agent, ops, lead, admin).
 SPEC_TABLE = {
@@ -108,8 +109,8 @@ def test_denial_survives_the_callers_rollback_after_its_own_writes(engine: Engin
             )
         session.rollback()
     with Session(engine) as session:
-        assert session.execute(select(func.count()).select_from(AppUser)).scalar_one() == 0
-        assert audit.verify(session).ok
+        ghosts = select(func.count()).select_from(AppUser).where(AppUser.username == "ghost")
+        assert session.execute(ghosts).scalar_one() == 0 and audit.verify(session).ok
     assert [(e.actor, e.action, e.outcome) for e in _entries(engine)] == [("lee", "sync.bulk", "denied")]
 
 
@@ -144,3 +145,24 @@ def test_denial_is_recorded_when_the_callers_session_is_closed_without_commit(en
         )
     session.close()
     assert [(e.actor, e.action, e.outcome) for e in _entries(engine)] == [("ann", "metrics.export", "denied")]
+
+
+def test_the_role_an_actor_claims_is_not_trusted(engine: Engine) -> None:
+    """`require` reads the role from the database: an Actor saying "admin" for an agent, an unknown
+    user, or a disabled one is refused, and the refusal names the stored role."""
+    with Session(engine) as session:
+        with pytest.raises(PermissionDenied):
+            require(session, Actor("ann", Role.ADMIN), Permission.ADMINISTER, action="user.list")
+        with pytest.raises(PermissionDenied):
+            require(session, Actor("nobody", Role.ADMIN), Permission.ADMINISTER, action="user.list")
+        session.execute(
+            AppUser.__table__.update().where(AppUser.__table__.c.username == "olga").values(disabled=True)
+        )  # type: ignore[attr-defined]
+        session.commit()
+        with pytest.raises(PermissionDenied):
+            require(session, Actor("olga", Role.OPS), Permission.BULK_SYNC, action="sync.bulk")
+    assert [(e.actor, e.role, e.outcome) for e in _entries(engine)] == [
+        ("ann", "agent", "denied"),
+        ("nobody", None, "denied"),
+        ("olga", None, "denied"),
+    ]

@@ -14,8 +14,11 @@ from checks.discrepancies import discrepancies_at
 from checks.policy import load_policy
 from services import queries, sla, store
 from services.orders import order_detail, search_orders
+from services.permissions import Actor, Role
 from services.snapshot import import_snapshot
 from tests.conftest import SMALL_STORE
+
+SYSTEM = Actor("system", Role.ADMIN, os_user="tests")
 
 POLICY = load_policy(SMALL_STORE / "sla.toml")
 EXPECTED = json.loads((SMALL_STORE / "expected.json").read_text())
@@ -52,7 +55,7 @@ def test_discrepancies_match_expected(loaded: Engine) -> None:
 def test_metrics_match_expected(loaded: Engine) -> None:
     start, end = (date.fromisoformat(d) for d in EXPECTED["metrics_period"])
     with loaded.connect() as conn:
-        metrics = sla.sla_metrics(conn, date_from=start, date_to=end, as_of=AS_OF, policy=POLICY)
+        metrics = sla.sla_metrics(conn, date_from=start, date_to=end, as_of=AS_OF, policy=POLICY, actor=SYSTEM)
     assert metrics.as_dict() == EXPECTED["metrics"]
 
 

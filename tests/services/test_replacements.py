@@ -17,6 +17,7 @@ from services.replacements.records import T_REPLACEMENT
 from services.store import T_FULFILLMENT, T_LINE, T_ORDER, T_SHIPMENT
 from tests.checks import factories as f
 from tests.services.test_replacements_support import (
+    ACTORS_IN_DB,
     ADMIN,
     AGENT,
     LEAD,
@@ -45,6 +46,9 @@ def _dry_run(
 ) -> replacements.ReplacementPlan:
     with session(engine) as s:
         return replacements.dry_run(s, settings, POLICY, order=name, actor=actor, now=NOW, items=items)
+
+
+ACTORS = ACTORS_IN_DB  # known to the database (tests/services/conftest.py)
 
 
 # ---------------------------------------------------------------- preflight and dry run

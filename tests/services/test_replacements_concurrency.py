@@ -21,7 +21,9 @@ from services.errors import ActionBlocked, ConflictError, StalePlanError
 from services.permissions import Actor, Role
 from services.replacements import records
 from services.sync import apply_records
+from tests.services.conftest import register_actors
 from tests.services.test_replacements_support import (
+    ACTORS_IN_DB,
     ADMIN,
     NOW,
     OPS,
@@ -79,6 +81,9 @@ def _assert_exactly_one(
     assert sim.posts() - posts_before == 1  # the simulator's request log: one create call in all
     [row] = replacement_rows(engine)
     assert (row.status, row.reference_id) == ("created", reference_id)
+
+
+ACTORS = ACTORS_IN_DB  # known to the database (tests/services/conftest.py)
 
 
 def test_two_operators_clicking_at_once_create_one_order(
@@ -195,6 +200,7 @@ def test_two_processes_create_one_order(
     items = [(i.line_item_id, i.sku, i.title, i.quantity) for i in plan.items]
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
+    register_actors(pg_engine, [Actor("omar", Role.OPS)])
     before = sim.posts()
     processes = [
         context.Process(

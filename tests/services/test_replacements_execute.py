@@ -16,6 +16,7 @@ from services.errors import ActionBlocked, ConfigurationError, SourceError, Stal
 from services.orders import find_order_id
 from services.store import T_ORDER
 from tests.services.test_replacements_support import (
+    ACTORS_IN_DB,
     NOW,
     OPS,
     POLICY,
@@ -32,6 +33,8 @@ from tests.services.test_replacements_support import (
     shipped_order,
     sim,
 )
+
+ACTORS = ACTORS_IN_DB  # known to the database (tests/services/conftest.py)
 
 __all__ = ["sim"]  # the module-scoped simulator fixture, imported for these tests
 

@@ -36,6 +36,7 @@ BASE_ID = 6_100_000_000_000  # far from the simulator's store ids (5_410_…)
 AGENT, OPS, LEAD, ADMIN = (
     Actor(n, r) for n, r in (("ann", Role.AGENT), ("olga", Role.OPS), ("lee", Role.LEAD), ("ada", Role.ADMIN))
 )
+ACTORS_IN_DB = (AGENT, OPS, LEAD, ADMIN)
 ADDRESS = Address(
     name="Dana Reyes",
     address1="41 Pier Road",

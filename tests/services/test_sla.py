@@ -20,13 +20,16 @@ from checks.policy import load_policy
 from sandbox.clock import Clock
 from sandbox.snapshot import write_snapshot
 from sandbox.world import World
-from services import sla
+from services import audit, sla
+from services.errors import PermissionDenied
+from services.permissions import Actor, Role
 from services.settings import DEFAULT_POLICY_PATH
 from services.snapshot import import_snapshot
 from services.store import T_CLASS
 
 CLOCK = "2026-11-20T18:00:00+00:00"
 POLICY = load_policy(DEFAULT_POLICY_PATH)
+SYSTEM = Actor("system", Role.ADMIN, os_user="tests")
 
 
 @pytest.fixture(scope="module")
@@ -83,5 +86,17 @@ def test_ship_time_histogram_counts_every_shipped_order(loaded: Engine) -> None:
 def test_an_empty_period_has_no_rate(loaded: Engine) -> None:
     with loaded.connect() as conn:
         metrics = sla.sla_metrics(conn, date_from=date(2020, 1, 1), date_to=date(2020, 1, 31),
-                                  as_of=datetime(2020, 2, 1, tzinfo=UTC), policy=POLICY)
+                                  as_of=datetime(2020, 2, 1, tzinfo=UTC), policy=POLICY, actor=SYSTEM)
     assert (metrics.on_time, metrics.late, metrics.open_breach, metrics.open, metrics.on_time_rate) == (0, 0, 0, 0, None)
+
+
+def test_metrics_are_refused_to_a_role_the_database_does_not_grant(loaded: Engine) -> None:
+    """The actor says admin; the database knows no such user: refused and audited (SPEC §7)."""
+    with loaded.connect() as conn, pytest.raises(PermissionDenied):
+        sla.sla_metrics(conn, date_from=date(2020, 1, 1), date_to=date(2020, 1, 31),
+                        as_of=datetime(2020, 2, 1, tzinfo=UTC), policy=POLICY, actor=Actor("ann", Role.ADMIN))
+    from sqlmodel import Session
+
+    with Session(loaded) as session:
+        [entry] = audit.list_entries(session, action="metrics.view")
+    assert (entry.actor, entry.outcome) == ("ann", "denied")

@@ -19,7 +19,7 @@ def test_demo_users_one_per_role_created_once(engine: Engine, demo: dict[str, st
     assert set(demo) == {"agent", "ops", "lead", "admin"}
     assert len(set(demo.values())) == 4 and all(len(p) >= 12 for p in demo.values())
     with session_scope(engine) as session:
-        assert auth.ensure_demo_users(session, NOW) == {}
+        assert auth.ensure_demo_users(session, NOW, demo_mode=True) == {}
         for name, password in demo.items():
             assert auth.verify_password(session, name, password, NOW) == Actor(
                 name, Role(name), f"Demo {name}"

@@ -226,5 +226,8 @@ def test_completion_lines_are_the_final_chunks(
 
 def test_markdown_is_escaped_for_the_page() -> None:
     assert escape_markdown("![x](http://evil.test/?q=1) *bold*\nnext") == (
-        "\\!\\[x\\](http://evil.test/?q=1) \\*bold\\*  \nnext"
+        "\\!\\[x\\]\\(http\\://evil.test/?q\\=1\\) \\*bold\\*  \nnext"
+    )
+    assert escape_markdown(":red[Session expired] :material/lock:") == (
+        "\\:red\\[Session expired\\] \\:material/lock\\:"
     )
