@@ -58,11 +58,7 @@ with shown_once():
         st.stop()
     order_panels.header(detail)
 
-    found = order_panels.differences(detail.view, detail)
-    with st.container(border=True):
-        st.markdown("**Differences between the systems**" if found else "**The three systems agree.**")
-        for line in found:
-            st.markdown(f"⚠️ {line}")
+    order_panels.differences(detail)
 
     store_column, warehouse_column, carrier_column = st.columns(3, border=True)
     with store_column:

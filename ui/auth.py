@@ -24,10 +24,9 @@ from services import auth
 from services.errors import AuthenticationError
 from services.permissions import Actor
 from services.settings import Settings
-from ui import resources
+from ui import navigation, resources
 
 COOKIE_NAME = "order_recon_session"
-DEFAULT_PAGE = "pages/lookup.py"
 MIN_COOKIE_KEY = 32
 
 
@@ -142,11 +141,9 @@ def signed_in_actor() -> Actor:
 
 
 def _stop_signed_out() -> None:
-    """End a signed-out run with a navigation of one hidden page, so Streamlit never falls back to
-    listing (and running) the scripts of `pages/` on its own. The page is the app's default page (not run
-    here): a sign-in then reruns on the page it lands on, keeping the form's submission."""
+    """End a signed-out run. Home.py has already registered every page (ui.navigation), so the URL asked
+    for stays the current page: a sign-in reruns on it, keeping the form's submission and the query."""
     st.session_state.pop("actor", None)
-    st.navigation([st.Page(DEFAULT_PAGE, default=True)], position="hidden")
     st.stop()
 
 
@@ -202,6 +199,7 @@ def current_actor() -> Actor:
     """The user Home.py signed in for this run (session-state key `actor`, set on every run)."""
     actor = st.session_state.get("actor")
     if not isinstance(actor, Actor):  # a page script run on its own (a fresh server's first request)
+        navigation.leave_folder_mode()
         st.info("Your session has ended. [Sign in](/) to continue.")
         st.stop()
     return actor

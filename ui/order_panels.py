@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from checks.model import OrderView
 from checks.results import CheckResult, Level
+from services.differences import order_differences
+from services.due_status import due_status
 from services.order_detail import OrderDetail
-from services.queries import business_days_between
+from services.summaries import escape_markdown
 from ui.formatting import NOTHING, ago, store_time, text
 
 MARKS = {Level.PASS: "✅", Level.INFO: "ℹ️", Level.BLOCKED: "⛔"}
@@ -24,8 +25,6 @@ CATEGORY_COLORS = {
     "awaiting_payment": "orange",
     "on_hold": "orange",
 }
-SHIPPED_STORE = frozenset({"fulfilled"})
-PROBLEM_SHIPMENTS = frozenset({"Exception", "OnHold"})
 
 
 def category_badge(category: str) -> str:
@@ -35,15 +34,15 @@ def category_badge(category: str) -> str:
 def header(detail: OrderDetail) -> None:
     """Category, deadline and the reason that decided them."""
     policy, c = detail.policy, detail.classification
-    today = policy.local_date(detail.as_of)
-    late = business_days_between(policy, c.due_day, today) if today > c.due_day else 0
+    status = due_status(detail)
+    shipped = f" · shipped {store_time(status.shipped_at, policy)}" if status.shipped_at else ""
     due, units, vendor = st.columns(3)
     due.metric(
         "Due",
         f"{policy.local(detail.due_at):%a %b %d}",
-        help=store_time(detail.due_at, policy),
-        delta=f"{late} business day(s) late" if late else None,
-        delta_color="inverse",
+        help=store_time(detail.due_at, policy) + shipped,
+        delta=status.text,
+        delta_color="inverse" if status.late else "normal",
         delta_arrow="off",
     )
     units.metric("Own units open", c.own_open)
@@ -59,34 +58,15 @@ def header(detail: OrderDetail) -> None:
     st.markdown(f"{category_badge(detail.category)} {c.reason}")
 
 
-def differences(view: OrderView, detail: OrderDetail) -> list[str]:
-    """Where the systems disagree: the SPEC §4 discrepancies first, then status and tracking mismatches."""
-    found = [f"**{d.code.replace('_', ' ')}** — {d.detail}" for d in detail.discrepancies]
-    store, warehouse = view.store, view.warehouse
-    store_shipped = store.fulfillment_status in SHIPPED_STORE
-    if warehouse is None:
-        codes = {d.code for d in detail.discrepancies}
-        if detail.category not in ("cancelled", "refunded", "fulfilled") and "missing_at_3pl" not in codes:
-            found.append("The 3PL has no order for this store order.")
-    elif warehouse.is_shipped and not store_shipped:
-        found.append(
-            f"Store fulfillment status is **{text(store.fulfillment_status or 'unfulfilled')}**, "
-            f"but the 3PL shipped (order status **{text(warehouse.status)}**)."
-        )
-    elif store_shipped and not warehouse.is_shipped:
-        found.append(f"Store says **fulfilled**, but the 3PL order is **{text(warehouse.status)}**.")
-    if warehouse is not None:
-        for shipment in warehouse.shipments:
-            if shipment.status in PROBLEM_SHIPMENTS:
-                found.append(f"3PL shipment {shipment.id} is **{shipment.status}**.")
-    if store.cancelled_at and warehouse is not None and warehouse.status not in (None, "Cancelled"):
-        found.append(f"Cancelled in the store, but the 3PL order is **{warehouse.status}**.")
-    for tracker in view.trackers:
-        if store_shipped and tracker.status in ("return_to_sender", "failure", "error"):
-            found.append(
-                f"Store says fulfilled, but the carrier says **{tracker.status}** for {tracker.tracking_code}."
+def differences(detail: OrderDetail) -> None:
+    """The Differences box: the same list the summary is written from (services.differences)."""
+    found = order_differences(detail)
+    with st.container(border=True, key="lookup.differences"):
+        st.markdown("**Differences between the systems**" if found else "**The three systems agree.**")
+        for difference in found:
+            st.markdown(
+                f"⚠️ **{difference.label}** — {escape_markdown(difference.detail)}", help=difference.code
             )
-    return list(dict.fromkeys(found))
 
 
 def _as_of(detail: OrderDetail, source: str) -> str:

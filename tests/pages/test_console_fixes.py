@@ -1,0 +1,139 @@
+"""The console as its users expect it: empty periods, links into pages, role gates, exports, the
+shipped-late badge, and one list of differences for the page and the summary."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+
+from db.models import AuditEntry
+from db.session import session_scope
+from services import orders
+from services.differences import order_differences
+from services.queries import business_days_between
+from services.settings import Settings
+from services.store import T_CLASS
+from tests.pages.conftest import ROOT, app, titles
+
+
+def _texts(at) -> str:
+    return "\n".join(
+        [m.value for m in at.markdown] + [i.value for i in at.info] + [c.value for c in at.caption]
+    )
+
+
+# ---------------------------------------------------------------- 1. an SLA period with no orders
+
+
+def test_sla_period_without_orders_shows_an_empty_state_on_every_chart(console_db, console_env) -> None:
+    console_env(console_db)
+    at = app("ops", "sla")
+    at.date_input(key="sla.period").set_value((date(2026, 1, 1), date(2026, 1, 31))).run()
+    assert not at.exception, [e.message for e in at.exception]
+    empty = [i.value for i in at.info if "No orders were due in this period" in i.value]
+    assert len(empty) >= 5  # daily, weekly, three breakdowns and time to ship
+    assert not at.get("plotly_chart") or all(
+        chart.proto.spec for chart in at.get("plotly_chart")
+    )  # any chart left is the naive-versus-true one, drawn with its days
+
+
+# ---------------------------------------------------------------- 2. links, sign-in and role gates
+
+
+def test_signed_out_link_to_a_page_signs_in_and_lands_on_that_page(fresh_db, console_env) -> None:
+    console_env(fresh_db)
+    at = app(None, run=False)
+    at.run()
+    at.switch_page("pages/overdue.py").run()
+    assert "Overdue queue" not in titles(at)  # the sign-in form, on the page's own URL
+    at.text_input[0].set_value("agent")
+    at.text_input[1].set_value(fresh_db.passwords["agent"])
+    at.button[0].click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Overdue queue" in titles(at)
+
+
+def test_a_page_the_role_may_not_open_says_so_and_the_visit_is_audited(fresh_db, console_env) -> None:
+    console_env(fresh_db)
+    at = app("agent", "audit")
+    assert not at.exception
+    assert any(e.value.startswith("Not permitted") for e in at.error)
+    assert not at.dataframe  # nothing of the page itself
+    at.run()  # a rerun of the same page is the same visit
+    with session_scope(fresh_db.engine) as session:
+        denied = session.execute(select(AuditEntry).where(AuditEntry.action == "page.audit")).scalars().all()
+    assert [(e.actor, e.outcome) for e in denied] == [("agent", "denied")]
+
+
+def test_the_menu_lists_only_the_pages_of_the_role(console_db, console_env) -> None:
+    console_env(console_db)
+    agent = [link.label for link in app("agent").sidebar.get("page_link")]
+    admin = [link.label for link in app("admin").sidebar.get("page_link")]
+    assert agent == ["Order lookup", "Overdue queue", "Informational"]
+    assert {"SLA metrics", "Users", "Audit log"} <= set(admin)
+
+
+# ---------------------------------------------------------------- 3. exports
+
+
+def test_no_table_has_its_own_download_and_agents_get_no_export(console_db, console_env) -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["disableDataExport"] is True
+    assert config["client"]["showSidebarNavigation"] is False
+    console_env(console_db)
+    for page in ("overdue", "informational"):
+        assert not app("agent", page).get("download_button")
+        assert app("ops", page).get("download_button")
+
+
+# ---------------------------------------------------------------- 4. the shipped-late badge
+
+
+def _shipped_late(console) -> tuple[str, datetime, datetime]:
+    c = T_CLASS.c
+    with console.engine.connect() as conn:
+        row = conn.execute(
+            select(c.order_name, c.due_at, c.shipped_at)
+            .where(c.base_category == "fulfilled", c.shipped_at > c.due_at)
+            .order_by(c.order_name)
+            .limit(1)
+        ).one()
+    return row.order_name, row.due_at, row.shipped_at
+
+
+def test_a_shipped_order_is_judged_at_its_shipped_time(simulated_db, console_env) -> None:
+    console, sources = simulated_db
+    console_env(console, sources)
+    name, due_at, shipped_at = _shipped_late(console)
+    policy = Settings().policy()
+    days = business_days_between(policy, policy.local_date(due_at), policy.local_date(shipped_at))
+    at = app("agent", as_of=None, state={"lookup.query": name})
+    assert not at.exception
+    due = next(m for m in at.metric if m.label == "Due")
+    assert due.delta == f"shipped {max(days, 1)} business day{'' if days == 1 else 's'} late"
+
+
+# ---------------------------------------------------------------- 5. one list of differences
+
+
+def test_the_summary_and_the_differences_box_agree(simulated_db, console_env) -> None:
+    console, sources = simulated_db
+    console_env(console, sources)
+    policy, now = Settings().policy(), datetime.now(UTC)
+    with console.engine.connect() as conn:
+        names = [r[0] for r in conn.execute(select(T_CLASS.c.order_name).order_by(T_CLASS.c.order_name))]
+        details = [orders.order_detail(conn, name=n, as_of=now, policy=policy) for n in names]
+    detail = next(d for d in details if d and any(not x.spec for x in order_differences(d)))
+    found = order_differences(detail)
+    at = app("agent", as_of=None, state={"lookup.query": detail.name})
+    at.button(key="lookup.summarize").click().run()
+    assert not at.exception
+    text = _texts(at)
+    assert "Differences between the systems" in text
+    summary = next(m.value for m in at.markdown if m.value.startswith("Rule\\-based summary"))
+    assert "No discrepancies" not in summary
+    for difference in found:
+        assert difference.label in text and difference.label in summary
+    assert {d.code for d in detail.discrepancies} <= {d.code for d in found}
