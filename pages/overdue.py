@@ -8,8 +8,8 @@ import streamlit as st
 
 from services import claims
 from services.permissions import Permission, allowed
+from ui import bulk_job, resources, sync, tables
 from ui import claims as ui_claims
-from ui import resources, sync, tables
 from ui.auth import current_actor
 from ui.errors import shown_once
 from ui.formatting import store_time
@@ -65,6 +65,7 @@ with shown_once():
         "Refresh from all systems", key="overdue.refresh", disabled=not selected, icon=":material/sync:"
     ):
         sync.bulk_refresh(selected, actor)
+    bulk_job.panel()
     with actions:
         tables.export_button(
             "Export CSV",

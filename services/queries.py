@@ -203,21 +203,40 @@ def count_overdue(
 # ---------------------------------------------------------------- informational view
 
 
-def _informational_query(category: str, as_of: datetime, policy: SlaPolicy) -> Select[Any]:
-    return (
-        select(T_CLASS)
-        .where(
-            T_CLASS.c.base_category == category,
-            T_CLASS.c.looks_unshipped.is_(True),
-            T_CLASS.c.standard_due_day < policy.local_date(as_of),
-        )
-        .order_by(T_CLASS.c.standard_due_day, T_CLASS.c.order_id)
+def _informational_query(
+    category: str,
+    as_of: datetime,
+    policy: SlaPolicy,
+    due_from: date | None = None,
+    due_to: date | None = None,
+) -> Select[Any]:
+    query = select(T_CLASS).where(
+        T_CLASS.c.base_category == category,
+        T_CLASS.c.looks_unshipped.is_(True),
+        T_CLASS.c.standard_due_day < policy.local_date(as_of),
     )
+    if due_from is not None:
+        query = query.where(T_CLASS.c.standard_due_day >= due_from)
+    if due_to is not None:
+        query = query.where(T_CLASS.c.standard_due_day <= due_to)
+    return query.order_by(T_CLASS.c.standard_due_day, T_CLASS.c.order_id)
 
 
-def informational_counts(conn: Connection, *, as_of: datetime, policy: SlaPolicy) -> dict[str, int]:
-    """Size of the informational view per category (SPEC §3): the false alarms kept out of the queue."""
-    return {c: _count(conn, _informational_query(c, as_of, policy)) for c in INFORMATIONAL_ORDER}
+def informational_counts(
+    conn: Connection,
+    *,
+    as_of: datetime,
+    policy: SlaPolicy,
+    due_from: date | None = None,
+    due_to: date | None = None,
+) -> dict[str, int]:
+    """Size of the informational view per category (SPEC §3): the false alarms kept out of the queue.
+
+    `due_from`/`due_to` keep the orders whose standard due day is in that period (the SLA page's range).
+    """
+    return {
+        c: _count(conn, _informational_query(c, as_of, policy, due_from, due_to)) for c in INFORMATIONAL_ORDER
+    }
 
 
 def informational_view(

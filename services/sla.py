@@ -99,8 +99,17 @@ def ship_time_histogram(conn: Connection, *, date_from: date, date_to: date) -> 
     return [(int(r.hours), int(r.n)) for r in conn.execute(query)]
 
 
-def noise_removed(conn: Connection, *, as_of: datetime, policy: SlaPolicy) -> int:
-    return sum(informational_counts(conn, as_of=as_of, policy=policy).values())
+def noise_removed(
+    conn: Connection,
+    *,
+    as_of: datetime,
+    policy: SlaPolicy,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> int:
+    """The informational view's size at `as_of`; with a period, only the orders due in it."""
+    counts = informational_counts(conn, as_of=as_of, policy=policy, due_from=date_from, due_to=date_to)
+    return sum(counts.values())
 
 
 def sla_metrics(

@@ -49,11 +49,6 @@ START = ROUTES[0]
 DENIALS_KEY = "nav.denied"  # pages whose refusal this session has already audited
 
 
-def _start_page() -> None:
-    """The app's root URL: open the order lookup at its own URL (so `/lookup` is a real link)."""
-    st.switch_page(_pages()[START.url], query_params=st.query_params.to_dict())
-
-
 def _pages() -> dict[str, StreamlitPage]:
     pages = {r.url: st.Page(r.path, title=r.title, icon=r.icon, url_path=r.url) for r in ROUTES}
     return pages
@@ -62,11 +57,14 @@ def _pages() -> dict[str, StreamlitPage]:
 def register() -> tuple[Route | None, StreamlitPage]:
     """Register every page (none shown by Streamlit) and return the route this run asked for.
 
-    The root URL is its own small page that moves on to the lookup; the route is None there.
+    The root URL runs the order lookup too. Streamlit serves its default page at `/` only, never at its
+    own path, so the lookup is registered twice: as the default (`/`) and at `/lookup`, which links use.
     """
     pages = _pages()
-    root = st.Page(_start_page, title=START.title, icon=START.icon, url_path="start", default=True)
+    root = st.Page(START.path, title=START.title, icon=START.icon, url_path="home", default=True)
     page = st.navigation([root, *pages.values()], position="hidden")
+    if page._script_hash == root._script_hash:
+        return START, page
     route = next((r for r in ROUTES if pages[r.url]._script_hash == page._script_hash), None)
     return route, page
 

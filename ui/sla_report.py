@@ -58,7 +58,7 @@ def _report(url: str, date_from: date, date_to: date, as_of: datetime, fingerpri
     days = [date_from + timedelta(days=n) for n in range((min(date_to, today) - date_from).days + 1)]
     with resources.connect() as conn:
         rows = sla.metric_rows(conn, date_from=date_from, date_to=date_to)
-        noise = sla.noise_removed(conn, as_of=as_of, policy=policy)
+        noise = sla.noise_removed(conn, as_of=as_of, policy=policy, date_from=date_from, date_to=date_to)
         overdue = overdue_counts(conn, days, policy)
         ship_hours = sla.ship_time_histogram(conn, date_from=date_from, date_to=date_to)
     return SlaReport(

@@ -11,7 +11,7 @@ import streamlit as st
 from services import audit, sync
 from services.errors import OrderReconError
 from services.permissions import Actor, Permission, require
-from ui import resources
+from ui import bulk_job, resources
 from ui.formatting import ago, store_time
 
 LABELS = {
@@ -38,8 +38,16 @@ def _refresh(name: str, sources: Sequence[str]) -> sync.RefreshResult:
 def _audit_sync(actor: Actor, action: str, outcome: str, *, order: str | None = None, **params: Any) -> None:
     """Every sync a person starts is in the audit log, with what it asked and how it ended."""
     with resources.session() as session:
-        audit.append(session, actor=actor.username, role=actor.role, action=action, outcome=outcome,
-                     order=order, params=params, at=datetime.now(UTC))
+        audit.append(
+            session,
+            actor=actor.username,
+            role=actor.role,
+            action=action,
+            outcome=outcome,
+            order=order,
+            params=params,
+            at=datetime.now(UTC),
+        )
 
 
 def refresh_order(name: str, sources: Sequence[str], actor: Actor) -> None:
@@ -49,12 +57,18 @@ def refresh_order(name: str, sources: Sequence[str], actor: Actor) -> None:
         try:
             result = _refresh(name, sources)
         except OrderReconError as exc:  # shown here, once; the stored view of the order still renders below
-            _audit_sync(actor, "sync.order", audit.Outcome.FAILED, order=name, sources=list(sources), error=str(exc))
+            _audit_sync(
+                actor, "sync.order", audit.Outcome.FAILED, order=name, sources=list(sources), error=str(exc)
+            )
             status.update(label=f"Could not refresh {name}: {exc}", state="error")
             return
         _audit_sync(
-            actor, "sync.order", audit.Outcome.OK if result.ok else audit.Outcome.FAILED, order=name,
-            sources=list(sources), failed=[s for s, r in result.sources.items() if not r.ok],
+            actor,
+            "sync.order",
+            audit.Outcome.OK if result.ok else audit.Outcome.FAILED,
+            order=name,
+            sources=list(sources),
+            failed=[s for s, r in result.sources.items() if not r.ok],
         )
         for source, report in result.sources.items():
             if not report.ok:
@@ -74,36 +88,8 @@ def refresh_order(name: str, sources: Sequence[str], actor: Actor) -> None:
 
 
 def bulk_refresh(names: Sequence[str], actor: Actor) -> None:
-    """Refresh several orders from every source (`bulk_sync`: ops and admin), with a progress bar."""
-    now = datetime.now(UTC)
-    with resources.session() as session:
-        require(
-            session,
-            actor,
-            Permission.BULK_SYNC,
-            action="sync.bulk",
-            params={"orders": len(names)},
-            clock=lambda: now,
-        )
-        audit.append(
-            session,
-            actor=actor.username,
-            role=actor.role,
-            action="sync.bulk",
-            outcome=audit.Outcome.OK,
-            params={"orders": list(names)[:50], "count": len(names)},
-            at=now,
-        )
-    bar = st.progress(0.0, text=f"Refreshing {len(names)} order(s)…")
-    failed = []
-    for done, name in enumerate(names, start=1):
-        if not _refresh(name, ("store", "3pl", "carrier")).ok:
-            failed.append(name)
-        bar.progress(done / len(names), text=f"Refreshed {name} ({done} of {len(names)})")
-    bar.empty()
-    if failed:
-        st.warning(f"Some sources failed for {', '.join(failed)}; the rest is up to date.")
-    st.toast(f"Refreshed {len(names)} order(s) from all three systems.", icon=":material/check:")
+    """Refresh several orders from every source (`bulk_sync`: ops and admin) beside the page."""
+    bulk_job.start(names, actor)
 
 
 def sync_sources(actor: Actor) -> None:
@@ -125,8 +111,14 @@ def sync_sources(actor: Actor) -> None:
                 now=datetime.now(UTC),
                 progress=progress,
             )
-            _audit_sync(actor, "sync.source", audit.Outcome.OK if result.ok else audit.Outcome.FAILED,
-                        source=source, records=result.records, error=result.error)
+            _audit_sync(
+                actor,
+                "sync.source",
+                audit.Outcome.OK if result.ok else audit.Outcome.FAILED,
+                source=source,
+                records=result.records,
+                error=result.error,
+            )
             if result.ok:
                 status.update(label=f"{LABELS[source]}: {result.records:,} records", state="complete")
             else:

@@ -137,3 +137,28 @@ def test_the_summary_and_the_differences_box_agree(simulated_db, console_env) ->
     for difference in found:
         assert difference.label in text and difference.label in summary
     assert {d.code for d in detail.discrepancies} <= {d.code for d in found}
+
+
+# ---------------------------------------------------------------- 9. bulk refresh beside the page
+
+
+def test_bulk_refresh_runs_beside_the_page_and_says_what_changed(simulated_db, console_env) -> None:
+    import time
+
+    console, sources = simulated_db
+    console_env(console, sources)
+    at = app("ops", "overdue", as_of=None)
+    shown = len(at.dataframe(key="overdue.table").value)
+    rows = list(range(min(shown, 10)))
+    at.session_state["overdue.table"] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    at.run()
+    at.button(key="overdue.refresh").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    deadline = time.monotonic() + 60
+    while not any(m.value.startswith("Refreshed ") for m in at.markdown):
+        assert time.monotonic() < deadline, "the bulk refresh did not finish"
+        time.sleep(0.3)
+        at.run()
+    text = _texts(at)
+    assert f"Refreshed {len(rows)} of {len(rows)} order(s)" in text
+    assert "overdue queue" in text and "discrepancy" in text
