@@ -9,11 +9,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import db.models  # noqa: F401
+from db.search_schema import include_object
 
 
 def test_upgraded_database_matches_models(engine: Engine) -> None:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object}
+        )
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 

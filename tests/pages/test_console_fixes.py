@@ -162,3 +162,41 @@ def test_bulk_refresh_runs_beside_the_page_and_says_what_changed(simulated_db, c
     text = _texts(at)
     assert f"Refreshed {len(rows)} of {len(rows)} order(s)" in text
     assert "overdue queue" in text and "discrepancy" in text
+
+
+# ---------------------------------------------------------------- 13, 14. search that forgives
+
+
+def test_search_finds_an_order_by_name_email_part_and_lower_case_tracking(simulated_db, console_env) -> None:
+    from services.store import T_CODES, T_ORDER
+
+    console, sources = simulated_db
+    console_env(console, sources)
+    with console.engine.connect() as conn:
+        row = conn.execute(
+            select(T_ORDER.c.name, T_ORDER.c.customer_name, T_ORDER.c.email, T_CODES.c.tracking_number)
+            .join(T_CODES, T_CODES.c.order_id == T_ORDER.c.id)
+            .where(T_ORDER.c.customer_name.is_not(None))
+            .order_by(T_ORDER.c.id)
+            .limit(1)
+        ).one()
+    for query in (row.customer_name.lower(), row.email.split("@")[0][1:], row.tracking_number.lower()):
+        at = app("agent", as_of=None, state={"lookup.query": query})
+        assert not at.exception
+        picks = at.get("radio")
+        if picks:  # several orders match: the right one is offered, with the field that matched
+            options = picks[0].options
+            assert any(o.startswith(f"{row.name} ·") and "matched on" in o for o in options), query
+        else:
+            assert [h.value for h in at.subheader] == [row.name], query
+
+
+def test_an_empty_search_gives_a_hint_and_a_long_one_is_cut(console_db, console_env) -> None:
+    console_env(console_db)
+    at = app("agent")
+    assert any("Type what you have" in c.value for c in at.caption)
+    assert at.text_input(key="lookup.query").placeholder.startswith("For example #")
+    at.text_input(key="lookup.query").set_value("z" * 5000).run()
+    assert not at.exception
+    shown = [i.value for i in at.info if "No order matches" in i.value]
+    assert shown and len(shown[0]) < 120
