@@ -17,6 +17,10 @@ try:
     sign_out_button(actor)
     st.session_state["actor"] = actor
     if route is None or navigation.permitted(actor, route):
+        if route is not navigation.START:
+            # Tables and charts need pandas and plotly: wait for the background import rather than race
+            # it (two threads importing pandas at once can see it half-initialized).
+            warmup.start().wait(timeout=60)
         page.run()
 finally:  # once this run's page is drawn (or the sign-in form), not competing with it
     warmup.start()

@@ -8,7 +8,7 @@ from services import queries
 from ui import resources, tables
 from ui.auth import current_actor
 from ui.errors import shown_once
-from ui.formatting import store_time
+from ui.formatting import local_times, store_time
 
 LABELS = {
     "cancelled": "Cancelled",
@@ -63,7 +63,7 @@ with shown_once():
             {
                 "order": f"lookup?order=%23{r.order.lstrip('#')}",
                 "category": LABELS.get(r.category, r.category),
-                "why": r.reason,
+                "why": local_times(r.reason, policy),
                 "standard deadline": store_time(r.standard_due_at, policy),
                 "vendor deadline": store_time(r.vendor_due_at, policy) if r.vendor_due_at else "",
                 "vendor late": {True: "yes", False: "no", None: ""}[r.vendor_late],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from services import orders, search
+from services import links, orders, search
 from services.summaries import escape_markdown, stream_summary
 from ui import order_panels, replacement_dialog, resources, sync
 from ui.auth import current_actor
@@ -87,9 +87,11 @@ with shown_once():
 
     store_column, warehouse_column, carrier_column = st.columns(3, border=True)
     with store_column:
-        order_panels.store_panel(detail)
+        order_panels.store_panel(
+            detail, show_contact=links.may_see_contact(actor.role), settings=resources.settings()
+        )
     with warehouse_column:
-        order_panels.warehouse_panel(detail)
+        order_panels.warehouse_panel(detail, settings=resources.settings())
     with carrier_column:
         order_panels.carrier_panel(detail)
 

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     shipbob_token: str | None = None
     easypost_api_url: str | None = None
     easypost_api_key: str | None = None
+    # Where "Open in Shopify" / "Open in ShipBob" go (services.links): the shop's admin (default: the
+    # shop URL) and the ShipBob web app's order page, with `{id}` for the ShipBob order id.
+    shopify_admin_url: str | None = None
+    shipbob_app_url: str | None = None
 
     openai_api_key: str | None = None
     openai_base_url: str | None = None

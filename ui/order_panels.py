@@ -7,11 +7,13 @@ from collections.abc import Sequence
 import streamlit as st
 
 from checks.results import CheckResult, Level
+from services import links
 from services.differences import order_differences
 from services.due_status import due_status
 from services.order_detail import OrderDetail
+from services.settings import Settings
 from services.summaries import escape_markdown
-from ui.formatting import NOTHING, ago, store_time, text
+from ui.formatting import NOTHING, ago, local_times, store_time, text, words
 
 MARKS = {Level.PASS: "✅", Level.INFO: "ℹ️", Level.BLOCKED: "⛔"}
 CATEGORY_COLORS = {
@@ -28,7 +30,7 @@ CATEGORY_COLORS = {
 
 
 def category_badge(category: str) -> str:
-    return f":{CATEGORY_COLORS.get(category, 'gray')}-badge[{category.replace('_', ' ')}]"
+    return f":{CATEGORY_COLORS.get(category, 'gray')}-badge[{words(category)}]"
 
 
 def header(detail: OrderDetail) -> None:
@@ -55,7 +57,10 @@ def header(detail: OrderDetail) -> None:
         delta_color="inverse" if detail.vendor_late else "off",
         delta_arrow="off",
     )
-    st.markdown(f"{category_badge(detail.category)} {c.reason}")
+    st.markdown(
+        f"{category_badge(detail.category)} {escape_markdown(local_times(c.reason, policy))}",
+        help=f"category: {detail.category}",
+    )
 
 
 def differences(detail: OrderDetail) -> None:
@@ -76,14 +81,25 @@ def _as_of(detail: OrderDetail, source: str) -> str:
     return f"as of {store_time(moment, detail.policy)} ({ago(moment, detail.as_of)})"
 
 
-def store_panel(detail: OrderDetail) -> None:
+def store_panel(detail: OrderDetail, *, show_contact: bool, settings: Settings) -> None:
     order, policy = detail.view.store, detail.policy
     st.markdown("#### :material/storefront: Store")
     st.caption(_as_of(detail, "store"))
+    if show_contact:
+        contact = [escape_markdown(v) for v in (order.customer_name, order.email, order.phone) if v]
+        st.markdown(
+            ":material/person: " + (" · ".join(contact) if contact else "no contact details"),
+            help="The customer's name, email and phone, as the store has them.",
+        )
     st.markdown(
-        f"Financial **{text(order.financial_status)}** · fulfillment **{order.fulfillment_status or 'unfulfilled'}**  \n"
-        f"Placed {store_time(order.created_at, policy)} · {text(order.shipping_method)}"
+        f"Financial **{words(order.financial_status)}** · fulfillment "
+        f"**{words(order.fulfillment_status or 'unfulfilled')}**  \n"
+        f"Placed {store_time(order.created_at, policy)} · {text(order.shipping_method)}",
+        help=f"financial_status: {order.financial_status} · fulfillment_status: {order.fulfillment_status}",
     )
+    shop = links.shopify_order_url(settings, order.id)
+    if shop:
+        st.link_button("Open in Shopify", shop, icon=":material/open_in_new:", type="tertiary")
     if order.cancelled_at:
         st.markdown(f":red[Cancelled {store_time(order.cancelled_at, policy)} ({text(order.cancel_reason)})]")
     for li in order.line_items:
@@ -101,7 +117,7 @@ def store_panel(detail: OrderDetail) -> None:
         st.markdown(f"Refund {r.id}: {units} unit(s) {store_time(r.created_at, policy)} {text(r.note)}")
 
 
-def warehouse_panel(detail: OrderDetail) -> None:
+def warehouse_panel(detail: OrderDetail, *, settings: Settings) -> None:
     warehouse, policy = detail.view.warehouse, detail.policy
     st.markdown("#### :material/warehouse: 3PL")
     st.caption(_as_of(detail, "3pl"))
@@ -109,8 +125,15 @@ def warehouse_panel(detail: OrderDetail) -> None:
         st.markdown(":orange[No 3PL order matches this store order.]")
         return
     st.markdown(
-        f"Order {warehouse.id} · **{text(warehouse.status)}**  \n"
-        f"Created {store_time(warehouse.created_date, policy)} · {text(warehouse.shipping_method)}"
+        f"Order {warehouse.id} · **{words(warehouse.status)}**  \n"
+        f"Created {store_time(warehouse.created_date, policy)} · {text(warehouse.shipping_method)}",
+        help=f"status: {warehouse.status}",
+    )
+    st.link_button(
+        "Open in ShipBob",
+        links.shipbob_order_url(settings, warehouse.id),
+        icon=":material/open_in_new:",
+        type="tertiary",
     )
     for shipment in warehouse.shipments:
         color = "green" if shipment.status == "Completed" else "orange"
@@ -133,13 +156,17 @@ def carrier_panel(detail: OrderDetail, scans: int = 4) -> None:
         st.markdown(":orange[No tracker for this order's tracking numbers.]")
         return
     for tracker in detail.view.trackers:
+        url = links.tracking_url(tracker.carrier, tracker.tracking_code, tracker.public_url)
+        code = f"[{tracker.tracking_code}]({url})" if url else tracker.tracking_code
+        detail_words = "" if tracker.status_detail is None else words(tracker.status_detail)
         st.markdown(
-            f"{text(tracker.carrier)} {tracker.tracking_code}: **{tracker.status}** {text(tracker.status_detail)}"
+            f"{text(tracker.carrier)} {code}: **{words(tracker.status)}** {detail_words}",
+            help=f"status: {tracker.status} · status_detail: {tracker.status_detail}",
         )
         latest = sorted(tracker.events, key=lambda e: e.datetime, reverse=True)[:scans]
         for event in latest:
             st.caption(
-                f"{store_time(event.datetime, policy)} · {text(event.message or event.status)} · "
+                f"{store_time(event.datetime, policy)} · {text(event.message or words(event.status))} · "
                 f"{text(event.location)}"
             )
 
