@@ -20,12 +20,12 @@ actor, policy, as_of = current_actor(), resources.policy(), resources.as_of()
 st.title("Overdue queue")
 with shown_once():
     top_left, top_right = st.columns([4, 1], vertical_alignment="center")
-    with top_left:
-        sync.freshness_line()
     if allowed(actor.role, Permission.BULK_SYNC) and top_right.button(
         "Sync now", key="overdue.sync", icon=":material/sync:"
     ):
         sync.sync_sources(actor)
+    with top_left:  # drawn after a sync, so it says what the sync just fetched
+        sync.freshness_line()
 
     choices = resources.cached_filter_values()
     method_column, warehouse_column, owner_column = st.columns(3)

@@ -200,3 +200,59 @@ def test_an_empty_search_gives_a_hint_and_a_long_one_is_cut(console_db, console_
     assert not at.exception
     shown = [i.value for i in at.info if "No order matches" in i.value]
     assert shown and len(shown[0]) < 120
+
+
+# ---------------------------------------------------------------- 6, 10, 12. figures, freshness, audit filters
+
+
+def test_sync_now_moves_the_data_as_of_line_at_once(simulated_db, console_env) -> None:
+    from datetime import timedelta
+
+    from services.sync.runs import T_RUN
+
+    console, sources = simulated_db
+    console_env(console, sources)
+    with console.engine.begin() as conn:  # the stored data is two days old
+        for run_id, mark in conn.execute(select(T_RUN.c.id, T_RUN.c.watermark)).all():
+            if mark is not None:
+                conn.execute(
+                    T_RUN.update().where(T_RUN.c.id == run_id).values(watermark=mark - timedelta(days=2))
+                )
+    at = app("ops", "overdue", as_of=None)
+    assert any("2 d ago" in c.value for c in at.caption)
+    at.button(key="overdue.sync").click().run()
+    assert not at.exception
+    line = next(c.value for c in at.caption if c.value.startswith("Data as of"))
+    assert "d ago" not in line and line.count("just now") == 3
+
+
+def test_false_alarms_follow_the_period_and_presets_set_it(simulated_db, console_env) -> None:
+    console, sources = simulated_db
+    console_env(console, sources)
+    at = app("ops", "sla", as_of=None)
+    month = next(m.value for m in at.metric if m.label == "False alarms removed")
+    at.segmented_control(key="sla.preset").set_value("Last 7 days").run()
+    assert not at.exception
+    first, last = at.date_input(key="sla.period").value
+    assert (last - first).days == 6
+    week = next(m.value for m in at.metric if m.label == "False alarms removed")
+    at.date_input(key="sla.period").set_value((date(2026, 1, 1), date(2026, 1, 31))).run()
+    january = next(m.value for m in at.metric if m.label == "False alarms removed")
+    assert january == "0" and int(week) <= int(month) and month != "0"
+
+
+def test_audit_filters_match_parts_and_offer_the_actions(fresh_db, console_env) -> None:
+    console_env(fresh_db)
+    agent = app("agent", "sla")  # a denied visit: action page.sla, order none
+    assert any(e.value.startswith("Not permitted") for e in agent.error)
+    at = app("admin", "audit")
+    assert "page.sla" in at.selectbox(key="audit.action").options
+    at.text_input(key="audit.actor").set_value("AGE").run()
+    actors = set(at.dataframe[0].value["actor"])
+    assert actors == {"agent"}
+    at.selectbox(key="audit.action").set_value("page.sla").run()
+    assert list(at.dataframe[0].value["outcome"]) == ["denied"]
+    at.text_input(key="audit.order").set_value("2095").run()
+    assert not at.exception
+    assert any("No audit entry matches" in i.value for i in at.info)
+    assert list(at.dataframe[0].value.columns)[:3] == ["id", "at", "actor"]
