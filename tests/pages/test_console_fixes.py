@@ -256,3 +256,24 @@ def test_audit_filters_match_parts_and_offer_the_actions(fresh_db, console_env) 
     assert not at.exception
     assert any("No audit entry matches" in i.value for i in at.info)
     assert list(at.dataframe[0].value.columns)[:3] == ["id", "at", "actor"]
+
+
+# ---------------------------------------------------------------- 11. admin forms keep their input
+
+
+def test_a_refused_user_keeps_the_form_and_the_panels(fresh_db, console_env) -> None:
+    console_env(fresh_db)
+    at = app("admin", "admin_users")
+    at.text_input(key="admin.add.username").set_value("dana")
+    at.text_input(key="admin.add.password").set_value("short")
+    at.button(key="FormSubmitter:admin.add-Add user").click().run()
+    assert not at.exception
+    assert at.text_input(key="admin.add.username").value == "dana"
+    assert any("password" in e.value.lower() for e in at.error)
+    assert at.selectbox(key="admin.edit.user")  # the other panel is still there
+
+    at.selectbox(key="admin.edit.user").set_value("admin").run()
+    at.button(key="admin.edit.disable").click().run()  # the last active admin: refused
+    assert any("admin" in e.value.lower() for e in at.error)
+    assert at.button(key="admin.edit.reset")  # every button stays
+    assert at.text_input(key="admin.add.username").value == "dana"
