@@ -12,10 +12,12 @@ import streamlit as st
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from checks.policy import SlaPolicy
 from db.session import session_scope
 from services import audit
 from services.permissions import Actor, Permission, allowed, require
 from ui import resources
+from ui.formatting import ISO_MOMENT
 
 PAGE_SIZE = 100
 EXPORT_BATCH = 1000
@@ -58,7 +60,11 @@ def export_button(
     rows: Callable[[Connection], Iterable[dict[str, Any]]],
     permission: Permission = Permission.METRICS,
 ) -> None:
-    """A CSV download of `rows`, made when clicked (never on render); see `download_button`."""
+    """A CSV download of `rows`, made when clicked (never on render); see `download_button`.
+
+    Times are written as ISO 8601 in the store's time with its offset, the same zone the pages show.
+    """
+    policy = resources.policy()
 
     def write(session: Session, out: TextIO) -> int:
         writer: csv.DictWriter[str] | None = None
@@ -67,7 +73,7 @@ def export_button(
             if writer is None:
                 writer = csv.DictWriter(out, fieldnames=list(row))
                 writer.writeheader()
-            writer.writerow({k: _cell(v) for k, v in row.items()})
+            writer.writerow({k: _cell(v, policy) for k, v in row.items()})
             count += 1
         return count
 
@@ -121,7 +127,14 @@ def download_button(
     )
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, policy: SlaPolicy) -> Any:
+    if isinstance(value, datetime):
+        return policy.local(value).isoformat()
+    if isinstance(value, str):  # moments inside text (a reason) too
+        value = ISO_MOMENT.sub(
+            lambda m: policy.local(datetime.fromisoformat(m.group(0).replace("Z", "+00:00"))).isoformat(),
+            value,
+        )
     if isinstance(value, list | tuple):
         return " ".join(str(v) for v in value)
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):

@@ -3,6 +3,7 @@ shipped-late badge, and one list of differences for the page and the summary."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import UTC, date, datetime
 
@@ -277,3 +278,16 @@ def test_a_refused_user_keeps_the_form_and_the_panels(fresh_db, console_env) -> 
     assert any("admin" in e.value.lower() for e in at.error)
     assert at.button(key="admin.edit.reset")  # every button stays
     assert at.text_input(key="admin.add.username").value == "dana"
+
+
+# ---------------------------------------------------------------- 7. times in store time
+
+
+def test_reasons_read_in_store_time(console_db, console_env) -> None:
+    console_env(console_db)
+    at = app("agent", state={"lookup.query": "#2003"})  # cancelled: its reason holds the cancel time
+    reason = next(m.value for m in at.markdown if "Cancelled in the store at" in m.value)
+    assert "+00:00" not in reason and re.search(r"\d{2}:\d{2} E[DS]T", reason)
+    informational = app("agent", "informational")
+    why = " ".join(informational.dataframe[0].value["why"])
+    assert "+00:00" not in why
