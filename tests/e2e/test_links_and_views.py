@@ -122,3 +122,18 @@ def test_badge_summary_and_an_empty_sla_period(console, page) -> None:
     page.get_by_text("No orders were due in this period.").first.wait_for()
     wait_idle(page)
     assert page.get_by_text("This app has encountered an error").count() == 0
+
+
+def test_the_console_follows_a_dark_system_theme(fresh_console, browser) -> None:
+    context = browser.new_context(color_scheme="dark", viewport={"width": 1200, "height": 800})
+    try:
+        tab = context.new_page()
+        tab.goto(fresh_console.base_url)
+        tab.get_by_role("textbox", name="Username").wait_for(timeout=30_000)
+        background = tab.evaluate(
+            "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor"
+        )
+        red, green, blue = (int(v) for v in re.findall(r"\d+", background)[:3])
+        assert red + green + blue < 150, background  # a dark background, not the light palette's white
+    finally:
+        context.close()
