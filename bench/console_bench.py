@@ -32,6 +32,13 @@ PAGE_HEADINGS = {
     "admin_users": "Users",
     "audit": "Audit log",
 }
+LINKS = {
+    "overdue": "Overdue queue",
+    "informational": "Informational",
+    "sla": "SLA metrics",
+    "admin_users": "Users",
+    "audit": "Audit log",
+}
 Row = tuple[str, str, str]
 
 
@@ -106,7 +113,7 @@ def bulk_rows(count: int = 100, latency_ms: float = 200.0) -> list[Row]:
     from db.migrate import upgrade
     from db.session import make_engine
     from sandbox.server import start_in_thread
-    from services.bulk_refresh import bulk_refresh
+    from services.bulk_refresh import DEFAULT_CONCURRENCY, bulk_refresh
     from services.settings import Settings
     from services.store import T_CLASS
     from services.sync import sync_all
@@ -134,7 +141,7 @@ def bulk_rows(count: int = 100, latency_ms: float = 200.0) -> list[Row]:
         (
             f"bulk refresh of {len(names)} orders, {latency_ms:.0f} ms per source request",
             f"{seconds:.1f} s",
-            f"{len(outcome.failed)} failed, 8 at a time (goal < 10 s)",
+            f"{len(outcome.failed)} failed, {DEFAULT_CONCURRENCY} at a time (goal < 10 s)",
         )
     ]
 
@@ -228,21 +235,36 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
             page.get_by_role("heading", name="Order lookup").wait_for()
             page.wait_for_function(idle)
             page.wait_for_timeout(3000)  # the background imports finish, as while a person reads the page
+            # As a person moves around: each page's first render in the session, from a click on its link.
             for name, heading in PAGE_HEADINGS.items():
-                query = f"?order=%23{lookup_order.lstrip('#')}" if name == "lookup" and lookup_order else ""
+                if name == "lookup":
+                    continue
                 start = time.perf_counter()
-                page.goto(f"{base}/{name}{query}")
+                page.get_by_role("link", name=LINKS[name]).click()
                 page.get_by_role("heading", name=heading).wait_for()
                 page.wait_for_timeout(50)
                 page.wait_for_function(idle)
-                seconds = time.perf_counter() - start
                 rows.append(
                     (
-                        f"page first render in Chromium at {orders:,} orders: {name}",
-                        f"{seconds:.2f} s",
+                        f"page first render in Chromium at {orders:,} orders: {name} (menu link)",
+                        f"{time.perf_counter() - start:.2f} s",
                         "goal < 1.5 s",
                     )
                 )
+            # A link opened in a new tab: a new session, which signs in from its cookie first.
+            query = f"?order=%23{lookup_order.lstrip('#')}" if lookup_order else ""
+            start = time.perf_counter()
+            page.goto(f"{base}/lookup{query}")
+            page.get_by_role("heading", name="Order lookup").wait_for()
+            page.wait_for_timeout(50)
+            page.wait_for_function(idle)
+            rows.append(
+                (
+                    f"page first render in Chromium at {orders:,} orders: lookup (link in a new tab)",
+                    f"{time.perf_counter() - start:.2f} s",
+                    "goal < 1.5 s",
+                )
+            )
             browser.close()
     finally:
         server.terminate()

@@ -29,7 +29,7 @@ from services.queries import discrepancy_codes_for
 from services.settings import Settings
 from services.store import T_CLASS
 
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 16
 EVERY_SOURCE = ("store", "3pl", "carrier")
 
 
