@@ -96,23 +96,13 @@ def summary_lines(outcome: BulkOutcome) -> list[str]:
     return lines
 
 
-@st.fragment(run_every=1.0)
 def panel() -> None:
-    """The running job's progress and Cancel button, then its summary (redrawn every second)."""
+    """The job's progress while it runs (redrawn every second), then its summary until dismissed."""
     job: Job | None = st.session_state.get(KEY)
     if job is None:
         return
-    running = job.thread is not None and job.thread.is_alive()
-    if running:
-        progress = job.progress
-        done = progress.done if progress else 0
-        st.progress(
-            done / max(1, job.total),
-            text=f"Refreshing {job.total} order(s) from all three systems: {done} done, {_eta(progress)}"
-            + (" · cancelling…" if job.cancel.is_set() else ""),
-        )
-        if st.button("Cancel", key="bulk.cancel", icon=":material/cancel:", disabled=job.cancel.is_set()):
-            job.cancel.set()
+    if job.thread is not None and job.thread.is_alive():
+        _progress()
         return
     with st.container(border=True, key="bulk.summary"):
         if job.error:
@@ -123,3 +113,21 @@ def panel() -> None:
         if st.button("Dismiss", key="bulk.dismiss"):
             st.session_state.pop(KEY, None)
             st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def _progress() -> None:
+    """Only while a job runs: a page without one has no timer rerunning it."""
+    job: Job | None = st.session_state.get(KEY)
+    if job is None or job.thread is None or not job.thread.is_alive():
+        st.rerun()  # the whole page: the summary and the refreshed queue
+        return
+    progress = job.progress
+    done = progress.done if progress else 0
+    st.progress(
+        done / max(1, job.total),
+        text=f"Refreshing {job.total} order(s) from all three systems: {done} done, {_eta(progress)}"
+        + (" · cancelling…" if job.cancel.is_set() else ""),
+    )
+    if st.button("Cancel", key="bulk.cancel", icon=":material/cancel:", disabled=job.cancel.is_set()):
+        job.cancel.set()
