@@ -291,3 +291,34 @@ def test_reasons_read_in_store_time(console_db, console_env) -> None:
     informational = app("agent", "informational")
     why = " ".join(informational.dataframe[0].value["why"])
     assert "+00:00" not in why
+
+
+# ---------------------------------------------------------------- 15. contact and links
+
+
+def test_contact_details_links_and_codes_as_words(simulated_db, console_env) -> None:
+    from services.store import T_ORDER, T_WAREHOUSE
+
+    console, sources = simulated_db
+    console_env(console, sources)
+    with console.engine.connect() as conn:
+        row = conn.execute(
+            select(
+                T_ORDER.c.id, T_ORDER.c.name, T_ORDER.c.customer_name, T_WAREHOUSE.c.id.label("warehouse_id")
+            )
+            .join(T_WAREHOUSE, T_WAREHOUSE.c.store_order_id == T_ORDER.c.id)
+            .where(T_ORDER.c.customer_name.is_not(None))
+            .order_by(T_ORDER.c.id)
+            .limit(1)
+        ).one()
+    agent = app("agent", as_of=None, state={"lookup.query": row.name})
+    assert not agent.exception
+    assert any(row.customer_name in m.value for m in agent.markdown)
+    buttons = {b.proto.label: b.proto.url for b in agent.get("link_button")}
+    assert buttons["Open in Shopify"] == f"{sources['SHOPIFY_SHOP_URL'].rstrip('/')}/admin/orders/{row.id}"
+    assert str(row.warehouse_id) in buttons["Open in ShipBob"]
+    assert not any(
+        "_" in m.value.split("**")[1] for m in agent.markdown if m.value.startswith("Financial **")
+    )
+    lead = app("lead", as_of=None, state={"lookup.query": row.name})
+    assert not any(row.customer_name in m.value for m in lead.markdown)
