@@ -19,6 +19,8 @@ LABELS = {
     "on_hold": "On hold",
 }
 
+SORTS = ("category", "standard deadline", "order")
+
 actor, policy, as_of = current_actor(), resources.policy(), resources.as_of()
 st.title("Informational view")
 st.caption(
@@ -38,7 +40,23 @@ with shown_once():
         format_func=LABELS.get,
         key="informational.categories",
     )
-    scope = {"as_of": as_of, "policy": policy, "categories": chosen}
+    sort_column, order_column = st.columns([3, 1], vertical_alignment="bottom")
+    sort = sort_column.selectbox(
+        "Sort by",
+        SORTS,
+        key="informational.sort",
+        help="Sorted by the database, so every page follows it (a column header sorts only the rows shown).",
+    )
+    descending = order_column.toggle(
+        "Descending", key="informational.descending", disabled=sort == "category"
+    )
+    scope = {
+        "as_of": as_of,
+        "policy": policy,
+        "categories": chosen,
+        "sort": sort,
+        "descending": descending,
+    }
     tables.export_button(
         "Export CSV",
         actor=actor,

@@ -247,14 +247,32 @@ def informational_view(
     categories: Sequence[str] | None = None,
     limit: int | None = None,
     offset: int = 0,
+    sort: str = "category",
+    descending: bool = False,
 ) -> list[InformationalRow]:
+    """The informational view, a page at a time. `sort`: "category" (SPEC order, then standard due day),
+    "standard deadline" or "order"; the database sorts, so every page follows the same order."""
     chosen = [c for c in INFORMATIONAL_ORDER if categories is None or c in categories]
 
     def part(category: str) -> Part:
         query = _informational_query(category, as_of, policy)
         return Part(lambda: _count(conn, query), lambda lim, off: list(conn.execute(_page(query, lim, off))))
 
-    rows = concat_pages([part(c) for c in chosen], limit, offset)
+    if sort == "category" or not chosen:
+        rows = concat_pages([part(c) for c in chosen], limit, offset)
+    else:  # one query over every chosen category, sorted by the database across all pages
+        c = T_CLASS.c
+        column = {"standard deadline": c.standard_due_day, "order": c.order_id}[sort]
+        query = (
+            select(T_CLASS)
+            .where(
+                c.base_category.in_(chosen),
+                c.looks_unshipped.is_(True),
+                c.standard_due_day < policy.local_date(as_of),
+            )
+            .order_by(column.desc() if descending else column, c.order_id)
+        )
+        rows = list(conn.execute(_page(query, limit, offset)))
     today = policy.local_date(as_of)
     return [
         InformationalRow(

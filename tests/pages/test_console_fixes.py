@@ -322,3 +322,20 @@ def test_contact_details_links_and_codes_as_words(simulated_db, console_env) -> 
     )
     lead = app("lead", as_of=None, state={"lookup.query": row.name})
     assert not any(row.customer_name in m.value for m in lead.markdown)
+
+
+# ---------------------------------------------------------------- 8. sorting in the query
+
+
+def test_sorting_the_informational_view_orders_every_page(simulated_db, console_env) -> None:
+    console, sources = simulated_db
+    console_env(console, sources)
+    at = app("agent", "informational", as_of=None)
+    at.selectbox(key="informational.sort").set_value("standard deadline").run()
+    at.toggle(key="informational.descending").set_value(True).run()
+    assert not at.exception
+    shown = list(at.dataframe[0].value["standard deadline"])
+    assert shown == sorted(shown, reverse=True)
+    at.selectbox(key="informational.sort").set_value("order").run()
+    orders = [int(o.split("%23")[1]) for o in at.dataframe[0].value["order"]]
+    assert orders == sorted(orders, reverse=True)
