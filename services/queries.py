@@ -134,17 +134,31 @@ def business_days_between(policy: SlaPolicy, after: date, until: date) -> int:
 # ---------------------------------------------------------------- overdue queue
 
 
+QUEUE_SORTS = ("due", "order", "warehouse", "shipping method", "carrier")
+
+
 def _queue_query(
-    as_of: datetime, policy: SlaPolicy, shipping_method: str | None, warehouse: str | None
+    as_of: datetime,
+    policy: SlaPolicy,
+    shipping_method: str | None,
+    warehouse: str | None,
+    sort: str = "due",
+    descending: bool = False,
 ) -> Select[Any]:
-    query = select(T_CLASS).where(
-        T_CLASS.c.base_category == OPEN, T_CLASS.c.due_day < policy.local_date(as_of)
-    )
+    c = T_CLASS.c
+    query = select(T_CLASS).where(c.base_category == OPEN, c.due_day < policy.local_date(as_of))
     if shipping_method:
-        query = query.where(T_CLASS.c.shipping_method == shipping_method)
+        query = query.where(c.shipping_method == shipping_method)
     if warehouse:
-        query = query.where(T_CLASS.c.warehouse_name == warehouse)
-    return query.order_by(T_CLASS.c.due_day, T_CLASS.c.order_id)
+        query = query.where(c.warehouse_name == warehouse)
+    first = {
+        "due": c.due_day,
+        "order": c.order_id,
+        "warehouse": c.warehouse_name,
+        "shipping method": c.shipping_method,
+        "carrier": c.carrier,
+    }[sort]
+    return query.order_by(first.desc() if descending else first, c.due_day, c.order_id)
 
 
 def overdue_queue(
@@ -156,9 +170,13 @@ def overdue_queue(
     offset: int = 0,
     shipping_method: str | None = None,
     warehouse: str | None = None,
+    sort: str = "due",
+    descending: bool = False,
 ) -> list[QueueRow]:
-    """SPEC §3 overdue queue: category `overdue` at `as_of`, oldest due day first."""
-    rows = conn.execute(_page(_queue_query(as_of, policy, shipping_method, warehouse), limit, offset)).all()
+    """SPEC §3 overdue queue: category `overdue` at `as_of`, oldest due day first (or by `sort`, in the
+    query, so every page follows it)."""
+    query = _queue_query(as_of, policy, shipping_method, warehouse, sort, descending)
+    rows = conn.execute(_page(query, limit, offset)).all()
     return queue_rows(conn, rows, as_of=as_of, policy=policy)
 
 

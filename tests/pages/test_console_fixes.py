@@ -339,3 +339,27 @@ def test_sorting_the_informational_view_orders_every_page(simulated_db, console_
     at.selectbox(key="informational.sort").set_value("order").run()
     orders = [int(o.split("%23")[1]) for o in at.dataframe[0].value["order"]]
     assert orders == sorted(orders, reverse=True)
+
+
+def test_sorting_the_overdue_queue_orders_every_page(simulated_db, console_env) -> None:
+    from services import claims
+
+    console, sources = simulated_db
+    console_env(console, sources)
+    at = app("agent", "overdue", as_of=None)
+    at.selectbox(key="overdue.sort").set_value("order").run()
+    at.toggle(key="overdue.descending").set_value(True).run()
+    assert not at.exception
+    shown = [int(o.split("%23")[1]) for o in at.dataframe(key="overdue.table").value["order"]]
+    assert shown == sorted(shown, reverse=True)
+    policy, now = Settings().policy(), datetime.now(UTC)
+    with console.engine.connect() as conn:  # page by page, the database's order holds across pages
+        whole = claims.queue(conn, as_of=now, policy=policy, sort="warehouse")
+        paged = [
+            row
+            for offset in range(0, len(whole), 7)
+            for row in claims.queue(conn, as_of=now, policy=policy, sort="warehouse", limit=7, offset=offset)
+        ]
+    assert [r.order for r in paged] == [r.order for r in whole]
+    keys = [r.warehouse or "" for r in whole]
+    assert keys == sorted(keys) or None in [r.warehouse for r in whole]
