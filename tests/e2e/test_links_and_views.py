@@ -17,7 +17,7 @@ from db.session import make_engine
 from services import orders
 from services.differences import order_differences
 from services.settings import Settings
-from services.store import T_CLASS
+from services.store import T_CLASS, T_ORDER
 from tests.e2e.conftest import Console, serve, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -92,6 +92,21 @@ def _orders(url: str) -> tuple[str, str]:
     return late, differing
 
 
+def _customer(url: str) -> tuple[str, str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(T_ORDER.c.name, T_ORDER.c.customer_name)
+                .where(T_ORDER.c.customer_name.is_not(None))
+                .order_by(T_ORDER.c.id)
+                .limit(1)
+            ).one()
+    finally:
+        engine.dispose()
+    return row.name, row.customer_name
+
+
 def test_badge_summary_and_an_empty_sla_period(console, page) -> None:
     late, differing = _orders(console.database_url)
     page.goto(f"{console.base_url}/lookup?order={quote(late)}")
@@ -99,6 +114,16 @@ def test_badge_summary_and_an_empty_sla_period(console, page) -> None:
     page.get_by_role("heading", name=late).wait_for()
     page.get_by_text(re.compile(r"^shipped (on time|\d+ business days? late)$")).wait_for()
     assert page.get_by_text(re.compile(r"^\d+ business day\(s\) late$")).count() == 0
+
+    # Forgiving search: a customer's name in lower case finds their order, saying what matched.
+    name, customer = _customer(console.database_url)
+    page.get_by_label(re.compile("Order number, customer name")).fill(customer.lower())
+    page.keyboard.press("Enter")
+    page.get_by_text(
+        re.compile(rf"^{re.escape(name)}( ·|$)")
+    ).first.wait_for()  # the order, or one of several
+    wait_idle(page)
+    page.get_by_role("link", name="Open in Shopify").wait_for()  # links out, built from the settings
 
     page.goto(f"{console.base_url}/lookup?order={quote(differing)}")
     page.get_by_role("heading", name=differing).wait_for()
