@@ -1,38 +1,26 @@
-"""order-recon console entrypoint: sign-in, then the pages this role may open (SPEC §7)."""
+"""order-recon console entrypoint: every page registered, then sign-in, then the page if this role may
+open it (SPEC §7). See ui/navigation.py."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from services.permissions import Permission, allowed
-from ui import warmup
-from ui.auth import audit_refused_page, sign_out_button, signed_in_actor
+from ui import navigation, warmup
+from ui.auth import sign_out_button, signed_in_actor
 
 st.set_page_config(page_title="order-recon", page_icon=":material/local_shipping:", layout="wide")
 
-# (file, title, icon, permission): a page a role may not open is left out of its navigation.
-PAGES = [
-    ("pages/lookup.py", "Order lookup", ":material/search:", Permission.LOOKUP),
-    ("pages/overdue.py", "Overdue queue", ":material/schedule:", Permission.QUEUES),
-    ("pages/informational.py", "Informational", ":material/info:", Permission.QUEUES),
-    ("pages/sla.py", "SLA metrics", ":material/monitoring:", Permission.METRICS),
-    ("pages/admin_users.py", "Users", ":material/group:", Permission.ADMINISTER),
-    ("pages/audit.py", "Audit log", ":material/policy:", Permission.ADMINISTER),
-    ("pages/alert_settings.py", "Alerts", ":material/notifications:", Permission.QUEUES),
-]
-
 try:
+    route, page = navigation.register()
     actor = signed_in_actor()
-    audit_refused_page(actor, [(path, permission) for path, _, _, permission in PAGES])
-    navigation = st.navigation(
-        [
-            st.Page(path, title=title, icon=icon, default=index == 0)
-            for index, (path, title, icon, permission) in enumerate(PAGES)
-            if allowed(actor.role, permission)
-        ]
-    )
+    navigation.menu(actor, route)
     sign_out_button(actor)
     st.session_state["actor"] = actor
-    navigation.run()
+    if route is None or navigation.permitted(actor, route):
+        if route is not navigation.START:
+            # Tables and charts need pandas and plotly: wait for the background import rather than race
+            # it (two threads importing pandas at once can see it half-initialized).
+            warmup.start().wait(timeout=60)
+        page.run()
 finally:  # once this run's page is drawn (or the sign-in form), not competing with it
     warmup.start()

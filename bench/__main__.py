@@ -239,6 +239,23 @@ def webhook_rows() -> list[tuple[str, str, str]]:
     )
 
 
+def console_rows(db: Path, orders: int) -> list[tuple[str, str, str]]:
+    """The console's goals: search per key, bulk refresh against 200 ms sources, pages in Chromium."""
+    from sqlalchemy import select
+
+    from bench import console_bench
+    from db.session import make_engine
+    from services.store import T_CLASS
+
+    with make_engine(f"sqlite:///{db}").connect() as conn:
+        name = conn.scalar(select(T_CLASS.c.order_name).where(T_CLASS.c.base_category == "open").limit(1))
+    return [
+        *optional("search", lambda: console_bench.search_rows(db, orders)),
+        *optional("bulk refresh", console_bench.bulk_rows),
+        *optional("pages in Chromium", lambda: console_bench.browser_rows(db, orders, name)),
+    ]
+
+
 def print_table(rows: list[tuple[str, str, str]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
@@ -250,6 +267,12 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-import", action="store_true", help="reuse the last imported database")
+    parser.add_argument(
+        "--only",
+        choices=["console"],
+        help="console: only the console's goals (search, bulk refresh, pages in Chromium); imports the "
+        "snapshot once if its database is missing",
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     snapshot = generate(args.orders, args.seed)
@@ -264,6 +287,14 @@ def main() -> None:
         rows.extend(new)
 
     report([("snapshot", f"{args.orders:,} orders", f"{size_mb:,.0f} MB of JSON")])
+    if args.only == "console":
+        if not recon_db.exists():
+            recon = run_job_isolated("recon", snapshot, recon_db)
+            report([("import, order-recon", f"{recon['seconds']:.1f} s", f"peak {recon['peak_mb']:,.0f} MB")])
+        report(console_rows(recon_db, args.orders))
+        print()
+        print_table(rows)
+        return
     if not args.skip_import:
         plain = run_job_isolated("plain", snapshot, OUT / "plain.db")
         recon = run_job_isolated("recon", snapshot, recon_db)
@@ -295,6 +326,7 @@ def main() -> None:
     report(optional("console pages", lambda: pages_rows(recon_db)))
     report(optional("alerts and report", lambda: alerts_rows(recon_db)))
     report(optional("webhooks", webhook_rows))
+    report(console_rows(recon_db, args.orders))
     print()
     print_table(rows)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
-from services import audit
+from services import audit, audit_search
 from services.permissions import Permission, require
 from ui import resources, tables
 from ui.auth import current_actor
@@ -20,13 +20,21 @@ st.title("Audit log")
 with shown_once():
     with resources.session() as session:
         require(session, actor, Permission.ADMINISTER, action="audit.view")
-    who, what, outcome_column, order_column, days = st.columns([2, 2, 1, 1, 2])
+    with resources.session() as session:
+        known_actions = audit_search.actions(session)
+    who, what, outcome_column, order_column, days = st.columns([2, 2, 2, 2, 2])
     filters = {
-        "actor": who.text_input("Actor", key="audit.actor").strip() or None,
-        "action": what.text_input("Action", key="audit.action", placeholder="sign_in, order.claim…").strip()
+        "actor": who.text_input("User", key="audit.actor", placeholder="part of a username").strip() or None,
+        "action": what.selectbox(
+            "Action", ["", *known_actions], key="audit.action", format_func=lambda v: v or "Any action"
+        )
         or None,
-        "outcome": outcome_column.selectbox("Outcome", ["", *audit.Outcome], key="audit.outcome") or None,
-        "order": order_column.text_input("Order", key="audit.order").strip() or None,
+        "outcome": outcome_column.selectbox(
+            "Outcome", ["", *audit.Outcome], key="audit.outcome", format_func=lambda v: v or "Any outcome"
+        )
+        or None,
+        "order": order_column.text_input("Order", key="audit.order", placeholder="2095 or #2095").strip()
+        or None,
     }
     period = days.date_input("Days (store time)", value=(), key="audit.period", format="YYYY-MM-DD")
     if len(period) == 2:
@@ -40,9 +48,9 @@ with shown_once():
         total_all = audit.count_entries(session)
         check_now = total_all <= VERIFY_ON_RENDER or chain.button("Verify the hash chain", key="audit.verify")
         report = audit.verify(session) if check_now else None
-        total = audit.count_entries(session, **filters)
+        total = audit_search.count(session, **filters)
         offset = tables.pager(total, key="audit.page")
-        entries = audit.list_entries(session, limit=tables.PAGE_SIZE, offset=offset, **filters)
+        entries = audit_search.entries(session, limit=tables.PAGE_SIZE, offset=offset, **filters)
     if report is not None and report.ok:
         chain.success(f"Hash chain intact: {report.checked:,} entries checked.", icon=":material/verified:")
     elif report is not None:
@@ -57,8 +65,10 @@ with shown_once():
         file_name="audit-log.csv",
         key="audit.export",
         permission=Permission.ADMINISTER,
-        write=lambda session, out: audit.export_csv(session, out, **filters),
+        write=lambda session, out: audit_search.export_csv(session, out, **filters),
     )
+    if not entries:
+        st.info("No audit entry matches these filters.", icon=":material/search_off:")
     st.dataframe(
         [
             {
@@ -72,7 +82,8 @@ with shown_once():
                 "details": e.detail or (audit.canonical_json(e.params) if e.params else ""),
             }
             for e in entries
-        ],
+        ]
+        or {name: [] for name in ("id", "at", "actor", "role", "action", "order", "outcome", "details")},
         hide_index=True,
         width="stretch",
         key="audit.table",

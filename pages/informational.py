@@ -8,7 +8,7 @@ from services import queries
 from ui import resources, tables
 from ui.auth import current_actor
 from ui.errors import shown_once
-from ui.formatting import store_time
+from ui.formatting import local_times, store_time
 
 LABELS = {
     "cancelled": "Cancelled",
@@ -18,6 +18,8 @@ LABELS = {
     "sync_delay": "Sync delay",
     "on_hold": "On hold",
 }
+
+SORTS = ("category", "standard deadline", "order")
 
 actor, policy, as_of = current_actor(), resources.policy(), resources.as_of()
 st.title("Informational view")
@@ -38,7 +40,23 @@ with shown_once():
         format_func=LABELS.get,
         key="informational.categories",
     )
-    scope = {"as_of": as_of, "policy": policy, "categories": chosen}
+    sort_column, order_column = st.columns([3, 1], vertical_alignment="bottom")
+    sort = sort_column.selectbox(
+        "Sort by",
+        SORTS,
+        key="informational.sort",
+        help="Sorted by the database, so every page follows it (a column header sorts only the rows shown).",
+    )
+    descending = order_column.toggle(
+        "Descending", key="informational.descending", disabled=sort == "category"
+    )
+    scope = {
+        "as_of": as_of,
+        "policy": policy,
+        "categories": chosen,
+        "sort": sort,
+        "descending": descending,
+    }
     tables.export_button(
         "Export CSV",
         actor=actor,
@@ -63,7 +81,7 @@ with shown_once():
             {
                 "order": f"lookup?order=%23{r.order.lstrip('#')}",
                 "category": LABELS.get(r.category, r.category),
-                "why": r.reason,
+                "why": local_times(r.reason, policy),
                 "standard deadline": store_time(r.standard_due_at, policy),
                 "vendor deadline": store_time(r.vendor_due_at, policy) if r.vendor_due_at else "",
                 "vendor late": {True: "yes", False: "no", None: ""}[r.vendor_late],

@@ -6,10 +6,10 @@ from typing import Any
 
 import streamlit as st
 
-from services import claims
+from services import claims, queries
 from services.permissions import Permission, allowed
+from ui import bulk_job, resources, sync, tables
 from ui import claims as ui_claims
-from ui import resources, sync, tables
 from ui.auth import current_actor
 from ui.errors import shown_once
 from ui.formatting import store_time
@@ -20,12 +20,12 @@ actor, policy, as_of = current_actor(), resources.policy(), resources.as_of()
 st.title("Overdue queue")
 with shown_once():
     top_left, top_right = st.columns([4, 1], vertical_alignment="center")
-    with top_left:
-        sync.freshness_line()
     if allowed(actor.role, Permission.BULK_SYNC) and top_right.button(
         "Sync now", key="overdue.sync", icon=":material/sync:"
     ):
         sync.sync_sources(actor)
+    with top_left:  # drawn after a sync, so it says what the sync just fetched
+        sync.freshness_line()
 
     choices = resources.cached_filter_values()
     method_column, warehouse_column, owner_column = st.columns(3)
@@ -53,6 +53,17 @@ with shown_once():
         "warehouse": warehouse or None,
     }
 
+    sort_column, direction_column = st.columns([3, 1], vertical_alignment="bottom")
+    order: dict[str, Any] = {
+        "sort": sort_column.selectbox(
+            "Sort by",
+            queries.QUEUE_SORTS,
+            key="overdue.sort",
+            help="Sorted by the database, so every page follows it (a column header sorts only the rows shown).",
+        ),
+        "descending": direction_column.toggle("Descending", key="overdue.descending"),
+    }
+
     selected = ui_claims.selected_rows("overdue.table", "overdue.shown")
     actions = st.container(horizontal=True, vertical_alignment="center")
     if actions.button("Claim", key="overdue.claim", disabled=not selected, icon=":material/back_hand:"):
@@ -65,6 +76,7 @@ with shown_once():
         "Refresh from all systems", key="overdue.refresh", disabled=not selected, icon=":material/sync:"
     ):
         sync.bulk_refresh(selected, actor)
+    bulk_job.panel()
     with actions:
         tables.export_button(
             "Export CSV",
@@ -75,7 +87,8 @@ with shown_once():
             rows=lambda conn: (
                 r.as_dict()
                 for r in tables.batches(
-                    lambda c, limit, offset: claims.queue(c, limit=limit, offset=offset, **scope), conn
+                    lambda c, limit, offset: claims.queue(c, limit=limit, offset=offset, **scope, **order),
+                    conn,
                 )
             ),
         )
@@ -87,7 +100,7 @@ with shown_once():
         total = claims.count_queue(conn, **scope)
         st.metric("Overdue orders", f"{total:,}")
         offset = tables.pager(total, key="overdue.page")
-        rows = claims.queue(conn, limit=tables.PAGE_SIZE, offset=offset, **scope)
+        rows = claims.queue(conn, limit=tables.PAGE_SIZE, offset=offset, **scope, **order)
         owners = claims.claims_for(conn, [r.order_id for r in rows])
     st.session_state["overdue.shown"] = [r.order for r in rows]
     st.dataframe(

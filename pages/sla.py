@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import streamlit as st
 
-from ui import charts, report_download, resources, sla_report, tables
+from ui import charts, periods, report_download, resources, sla_report, tables
 from ui.auth import current_actor
 from ui.errors import shown_once
 
@@ -20,12 +18,23 @@ actor, policy = current_actor(), resources.policy()
 today = policy.local_date(resources.as_of())
 st.title("SLA metrics")
 with shown_once():
-    period = st.date_input(
+
+    def apply_preset() -> None:
+        chosen = st.session_state.get("sla.preset")
+        if chosen:
+            st.session_state["sla.period"] = periods.preset_range(chosen, today)
+
+    st.session_state.setdefault("sla.period", periods.preset_range("Last 30 days", today))
+    preset_column, period_column = st.columns([3, 2], vertical_alignment="bottom")
+    preset_column.segmented_control(
+        "Period", periods.PRESETS, key="sla.preset", default="Last 30 days", on_change=apply_preset
+    )
+    period = period_column.date_input(
         "Due days",
-        value=(today - timedelta(days=29), today),
         max_value=today,
         key="sla.period",
         format="YYYY-MM-DD",
+        on_change=lambda: st.session_state.update({"sla.preset": None}),  # a range of one's own
     )
     if len(period) != 2:
         st.info("Pick the last day of the period.")
@@ -42,15 +51,23 @@ with shown_once():
         ("Open, in time", metrics.open),
         ("False alarms removed", metrics.noise_removed),
     ]
+    helps = {
+        "False alarms removed": "Orders due in this period that a naive dashboard would flag as late but "
+        "that are informational (cancelled, refunded, vendor, payment, sync delay or on hold)."
+    }
     for column, (label, value) in zip(st.columns(len(figures)), figures, strict=True):
-        column.metric(label, f"{value:,}" if isinstance(value, int) else value)
+        column.metric(label, f"{value:,}" if isinstance(value, int) else value, help=helps.get(label))
 
     left, right = st.columns(2, border=True)
     with left:
         charts.show(charts.rate_chart(report.daily, "On-time rate per day"), "sla.daily")
     with right:
         charts.show(charts.rate_chart(report.weekly, "On-time rate per week"), "sla.weekly")
-    charts.show(charts.naive_chart(report.overdue), "sla.naive")
+    charts.show(
+        charts.naive_chart(report.overdue),
+        "sla.naive",
+        empty="No order was overdue, or flagged by a naive dashboard, at any day's end of this period.",
+    )
     for column, (key, title) in zip(st.columns(3, border=True), BREAKDOWN_TITLES.items(), strict=True):
         with column:
             charts.show(charts.breach_chart(report.breaches[key], title), f"sla.{key}")

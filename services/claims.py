@@ -160,6 +160,8 @@ def queue(
     offset: int = 0,
     shipping_method: str | None = None,
     warehouse: str | None = None,
+    sort: str = "due",
+    descending: bool = False,
 ) -> list[QueueRow]:
     """`queries.overdue_queue`, narrowed to the orders claimed by `username` or to unclaimed ones."""
     if owner == "anyone":
@@ -171,8 +173,10 @@ def queue(
             offset=offset,
             shipping_method=shipping_method,
             warehouse=warehouse,
+            sort=sort,
+            descending=descending,
         )
-    query = _owned(_queue_query(as_of, policy, shipping_method, warehouse), owner, username)
+    query = _owned(_queue_query(as_of, policy, shipping_method, warehouse, sort, descending), owner, username)
     rows = conn.execute(_page(query, limit, offset)).all()
     return queue_rows(conn, rows, as_of=as_of, policy=policy)
 

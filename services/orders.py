@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from checks.categories import category_at, classify, is_informational_at, vendor_late_at
@@ -17,73 +15,16 @@ from checks.policy import SlaPolicy
 from checks.validations import CheckContext, ResendItem, run_checks
 from services import store
 from services.order_detail import OrderDetail
-from services.store import T_CLASS, T_CODES, T_ORDER, T_SHIPMENT, T_TRACKER, T_WAREHOUSE
+from services.search import SearchHit, search_orders
 
-
-@dataclass(frozen=True)
-class SearchHit:
-    order_id: int
-    order: str
-    email: str | None
-    created_at: datetime
-    category: str | None
-    matched_on: str
+__all__ = ["SearchHit", "normalize_name", "order_detail", "search_orders"]
+from services.store import T_ORDER, T_TRACKER, T_WAREHOUSE
 
 
 def normalize_name(text: str) -> str:
     """'1002', '#1002' and ' #1002 ' all name order #1002."""
     text = text.strip()
     return text if text.startswith("#") else f"#{text}"
-
-
-def search_orders(conn: Connection, text: str, *, limit: int = 20) -> list[SearchHit]:
-    """Orders matching an order name or number, a store id, a customer email or a tracking number."""
-    text = text.strip()
-    if not text:
-        return []
-    hits: dict[int, str] = {}
-    number = text.lstrip("#")
-    for oid in conn.scalars(
-        select(T_ORDER.c.id)
-        .where(or_(T_ORDER.c.name == normalize_name(text), T_ORDER.c.number == number))
-        .limit(limit)
-    ):
-        hits.setdefault(oid, "order name")
-    if number.isdigit() and len(number) < 19:
-        for oid in conn.scalars(select(T_ORDER.c.id).where(T_ORDER.c.id == int(number))):
-            hits.setdefault(oid, "store id")
-    if "@" in text:
-        for oid in conn.scalars(
-            select(T_ORDER.c.id)
-            .where(func.lower(T_ORDER.c.email) == text.lower())
-            .order_by(T_ORDER.c.created_at.desc())
-            .limit(limit)
-        ):
-            hits.setdefault(oid, "customer email")
-    if re.fullmatch(r"[A-Za-z0-9]{6,64}", text):
-        for oid in conn.scalars(
-            select(T_CODES.c.order_id).where(T_CODES.c.tracking_number == text).limit(limit)
-        ):
-            hits.setdefault(oid, "tracking number")
-        # A 3PL shipment whose order is not linked yet still points at its store order by reference.
-        shipped = (
-            select(T_WAREHOUSE.c.reference_store_id)
-            .join(T_SHIPMENT, T_SHIPMENT.c.warehouse_order_id == T_WAREHOUSE.c.id)
-            .where(T_SHIPMENT.c.tracking_number == text)
-        )
-        for oid in conn.scalars(shipped):
-            if oid is not None:
-                hits.setdefault(oid, "tracking number")
-    if not hits:
-        return []
-    rows = conn.execute(
-        select(T_ORDER.c.id, T_ORDER.c.name, T_ORDER.c.email, T_ORDER.c.created_at, T_CLASS.c.base_category)
-        .outerjoin(T_CLASS, T_CLASS.c.order_id == T_ORDER.c.id)
-        .where(T_ORDER.c.id.in_(list(hits)))
-        .order_by(T_ORDER.c.created_at.desc())
-        .limit(limit)
-    )
-    return [SearchHit(r.id, r.name, r.email, r.created_at, r.base_category, hits[r.id]) for r in rows]
 
 
 def find_order_id(conn: Connection, name: str) -> int | None:

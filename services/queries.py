@@ -134,17 +134,31 @@ def business_days_between(policy: SlaPolicy, after: date, until: date) -> int:
 # ---------------------------------------------------------------- overdue queue
 
 
+QUEUE_SORTS = ("due", "order", "warehouse", "shipping method", "carrier")
+
+
 def _queue_query(
-    as_of: datetime, policy: SlaPolicy, shipping_method: str | None, warehouse: str | None
+    as_of: datetime,
+    policy: SlaPolicy,
+    shipping_method: str | None,
+    warehouse: str | None,
+    sort: str = "due",
+    descending: bool = False,
 ) -> Select[Any]:
-    query = select(T_CLASS).where(
-        T_CLASS.c.base_category == OPEN, T_CLASS.c.due_day < policy.local_date(as_of)
-    )
+    c = T_CLASS.c
+    query = select(T_CLASS).where(c.base_category == OPEN, c.due_day < policy.local_date(as_of))
     if shipping_method:
-        query = query.where(T_CLASS.c.shipping_method == shipping_method)
+        query = query.where(c.shipping_method == shipping_method)
     if warehouse:
-        query = query.where(T_CLASS.c.warehouse_name == warehouse)
-    return query.order_by(T_CLASS.c.due_day, T_CLASS.c.order_id)
+        query = query.where(c.warehouse_name == warehouse)
+    first = {
+        "due": c.due_day,
+        "order": c.order_id,
+        "warehouse": c.warehouse_name,
+        "shipping method": c.shipping_method,
+        "carrier": c.carrier,
+    }[sort]
+    return query.order_by(first.desc() if descending else first, c.due_day, c.order_id)
 
 
 def overdue_queue(
@@ -156,9 +170,13 @@ def overdue_queue(
     offset: int = 0,
     shipping_method: str | None = None,
     warehouse: str | None = None,
+    sort: str = "due",
+    descending: bool = False,
 ) -> list[QueueRow]:
-    """SPEC §3 overdue queue: category `overdue` at `as_of`, oldest due day first."""
-    rows = conn.execute(_page(_queue_query(as_of, policy, shipping_method, warehouse), limit, offset)).all()
+    """SPEC §3 overdue queue: category `overdue` at `as_of`, oldest due day first (or by `sort`, in the
+    query, so every page follows it)."""
+    query = _queue_query(as_of, policy, shipping_method, warehouse, sort, descending)
+    rows = conn.execute(_page(query, limit, offset)).all()
     return queue_rows(conn, rows, as_of=as_of, policy=policy)
 
 
@@ -203,21 +221,40 @@ def count_overdue(
 # ---------------------------------------------------------------- informational view
 
 
-def _informational_query(category: str, as_of: datetime, policy: SlaPolicy) -> Select[Any]:
-    return (
-        select(T_CLASS)
-        .where(
-            T_CLASS.c.base_category == category,
-            T_CLASS.c.looks_unshipped.is_(True),
-            T_CLASS.c.standard_due_day < policy.local_date(as_of),
-        )
-        .order_by(T_CLASS.c.standard_due_day, T_CLASS.c.order_id)
+def _informational_query(
+    category: str,
+    as_of: datetime,
+    policy: SlaPolicy,
+    due_from: date | None = None,
+    due_to: date | None = None,
+) -> Select[Any]:
+    query = select(T_CLASS).where(
+        T_CLASS.c.base_category == category,
+        T_CLASS.c.looks_unshipped.is_(True),
+        T_CLASS.c.standard_due_day < policy.local_date(as_of),
     )
+    if due_from is not None:
+        query = query.where(T_CLASS.c.standard_due_day >= due_from)
+    if due_to is not None:
+        query = query.where(T_CLASS.c.standard_due_day <= due_to)
+    return query.order_by(T_CLASS.c.standard_due_day, T_CLASS.c.order_id)
 
 
-def informational_counts(conn: Connection, *, as_of: datetime, policy: SlaPolicy) -> dict[str, int]:
-    """Size of the informational view per category (SPEC §3): the false alarms kept out of the queue."""
-    return {c: _count(conn, _informational_query(c, as_of, policy)) for c in INFORMATIONAL_ORDER}
+def informational_counts(
+    conn: Connection,
+    *,
+    as_of: datetime,
+    policy: SlaPolicy,
+    due_from: date | None = None,
+    due_to: date | None = None,
+) -> dict[str, int]:
+    """Size of the informational view per category (SPEC §3): the false alarms kept out of the queue.
+
+    `due_from`/`due_to` keep the orders whose standard due day is in that period (the SLA page's range).
+    """
+    return {
+        c: _count(conn, _informational_query(c, as_of, policy, due_from, due_to)) for c in INFORMATIONAL_ORDER
+    }
 
 
 def informational_view(
@@ -228,14 +265,32 @@ def informational_view(
     categories: Sequence[str] | None = None,
     limit: int | None = None,
     offset: int = 0,
+    sort: str = "category",
+    descending: bool = False,
 ) -> list[InformationalRow]:
+    """The informational view, a page at a time. `sort`: "category" (SPEC order, then standard due day),
+    "standard deadline" or "order"; the database sorts, so every page follows the same order."""
     chosen = [c for c in INFORMATIONAL_ORDER if categories is None or c in categories]
 
     def part(category: str) -> Part:
         query = _informational_query(category, as_of, policy)
         return Part(lambda: _count(conn, query), lambda lim, off: list(conn.execute(_page(query, lim, off))))
 
-    rows = concat_pages([part(c) for c in chosen], limit, offset)
+    if sort == "category" or not chosen:
+        rows = concat_pages([part(c) for c in chosen], limit, offset)
+    else:  # one query over every chosen category, sorted by the database across all pages
+        c = T_CLASS.c
+        column = {"standard deadline": c.standard_due_day, "order": c.order_id}[sort]
+        query = (
+            select(T_CLASS)
+            .where(
+                c.base_category.in_(chosen),
+                c.looks_unshipped.is_(True),
+                c.standard_due_day < policy.local_date(as_of),
+            )
+            .order_by(column.desc() if descending else column, c.order_id)
+        )
+        rows = list(conn.execute(_page(query, limit, offset)))
     today = policy.local_date(as_of)
     return [
         InformationalRow(

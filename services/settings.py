@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     shopify_webhook_secret: str | None = None
     shipbob_webhook_secret: str | None = None
     easypost_webhook_secret: str | None = None
+    # Where "Open in Shopify" / "Open in ShipBob" go (services.links): the shop's admin (default: the
+    # shop URL) and the ShipBob web app's order page, with `{id}` for the ShipBob order id.
+    shopify_admin_url: str | None = None
+    shipbob_app_url: str | None = None
 
     openai_api_key: str | None = None
     openai_base_url: str | None = None

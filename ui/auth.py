@@ -21,13 +21,12 @@ import streamlit as st
 
 from services import audit, audit_key, auth
 from services.auth import sessions
-from services.errors import AuthenticationError, ConfigurationError, PermissionDenied
-from services.permissions import Actor, Permission, allowed, require
+from services.errors import AuthenticationError, ConfigurationError
+from services.permissions import Actor
 from services.settings import Settings
-from ui import resources
+from ui import navigation, resources
 
 COOKIE_NAME = "order_recon_session"
-DEFAULT_PAGE = "pages/lookup.py"
 TOKEN = "auth.token"
 NOTICE = "auth.notice"
 COOKIE_CHANGE = "auth.cookie_change"  # ("set", value) or ("delete", None): done in the next run's body
@@ -223,10 +222,9 @@ def signed_in_actor() -> Actor:
 
 
 def _stop_signed_out() -> None:
-    """End a signed-out run with a navigation of one hidden page, so Streamlit never falls back to
-    listing (and running) the scripts of `pages/` on its own."""
+    """End a signed-out run. Home.py has already registered every page (ui.navigation), so the URL asked
+    for stays the current page: a sign-in reruns on it, keeping the form's submission and the query."""
     st.session_state.pop("actor", None)
-    st.navigation([st.Page(DEFAULT_PAGE, default=True)], position="hidden")
     st.stop()
 
 
@@ -320,25 +318,11 @@ def _plain(text: str) -> str:
     return escape_markdown(text)
 
 
-def audit_refused_page(actor: Actor, pages: list[tuple[str, Permission]]) -> None:
-    """A visit to the address of a page this role may not open is refused by the navigation (it is not
-    listed) and audited here, once per page and browser session."""
-    url = str(getattr(st.context, "url", "") or "")
-    requested = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-    for path, permission in pages:
-        name = path.rsplit("/", 1)[-1].removesuffix(".py")
-        seen = f"auth.refused.{name}"
-        if name != requested or allowed(actor.role, permission) or st.session_state.get(seen):
-            continue
-        st.session_state[seen] = True
-        with resources.session() as session, contextlib.suppress(PermissionDenied):
-            require(session, actor, permission, action="page.view", params={"page": name})
-
-
 def current_actor() -> Actor:
     """The user Home.py signed in for this run (session-state key `actor`, set on every run)."""
     actor = st.session_state.get("actor")
     if not isinstance(actor, Actor):  # a page script run on its own (a fresh server's first request)
+        navigation.leave_folder_mode()
         st.info("Your session has ended. [Sign in](/) to continue.")
         st.stop()
     return actor

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -18,11 +17,27 @@ COLORS = {
     "naive": "#b0bec5",
     "true": "#c62828",
 }
+# One name per outcome, the same as the page's figures (SPEC §6 `open_breach` is "open, late").
+OUTCOME_NAMES = {"on_time": "on time", "late": "shipped late", "open_breach": "open, late"}
 LAYOUT = {
     "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
     "height": 320,
     "legend": {"orientation": "h", "y": -0.2},
 }
+
+
+def round_ticks(top: int, ticks: int = 5) -> dict[str, object]:
+    """An axis from 0 with whole, round steps (1, 2, 5 × 10ⁿ), never ticks such as 19.9 or 39.7."""
+    step = 1
+    while top / step > ticks:
+        step = _next_round(step)
+    return {"tickmode": "linear", "tick0": 0, "dtick": step, "range": [0, max(step, -(-top // step) * step)]}
+
+
+def _next_round(step: int) -> int:
+    digits = str(step)
+    head, zeros = int(digits[0]), len(digits) - 1
+    return {1: 2, 2: 5, 5: 10}[head] * 10**zeros
 
 
 def rate_chart(points: Sequence[RatePoint], title: str) -> go.Figure:
@@ -31,7 +46,7 @@ def rate_chart(points: Sequence[RatePoint], title: str) -> go.Figure:
         figure.add_bar(
             x=[p.period for p in points],
             y=[getattr(p, outcome) for p in points],
-            name=outcome.replace("_", " "),
+            name=OUTCOME_NAMES[outcome],
             marker_color=COLORS[outcome],
             yaxis="y2",
             opacity=0.35,
@@ -47,7 +62,13 @@ def rate_chart(points: Sequence[RatePoint], title: str) -> go.Figure:
         title=title,
         barmode="stack",
         yaxis={"tickformat": ".0%", "range": [0, 1.05]},
-        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": "orders"},
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "title": "orders",
+            **round_ticks(max((p.on_time + p.late + p.open_breach for p in points), default=0)),
+        },
         **LAYOUT,
     )
     return figure
@@ -66,20 +87,29 @@ def breach_chart(counts: Sequence[BreachCount], title: str) -> go.Figure:
     figure.add_bar(
         y=labels,
         x=[c.open_breach for c in counts],
-        name="still open, late",
+        name=OUTCOME_NAMES["open_breach"],
         orientation="h",
         marker_color=COLORS["open_breach"],
     )
-    figure.update_layout(title=title, barmode="stack", yaxis={"autorange": "reversed"}, **LAYOUT)
+    figure.update_layout(
+        title=title,
+        barmode="stack",
+        yaxis={"autorange": "reversed"},
+        xaxis={"title": "orders", **round_ticks(max((c.late + c.open_breach for c in counts), default=0))},
+        **LAYOUT,
+    )
     return figure
 
 
 def ship_time_chart(histogram: Sequence[tuple[int, int]]) -> go.Figure:
     """Bars of (whole hours from order to shipment, orders), counted by the database."""
-    figure = px.bar(x=[h for h, _ in histogram], y=[n for _, n in histogram],
-                    labels={"x": "hours from order to shipment", "y": "orders"})
-    figure.update_traces(marker_color="#1565c0")
-    figure.update_layout(title="Time to ship", yaxis_title="orders", **LAYOUT)
+    figure = go.Figure()
+    figure.add_bar(
+        x=[h for h, _ in histogram], y=[n for _, n in histogram], name="orders", marker_color="#1565c0"
+    )
+    figure.update_layout(
+        title="Time to ship", xaxis_title="hours from order to shipment", yaxis_title="orders", **LAYOUT
+    )
     return figure
 
 
@@ -103,5 +133,25 @@ def naive_chart(series: Sequence[dict[str, object]]) -> go.Figure:
     return figure
 
 
-def show(figure: go.Figure, key: str) -> None:
+EMPTY = "No orders were due in this period."
+
+
+def is_empty(figure: go.Figure) -> bool:
+    """True when no trace has a value to draw (an empty period, or one whose values are all zero)."""
+    for trace in figure.data:
+        values = trace.x if getattr(trace, "orientation", None) == "h" else trace.y
+        if values is not None and any(v for v in values if v is not None):
+            return False
+    return True
+
+
+def show(figure: go.Figure, key: str, empty: str = EMPTY) -> None:
+    """The chart, or under its title a plain note when there is nothing to draw (never empty axes)."""
+    if is_empty(figure):
+        title = figure.layout.title.text or ""
+        with st.container(key=f"{key}.empty", height=LAYOUT["height"], border=False):
+            if title:
+                st.markdown(f"**{title}**")
+            st.info(empty, icon=":material/event_busy:")
+        return
     st.plotly_chart(figure, key=key, config={"displayModeBar": False}, width="stretch")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from checks.policy import SlaPolicy
@@ -40,3 +41,28 @@ def md(value: object) -> str:
     from services.summaries import escape_markdown
 
     return NOTHING if value is None or value == "" else escape_markdown(str(value))
+
+
+def words(code: object) -> str:
+    """A raw code as words: `arrived_at_destination` -> `arrived at destination`; nothing -> a dash."""
+    if code is None or code == "" or code == "None":
+        return NOTHING
+    return str(code).replace("_", " ")
+
+
+ISO_MOMENT = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def local_times(sentence: str | None, policy: SlaPolicy) -> str:
+    """A stored sentence with every ISO moment in it (`2026-12-06T00:49:38+00:00`) in store time."""
+    if not sentence:
+        return NOTHING
+
+    def local(match: re.Match[str]) -> str:
+        try:
+            moment = datetime.fromisoformat(match.group(0).replace("Z", "+00:00"))
+        except ValueError:
+            return match.group(0)
+        return store_time(moment, policy)
+
+    return ISO_MOMENT.sub(local, sentence)

@@ -6,11 +6,14 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from checks.model import OrderView
 from checks.results import CheckResult, Level
+from services import links
+from services.differences import order_differences
+from services.due_status import due_status
 from services.order_detail import OrderDetail
-from services.queries import business_days_between
-from ui.formatting import ago, md, store_time, text
+from services.settings import Settings
+from services.summaries import escape_markdown
+from ui.formatting import ago, local_times, md, store_time, text, words
 
 MARKS = {Level.PASS: "✅", Level.INFO: "ℹ️", Level.BLOCKED: "⛔"}
 CATEGORY_COLORS = {
@@ -24,26 +27,24 @@ CATEGORY_COLORS = {
     "awaiting_payment": "orange",
     "on_hold": "orange",
 }
-SHIPPED_STORE = frozenset({"fulfilled"})
-PROBLEM_SHIPMENTS = frozenset({"Exception", "OnHold"})
 
 
 def category_badge(category: str) -> str:
-    return f":{CATEGORY_COLORS.get(category, 'gray')}-badge[{category.replace('_', ' ')}]"
+    return f":{CATEGORY_COLORS.get(category, 'gray')}-badge[{words(category)}]"
 
 
 def header(detail: OrderDetail) -> None:
     """Category, deadline and the reason that decided them."""
     policy, c = detail.policy, detail.classification
-    today = policy.local_date(detail.as_of)
-    late = business_days_between(policy, c.due_day, today) if today > c.due_day else 0
+    status = due_status(detail)
+    shipped = f" · shipped {store_time(status.shipped_at, policy)}" if status.shipped_at else ""
     due, units, vendor = st.columns(3)
     due.metric(
         "Due",
         f"{policy.local(detail.due_at):%a %b %d}",
-        help=store_time(detail.due_at, policy),
-        delta=f"{late} business day(s) late" if late else None,
-        delta_color="inverse",
+        help=store_time(detail.due_at, policy) + shipped,
+        delta=status.text,
+        delta_color="inverse" if status.late else "normal",
         delta_arrow="off",
     )
     units.metric("Own units open", c.own_open)
@@ -56,37 +57,21 @@ def header(detail: OrderDetail) -> None:
         delta_color="inverse" if detail.vendor_late else "off",
         delta_arrow="off",
     )
-    st.markdown(f"{category_badge(detail.category)} {md(c.reason)}")
+    st.markdown(
+        f"{category_badge(detail.category)} {md(local_times(c.reason, policy))}",
+        help=f"category: {detail.category}",
+    )
 
 
-def differences(view: OrderView, detail: OrderDetail) -> list[str]:
-    """Where the systems disagree: the SPEC §4 discrepancies first, then status and tracking mismatches."""
-    found = [f"**{d.code.replace('_', ' ')}** — {d.detail}" for d in detail.discrepancies]
-    store, warehouse = view.store, view.warehouse
-    store_shipped = store.fulfillment_status in SHIPPED_STORE
-    if warehouse is None:
-        codes = {d.code for d in detail.discrepancies}
-        if detail.category not in ("cancelled", "refunded", "fulfilled") and "missing_at_3pl" not in codes:
-            found.append("The 3PL has no order for this store order.")
-    elif warehouse.is_shipped and not store_shipped:
-        found.append(
-            f"Store fulfillment status is **{text(store.fulfillment_status or 'unfulfilled')}**, "
-            f"but the 3PL shipped (order status **{text(warehouse.status)}**)."
-        )
-    elif store_shipped and not warehouse.is_shipped:
-        found.append(f"Store says **fulfilled**, but the 3PL order is **{text(warehouse.status)}**.")
-    if warehouse is not None:
-        for shipment in warehouse.shipments:
-            if shipment.status in PROBLEM_SHIPMENTS:
-                found.append(f"3PL shipment {shipment.id} is **{shipment.status}**.")
-    if store.cancelled_at and warehouse is not None and warehouse.status not in (None, "Cancelled"):
-        found.append(f"Cancelled in the store, but the 3PL order is **{warehouse.status}**.")
-    for tracker in view.trackers:
-        if store_shipped and tracker.status in ("return_to_sender", "failure", "error"):
-            found.append(
-                f"Store says fulfilled, but the carrier says **{tracker.status}** for {tracker.tracking_code}."
+def differences(detail: OrderDetail) -> None:
+    """The Differences box: the same list the summary is written from (services.differences)."""
+    found = order_differences(detail)
+    with st.container(border=True, key="lookup.differences"):
+        st.markdown("**Differences between the systems**" if found else "**The three systems agree.**")
+        for difference in found:
+            st.markdown(
+                f"⚠️ **{difference.label}** — {escape_markdown(difference.detail)}", help=difference.code
             )
-    return list(dict.fromkeys(found))
 
 
 def _as_of(detail: OrderDetail, source: str) -> str:
@@ -96,14 +81,25 @@ def _as_of(detail: OrderDetail, source: str) -> str:
     return f"as of {store_time(moment, detail.policy)} ({ago(moment, detail.as_of)})"
 
 
-def store_panel(detail: OrderDetail) -> None:
+def store_panel(detail: OrderDetail, *, show_contact: bool, settings: Settings) -> None:
     order, policy = detail.view.store, detail.policy
     st.markdown("#### :material/storefront: Store")
     st.caption(_as_of(detail, "store"))
+    if show_contact:
+        contact = [escape_markdown(v) for v in (order.customer_name, order.email, order.phone) if v]
+        st.markdown(
+            ":material/person: " + (" · ".join(contact) if contact else "no contact details"),
+            help="The customer's name, email and phone, as the store has them.",
+        )
     st.markdown(
-        f"Financial **{md(order.financial_status)}** · fulfillment **{md(order.fulfillment_status or 'unfulfilled')}**  \n"
-        f"Placed {store_time(order.created_at, policy)} · {md(order.shipping_method)}"
+        f"Financial **{md(words(order.financial_status))}** · fulfillment "
+        f"**{md(words(order.fulfillment_status or 'unfulfilled'))}**  \n"
+        f"Placed {store_time(order.created_at, policy)} · {md(order.shipping_method)}",
+        help=f"financial_status: {order.financial_status} · fulfillment_status: {order.fulfillment_status}",
     )
+    shop = links.shopify_order_url(settings, order.id)
+    if shop:
+        st.link_button("Open in Shopify", shop, icon=":material/open_in_new:", type="tertiary")
     if order.cancelled_at:
         st.markdown(f":red[Cancelled {store_time(order.cancelled_at, policy)} ({md(order.cancel_reason)})]")
     for li in order.line_items:
@@ -121,7 +117,7 @@ def store_panel(detail: OrderDetail) -> None:
         st.markdown(f"Refund {r.id}: {units} unit(s) {store_time(r.created_at, policy)} {md(r.note)}")
 
 
-def warehouse_panel(detail: OrderDetail) -> None:
+def warehouse_panel(detail: OrderDetail, *, settings: Settings) -> None:
     warehouse, policy = detail.view.warehouse, detail.policy
     st.markdown("#### :material/warehouse: 3PL")
     st.caption(_as_of(detail, "3pl"))
@@ -129,8 +125,15 @@ def warehouse_panel(detail: OrderDetail) -> None:
         st.markdown(":orange[No 3PL order matches this store order.]")
         return
     st.markdown(
-        f"Order {warehouse.id} · **{md(warehouse.status)}**  \n"
-        f"Created {store_time(warehouse.created_date, policy)} · {md(warehouse.shipping_method)}"
+        f"Order {warehouse.id} · **{md(words(warehouse.status))}**  \n"
+        f"Created {store_time(warehouse.created_date, policy)} · {md(warehouse.shipping_method)}",
+        help=f"status: {warehouse.status}",
+    )
+    st.link_button(
+        "Open in ShipBob",
+        links.shipbob_order_url(settings, warehouse.id),
+        icon=":material/open_in_new:",
+        type="tertiary",
     )
     for shipment in warehouse.shipments:
         color = "green" if shipment.status == "Completed" else "orange"
@@ -153,13 +156,17 @@ def carrier_panel(detail: OrderDetail, scans: int = 4) -> None:
         st.markdown(":orange[No tracker for this order's tracking numbers.]")
         return
     for tracker in detail.view.trackers:
+        url = links.tracking_url(tracker.carrier, tracker.tracking_code, tracker.public_url)
+        code = f"[{md(tracker.tracking_code)}]({url})" if url else md(tracker.tracking_code)
+        detail_words = "" if tracker.status_detail is None else md(words(tracker.status_detail))
         st.markdown(
-            f"{md(tracker.carrier)} {md(tracker.tracking_code)}: **{md(tracker.status)}** {md(tracker.status_detail)}"
+            f"{md(tracker.carrier)} {code}: **{md(words(tracker.status))}** {detail_words}",
+            help=f"status: {tracker.status} · status_detail: {tracker.status_detail}",
         )
         latest = sorted(tracker.events, key=lambda e: e.datetime, reverse=True)[:scans]
         for event in latest:
             st.caption(
-                f"{store_time(event.datetime, policy)} · {md(event.message or event.status)} · "
+                f"{store_time(event.datetime, policy)} · {md(event.message or words(event.status))} · "
                 f"{md(event.location)}"
             )
 

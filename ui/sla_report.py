@@ -6,12 +6,10 @@ cache key holds the as-of to the minute, so reruns and other viewers within it r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import streamlit as st
-from sqlalchemy.engine import Connection
 
 from checks.metrics import (
     BreachCount,
@@ -22,10 +20,8 @@ from checks.metrics import (
     daily_on_time_rate,
     weekly_on_time_rate,
 )
-from checks.policy import SlaPolicy
 from services import sla
 from services.permissions import Actor
-from services.queries import count_overdue, informational_counts
 from ui import resources
 
 BREAKDOWNS = ("warehouse", "shipping_method", "carrier")
@@ -41,17 +37,6 @@ class SlaReport:
     overdue: list[dict[str, object]]  # per day's end: naive, true, false_alarms
 
 
-def overdue_counts(conn: Connection, days: Sequence[date], policy: SlaPolicy) -> list[dict[str, object]]:
-    """Per day's end: what a naive dashboard counts (queue + informational view) against the true queue."""
-    series = []
-    for day in days:
-        end = policy.due_at(day)
-        true = count_overdue(conn, as_of=end, policy=policy)
-        naive = true + sum(informational_counts(conn, as_of=end, policy=policy).values())
-        series.append({"day": day, "naive": naive, "true": true, "false_alarms": naive - true})
-    return series
-
-
 @st.cache_data(ttl=300, show_spinner="Computing the SLA metrics…", max_entries=32)
 def _report(url: str, date_from: date, date_to: date, as_of: datetime, fingerprint: str) -> SlaReport:
     policy = resources.policy()
@@ -59,8 +44,8 @@ def _report(url: str, date_from: date, date_to: date, as_of: datetime, fingerpri
     days = [date_from + timedelta(days=n) for n in range((min(date_to, today) - date_from).days + 1)]
     with resources.connect() as conn:
         rows = sla.metric_rows(conn, date_from=date_from, date_to=date_to)
-        noise = sla.noise_removed(conn, as_of=as_of, policy=policy)
-        overdue = overdue_counts(conn, days, policy)
+        noise = sla.noise_removed(conn, as_of=as_of, policy=policy, date_from=date_from, date_to=date_to)
+        overdue = sla.overdue_series(conn, days, policy)
         ship_hours = sla.ship_time_histogram(conn, date_from=date_from, date_to=date_to)
     return SlaReport(
         metrics=compute_metrics(

@@ -11,7 +11,7 @@ import streamlit as st
 from services import audit, sync, webhooks
 from services.errors import OrderReconError
 from services.permissions import Actor, Permission, require
-from ui import resources
+from ui import bulk_job, resources
 from ui.formatting import ago, store_time
 
 LABELS = {
@@ -90,36 +90,8 @@ def refresh_order(name: str, sources: Sequence[str], actor: Actor) -> None:
 
 
 def bulk_refresh(names: Sequence[str], actor: Actor) -> None:
-    """Refresh several orders from every source (`bulk_sync`: ops and admin), with a progress bar."""
-    now = datetime.now(UTC)
-    with resources.session() as session:
-        require(
-            session,
-            actor,
-            Permission.BULK_SYNC,
-            action="sync.bulk",
-            params={"orders": len(names)},
-            clock=lambda: now,
-        )
-        audit.append(
-            session,
-            actor=actor.username,
-            role=actor.role,
-            action="sync.bulk",
-            outcome=audit.Outcome.OK,
-            params={"orders": list(names)[:50], "count": len(names)},
-            at=now,
-        )
-    bar = st.progress(0.0, text=f"Refreshing {len(names)} order(s)…")
-    failed = []
-    for done, name in enumerate(names, start=1):
-        if not _refresh(name, ("store", "3pl", "carrier")).ok:
-            failed.append(name)
-        bar.progress(done / len(names), text=f"Refreshed {name} ({done} of {len(names)})")
-    bar.empty()
-    if failed:
-        st.warning(f"Some sources failed for {', '.join(failed)}; the rest is up to date.")
-    st.toast(f"Refreshed {len(names)} order(s) from all three systems.", icon=":material/check:")
+    """Refresh several orders from every source (`bulk_sync`: ops and admin) beside the page."""
+    bulk_job.start(names, actor)
 
 
 def sync_sources(actor: Actor) -> None:

@@ -10,10 +10,12 @@ import streamlit as st
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from checks.policy import SlaPolicy
 from db.session import session_scope
 from services import exports
 from services.permissions import Actor, Permission, allowed
 from ui import resources
+from ui.formatting import ISO_MOMENT
 
 PAGE_SIZE = 100
 EXPORT_BATCH = 1000
@@ -56,10 +58,16 @@ def export_button(
     rows: Callable[[Connection], Iterable[dict[str, Any]]],
     permission: Permission = Permission.METRICS,
 ) -> None:
-    """A CSV download of `rows`, made when clicked (never on render); see `download_button`."""
+    """A CSV download of `rows`, made when clicked (never on render); see `download_button`.
+
+    Times are written as ISO 8601 in the store's time with its offset, the same zone the pages show.
+    """
+    policy = resources.policy()
 
     def write(session: Session, out: TextIO) -> int:
-        return exports.write_rows(out, rows(session.connection()))
+        return exports.write_rows(
+            out, ({k: _cell(v, policy) for k, v in row.items()} for row in rows(session.connection()))
+        )
 
     download_button(
         label, actor=actor, action=action, file_name=file_name, key=key, write=write, permission=permission
@@ -100,3 +108,15 @@ def download_button(
         icon=":material/download:",
         on_click="ignore",
     )
+
+
+def _cell(value: Any, policy: SlaPolicy) -> Any:
+    """A cell with its moments in store time (ISO 8601 with the store's offset)."""
+    if isinstance(value, datetime):
+        return policy.local(value).isoformat()
+    if isinstance(value, str):  # moments inside text (a reason) too
+        value = ISO_MOMENT.sub(
+            lambda m: policy.local(datetime.fromisoformat(m.group(0).replace("Z", "+00:00"))).isoformat(),
+            value,
+        )
+    return value  # services.exports neutralises every cell

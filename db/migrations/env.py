@@ -8,6 +8,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import db.models  # noqa: F401  (registers every table on the metadata)
+from db.search_schema import include_object
 from db.session import default_database_url, make_engine
 
 config = context.config
@@ -19,6 +20,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=include_object,
         compare_type=True,
     )
     with context.begin_transaction():

@@ -22,6 +22,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from services.differences import LABELS as DIFFERENCE_LABELS
+
 Rule = tuple[str, ...]  # regexes that must all match one sentence
 
 DISCREPANCY_RULES: dict[str, tuple[Rule, ...]] = {
@@ -52,6 +54,14 @@ DISCREPANCY_RULES: dict[str, tuple[Rule, ...]] = {
         (r"\bno (movement|tracking updates?|carrier updates?)\b",),
         (r"\bhas(n't| not) moved\b",),
     ),
+    # The differences beside SPEC §4 (services.differences), which the facts list with them.
+    "cancelled_not_stopped": ((r"\bcancel", r"\b3pl\b|\bwarehouse\b|\bshipbob\b|\bstop"),),
+    "no_3pl_order": ((r"\b3pl\b|\bwarehouse\b|\bshipbob\b", r"\bno\b|\bmissing\b|\bnot\b|\bnever\b"),),
+    "shipped_not_synced": ((r"\bsync",),),
+    "store_ahead_of_3pl": ((r"\bstore\b", r"\bfulfilled\b", r"\b3pl\b|\bwarehouse\b|\bshipbob\b"),),
+    "shipment_problem": ((r"\bshipment\b", r"\bexception\b|\bon ?hold\b|\bproblem"),),
+    "cancel_not_reflected": ((r"\bcancel", r"\b3pl\b|\bwarehouse\b|\bshipbob\b"),),
+    "delivery_failed": ((r"\b(delivery|carrier)\b", r"\bfail|\breturn"),),
 }
 CHECK_RULES: dict[str, tuple[Rule, ...]] = {
     "order.exists": ((r"\bnot found\b|\bnot in the store\b|\bno such order\b|\bdoes(n't| not) exist",),),
@@ -73,13 +83,7 @@ BLOCKING = re.compile(
     r"\bblock|\bcannot\b|\bcan't\b|\bcan not\b|\bnot possible\b|\bnot eligible\b|\bineligible\b|\bprevent"
     r"|\bno replacement\b|\bnot allowed\b"
 )
-LABELS = {
-    "cancelled_but_shipped": "cancelled but shipped",
-    "missing_at_3pl": "missing at the 3PL",
-    "tracking_mismatch": "tracking mismatch",
-    "carrier_exception": "carrier exception",
-    "stalled_in_transit": "stalled in transit",
-}
+LABELS = DIFFERENCE_LABELS  # one wording for the page and the summary
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 

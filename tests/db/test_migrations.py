@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 
 import db.models  # noqa: F401
 from db.migrate import is_current
+from db.search_schema import include_object
 from db.session import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_upgraded_database_matches_models(engine: Engine) -> None:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object}
+        )
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,13 +122,16 @@ def _wait_healthy(base_url: str, process: subprocess.Popen[Any], log: Path, time
     raise RuntimeError(f"streamlit did not become healthy in {timeout_s} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    work = tmp_path_factory.mktemp("e2e-console")
+@contextmanager
+def serve(work: Path, *, live: bool) -> Iterator[Console]:
+    """A console server in `work` (its own config, secrets and database), on a free loopback port.
+
+    `live`: data synced from a running simulator (refresh works); otherwise the small-store sample.
+    """
     (work / ".streamlit").mkdir()
     shutil.copy(ROOT / ".streamlit" / "config.toml", work / ".streamlit" / "config.toml")
     url = f"sqlite:///{work / 'console.db'}"
-    simulator = _start_simulator()
+    simulator = _start_simulator() if live else None
     sources = simulator[1] if simulator else None
     policy_path = None if sources else SMALL_STORE / "sla.toml"
     passwords = _fill_database(url, sources, work)
@@ -180,6 +184,12 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             process.kill()
         if simulator is not None:
             simulator[0].stop()
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    with serve(tmp_path_factory.mktemp("e2e-console"), live=True) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

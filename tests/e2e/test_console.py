@@ -17,7 +17,7 @@ def test_sign_in_lookup_refresh_queue_chart(console, page) -> None:
     sign_in(page, console, "ops")
     shoot(page, "01-signed-in")
 
-    page.get_by_label(re.compile("Order name or number")).fill(console.sample_order)
+    page.get_by_label(re.compile("Order number, customer name")).fill(console.sample_order)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name=console.sample_order).wait_for()
     page.get_by_text("Checks before a replacement").wait_for()

@@ -87,7 +87,7 @@ def test_ops_creates_a_replacement_once(console: Any, page: Any) -> None:
 
     page.set_default_timeout(45_000)  # a Create runs a refresh, live stock reads and the 3PL call
     sign_in(page, console, "ops")
-    page.get_by_label(re.compile("Order name or number")).fill(pre.order)
+    page.get_by_label(re.compile("Order number, customer name")).fill(pre.order)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name=pre.order).wait_for()
     wait_idle(page)

@@ -45,7 +45,7 @@ def test_docs_screenshots(console, page) -> None:
 
     sign_in(page, console, "admin")
     order = _order_with_discrepancies(console.database_url) or console.sample_order
-    page.get_by_label(re.compile("Order name or number")).fill(order)
+    page.get_by_label(re.compile("Order number, customer name")).fill(order)
     page.keyboard.press("Enter")
     page.get_by_text("Checks before a replacement").wait_for()
     wait_idle(page)

@@ -21,8 +21,12 @@ def _document(detail: OrderDetail | None = None) -> dict[str, Any]:
 
 def test_mentioned_by_code_or_by_words() -> None:
     document = _document()
-    by_code = "Findings: tracking_mismatch and stalled in transit. Replacement blocked: replacement.exists."
+    by_code = (
+        "Findings: tracking_mismatch, shipped_not_synced and stalled in transit. "
+        "Replacement blocked: replacement.exists."
+    )
     by_words = (
+        "The 3PL shipped but the store has not synced. "
         "The store's tracking number does not match the 3PL's. The parcel has had no scan for nine days. "
         "A replacement already exists, so another one cannot be created."
     )
@@ -32,7 +36,10 @@ def test_mentioned_by_code_or_by_words() -> None:
 
 def test_left_out_discrepancy_gets_an_also_line_in_fixed_wording() -> None:
     document = _document()
-    text = "The parcel is stalled in transit. A replacement already exists, so it is blocked."
+    text = (
+        "The store has not synced the 3PL's shipment. The parcel is stalled in transit. "
+        "A replacement already exists, so it is blocked."
+    )
     assert completion_lines(text, document) == [
         "Also: tracking mismatch: Store tracking 1Z999AA10123456784 does not match 3PL tracking "
         "9400111899229988776655."

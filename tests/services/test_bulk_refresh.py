@@ -1,0 +1,79 @@
+"""Bulk refresh: concurrent within a bound, progress with an estimate, cancel, and what changed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from services.bulk_refresh import BulkProgress, bulk_refresh
+from services.store import T_CLASS
+from services.sync import sync_all
+from tests.services.sources.simulator import Sim, simulator
+
+pytestmark = pytest.mark.timeout(180)
+DAY = 86400
+LATENCY_MS = 200
+
+
+@pytest.fixture
+def slow() -> Iterator[Sim]:
+    with simulator(orders=300, latency_ms=LATENCY_MS) as sim:
+        yield sim
+
+
+def _synced(engine: Engine, sim: Sim) -> list[str]:
+    """Sync everything; the orders still open (the ones a refresh can move), oldest first."""
+    settings = sim.settings()
+    for result in sync_all(engine, settings, settings.policy(), now=sim.now()).values():
+        assert result.ok
+    c = T_CLASS.c
+    with engine.connect() as conn:
+        return list(
+            conn.scalars(select(c.order_name).where(c.base_category == "open").order_by(c.order_name))
+        )
+
+
+def test_orders_refresh_concurrently_with_progress_and_say_what_changed(engine: Engine, slow: Sim) -> None:
+    names = _synced(engine, slow)[:40]
+    settings = slow.settings()
+    later = slow.advance(3 * DAY)  # the world moves on: some orders ship, some gain discrepancies
+    seen: list[BulkProgress] = []
+    started = time.perf_counter()
+    outcome = bulk_refresh(
+        engine, settings, settings.policy(), names, now=later, concurrency=8, progress=seen.append
+    )
+    elapsed = time.perf_counter() - started
+    assert outcome.refreshed == names and not outcome.failed and not outcome.cancelled
+    # One order takes several 200 ms calls in turn: one order after another would take far longer.
+    assert elapsed < len(names) * LATENCY_MS / 1000
+    assert [p.done for p in seen] == list(range(len(names) + 1))
+    assert seen[-1].remaining_s == 0 and seen[0].remaining_s is None
+    assert outcome.left_queue or outcome.gained or outcome.joined_queue
+    assert set(outcome.left_queue) <= set(names) and set(outcome.gained) <= set(names)
+
+
+def test_cancel_stops_new_orders_from_starting(engine: Engine, slow: Sim) -> None:
+    names = _synced(engine, slow)[:30]
+    settings = slow.settings()
+    done: list[int] = []
+
+    def progress(step: BulkProgress) -> None:
+        done.append(step.done)
+
+    outcome = bulk_refresh(
+        engine,
+        settings,
+        settings.policy(),
+        names,
+        now=slow.now(),
+        concurrency=4,
+        progress=progress,
+        cancelled=lambda: len(done) > 5,
+    )
+    assert outcome.cancelled
+    assert 0 < len(outcome.refreshed) < len(names)
+    assert sorted(outcome.refreshed + outcome.failed + outcome.not_started) == sorted(names)
