@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from services import audit, sync, webhooks
-from services.errors import OrderReconError
+from services.errors import ConflictError, OrderReconError
 from services.permissions import Actor, Permission, require
 from ui import bulk_job, resources
 from ui.formatting import ago, store_time
@@ -105,14 +105,18 @@ def sync_sources(actor: Actor) -> None:
             def progress(step: sync.SyncProgress, _status: Any = status) -> None:
                 _status.update(label=f"Syncing {LABELS[step.source]}… {step.records:,} {step.kind} records")
 
-            result = sync.sync_source(
-                resources.engine(),
-                resources.settings(),
-                resources.policy(),
-                source,
-                now=datetime.now(UTC),
-                progress=progress,
-            )
+            try:
+                result = sync.sync_source(
+                    resources.engine(),
+                    resources.settings(),
+                    resources.policy(),
+                    source,
+                    now=datetime.now(UTC),
+                    progress=progress,
+                )
+            except ConflictError:  # a cron or another person's sync of it is running: not a failure
+                status.update(label=sync.busy_message(LABELS[source]), state="complete")
+                continue
             _audit_sync(
                 actor,
                 "sync.source",

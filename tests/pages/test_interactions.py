@@ -294,6 +294,24 @@ def test_sync_now_syncs_every_source_and_audits_each(simulated_db, console_env) 
     assert outcomes >= {("ok", "shipbob"), ("ok", "easypost"), ("ok", "shopify")}
 
 
+def test_sync_now_while_another_sync_of_a_source_runs_says_so_and_syncs_the_others(
+    simulated_db, console_env
+) -> None:
+    from services.locks import named_lock
+    from services.sync import lock_name
+
+    console, sources = simulated_db
+    console_env(console, sources)
+    at = app("ops", "overdue", as_of=None)
+    with named_lock(console.engine, lock_name("shipbob")):  # a cron sync of the 3PL holds it
+        at.button(key="overdue.sync").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    labels = [s.label for s in at.get("status")]
+    assert "another sync of 3PL is running; nothing to do" in labels, labels
+    for label in ("carrier", "store"):
+        assert any(re.fullmatch(rf"{label}: [\d,]+ records", x) for x in labels), labels
+
+
 def test_the_sign_in_page_starts_loading_the_table_and_chart_libraries(
     console_db, console_env, monkeypatch
 ) -> None:
