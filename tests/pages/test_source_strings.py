@@ -29,7 +29,9 @@ def _panels() -> None:
         as_of=at("2026-07-06 12:00"),
         checks=base.checks,
     )
-    store_panel(detail)
+    from services.settings import Settings
+
+    store_panel(detail, show_contact=True, settings=Settings())
     carrier_panel(detail)
     check_marks(detail.checks)
 

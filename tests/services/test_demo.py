@@ -87,9 +87,10 @@ def test_webhook_secrets_are_generated_once_and_added_to_an_older_file(tmp_path:
     assert set(fresh) == set(demo.WEBHOOK_SECRET_NAMES) and fresh["SHIPBOB_WEBHOOK_SECRET"].startswith(
         "whsec_"
     )
-    assert demo.write_secrets(path, SOURCES, {})  # a file from before webhooks: no webhook secrets in it
+    assert demo.write_secrets(path, SOURCES)  # a file from before webhooks: no webhook secrets in it
     assert demo.add_missing_secrets(path, fresh)
     assert demo.webhook_secrets(path) == fresh  # kept from now on
+    assert path.stat().st_mode & 0o777 == 0o600  # still private after the keys were added
     assert not demo.add_missing_secrets(path, fresh)
 
 
