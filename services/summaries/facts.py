@@ -27,7 +27,7 @@ from services.differences import order_differences
 from services.order_detail import OrderDetail
 
 # Bump when the document's shape or the prompt changes: old cached answers then stop matching.
-FACTS_VERSION = 2
+FACTS_VERSION = 3
 LATEST_SCANS_PER_TRACKER = 3
 TIMELINE_SCANS_PER_TRACKER = 5
 # Shopify's cancel reasons; anything else is reported as "other" (the field is free text in some APIs).
@@ -70,6 +70,7 @@ def facts_document(detail: OrderDetail) -> dict[str, Any]:
     return {
         "facts_version": FACTS_VERSION,
         "order": detail.name,
+        "store_timezone": policy.timezone,  # the times below are in it; people read its abbreviation
         "category": {
             "name": detail.category,
             "reason": detail.classification.reason,

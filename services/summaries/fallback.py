@@ -11,6 +11,7 @@ import statistics
 import time
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.order_detail import OrderDetail
 from services.summaries.completion import LABELS
@@ -33,33 +34,34 @@ CATEGORY_WORDS = {
 
 def fallback_text(document: dict[str, Any], reason: str) -> str:
     """One paragraph from a (redacted) facts document; `reason` says why no AI summary is shown."""
+    zone = _zone(document.get("store_timezone"))
     sentences = [
         f"Rule-based summary (AI summary unavailable: {reason}).",
-        _status(document),
-        _store(document["store"]),
-        _warehouse(document["3pl"]),
-        _carrier(document["carrier"]),
+        _status(document, zone),
+        _store(document["store"], zone),
+        _warehouse(document["3pl"], zone),
+        _carrier(document["carrier"], zone),
         _discrepancies(document["discrepancies"]),
         _checks(document["checks"]),
     ]
     return " ".join(s for s in sentences if s)
 
 
-def _status(document: dict[str, Any]) -> str:
+def _status(document: dict[str, Any], zone: ZoneInfo | None) -> str:
     category = document["category"]
     name = category["name"]
     words = CATEGORY_WORDS.get(name, name.replace("_", " "))
     text = f"Order {document['order']} is {words}: {_clause(category['reason'])}."
     if name == "overdue":
-        text += f" It was due by {_when(category['due_at'])}."
+        text += f" It was due by {_when(category['due_at'], zone)}."
     elif name in OPEN_CATEGORIES:
-        text += f" Due by {_when(category['due_at'])}."
+        text += f" Due by {_when(category['due_at'], zone)}."
     if category.get("vendor_late"):
         text += " The third-party vendor is past its own deadline."
     return text
 
 
-def _store(store: dict[str, Any]) -> str:
+def _store(store: dict[str, Any], zone: ZoneInfo | None) -> str:
     open_units = sum(i["open_quantity"] for i in store["items"])
     units = sum(i["quantity"] for i in store["items"])
     shipped = [f for f in store["fulfillments"] if f["status"] == "success"]
@@ -78,11 +80,11 @@ def _store(store: dict[str, Any]) -> str:
     if store["refunds"]:
         text += f", {len(store['refunds'])} refund(s)"
     if store["cancelled_at"]:
-        text += f", cancelled {_when(store['cancelled_at'])}"
+        text += f", cancelled {_when(store['cancelled_at'], zone)}"
     return text + "."
 
 
-def _warehouse(section: dict[str, Any]) -> str:
+def _warehouse(section: dict[str, Any], zone: ZoneInfo | None) -> str:
     order = section["order"]
     if order is None:
         text = "3PL: no matching order at the warehouse."
@@ -91,7 +93,7 @@ def _warehouse(section: dict[str, Any]) -> str:
         shipments = [
             f"{s['id']} {s['status']}"
             + (f" ({s['carrier'] or 'carrier'} {s['tracking_number']})" if s["tracking_number"] else "")
-            + (f" shipped {_when(s['shipped_at'])}" if s["shipped_at"] else "")
+            + (f" shipped {_when(s['shipped_at'], zone)}" if s["shipped_at"] else "")
             for s in order["shipments"]
         ]
         text = f"3PL: order {order['order_id']} {order['status'] or 'status unknown'}{where}; " + (
@@ -105,7 +107,7 @@ def _warehouse(section: dict[str, Any]) -> str:
     return text
 
 
-def _carrier(trackers: list[dict[str, Any]]) -> str:
+def _carrier(trackers: list[dict[str, Any]], zone: ZoneInfo | None) -> str:
     if not trackers:
         return "Carrier: no tracking information."
     parts = []
@@ -113,10 +115,10 @@ def _carrier(trackers: list[dict[str, Any]]) -> str:
         detail = f" ({t['status_detail']})" if t["status_detail"] else ""
         scan = t["latest_scans"][0] if t["latest_scans"] else None
         last = (
-            f", last scan {_when(scan['at'])}: {scan['status']}"
+            f", last scan {_when(scan['at'], zone)}: {scan['status']}"
             + (f" in {scan['location']}" if scan["location"] else "")
             if scan
-            else (f", last update {_when(t['last_scan_at'])}" if t["last_scan_at"] else "")
+            else (f", last update {_when(t['last_scan_at'], zone)}" if t["last_scan_at"] else "")
         )
         parts.append(f"{t['carrier'] or 'carrier'} {t['tracking_code']} {t['status']}{detail}{last}")
     return "Carrier: " + "; ".join(parts) + "."
@@ -141,10 +143,21 @@ def _clause(text: str) -> str:
     return text.strip().rstrip(".")
 
 
-def _when(iso: str | None) -> str:
+def _zone(name: Any) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if isinstance(name, str) and name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _when(iso: str | None, zone: ZoneInfo | None) -> str:
+    """A moment as operators read it beside the page: store time with the zone's abbreviation (EDT)."""
     if not iso:
         return "unknown"
     moment = datetime.fromisoformat(iso)
+    if zone is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
+        return f"{moment:%a %b %d %Y %H:%M} {moment.tzname()}"
     offset = moment.isoformat()[-6:] if moment.tzinfo is not None else ""
     return f"{moment:%a %b %d %Y %H:%M} UTC{offset}"
 

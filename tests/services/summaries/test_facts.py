@@ -18,6 +18,7 @@ from tests.services.summaries.factories import (
 TOP_LEVEL_KEYS = [
     "facts_version",
     "order",
+    "store_timezone",
     "category",
     "store",
     "3pl",

@@ -29,7 +29,7 @@ def test_fallback_says_status_fulfillment_and_shipping() -> None:
     assert "3PL: order 910431 Completed at Cicero (IL)" in text
     assert "Carrier: USPS 9400111899223344556677 return_to_sender (refused)" in text
     overdue = fallback_text(build_facts(overdue_missing_at_3pl()).document, "x")
-    assert "It was due by Thu Jul 02 2026 23:59 UTC-04:00." in overdue
+    assert "It was due by Thu Jul 02 2026 23:59 EDT." in overdue  # store time, as the page shows it
     assert "3PL: no matching order at the warehouse." in overdue
 
 
