@@ -5,29 +5,24 @@
     order-recon report sla --last-week [--out FILE] --email
 
 Exit 0 when every channel (or the email) succeeded, 1 when one failed (it is retried next run), 2 for
-bad input. Both are audited as `cli:<OS user>`.
+bad input. Whoever can run these holds the database credentials, so they act as the `system` actor; both
+are audited naming the OS user.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from services.cli_users import system_actor
 from services.errors import InputError
-from services.permissions import Actor, Role
 
 if TYPE_CHECKING:
     from services.cli import Context
     from services.notify import NotifyResult
-
-
-def cli_actor() -> Actor:
-    # Whoever can reach the database from a shell already administers it; audited under their OS name.
-    return Actor(username=f"cli:{getpass.getuser()}", role=Role.ADMIN)
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -79,7 +74,7 @@ def cmd_notify(ctx: Context) -> int:
         ctx.policy,
         as_of=ctx.as_of,
         now=ctx.now,
-        actor=cli_actor().username,
+        actor=system_actor(),
         dry_run=ctx.args.dry_run,
     )
     emit(ctx.args, result.as_dict(), lambda: _describe(result))
@@ -116,6 +111,7 @@ def cmd_report_sla(ctx: Context) -> int:
     out = Path(args.out) if args.out else None
     fmt = report_format(out) if out else "html"
     date_from, date_to = _period(ctx)
+    actor = system_actor()
     rendered = render_report(
         ctx.engine,
         date_from=date_from,
@@ -123,7 +119,7 @@ def cmd_report_sla(ctx: Context) -> int:
         as_of=ctx.as_of,
         policy=ctx.policy,
         settings=ctx.settings,
-        actor=cli_actor(),
+        actor=actor,
         now=ctx.now,
         fmt=fmt,
     )
@@ -133,7 +129,7 @@ def cmd_report_sla(ctx: Context) -> int:
             f"Wrote the SLA report for {date_from} to {date_to} to {out} ({len(rendered.content):,} bytes)."
         )
     if args.email:
-        recipients = email_report(ctx.engine, rendered, settings=ctx.settings, actor=cli_actor(), now=ctx.now)
+        recipients = email_report(ctx.engine, rendered, settings=ctx.settings, actor=actor, now=ctx.now)
         print(f"Emailed the SLA report for {date_from} to {date_to} to {', '.join(recipients)}.")
     sys.stdout.flush()
     return 0

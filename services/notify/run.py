@@ -28,6 +28,7 @@ from services.notify.digest import CAP, Digest, build_digest
 from services.notify.items import T_ANNOUNCED, Item, new_items, owners_of
 from services.notify.render import email_message, slack_message
 from services.notify.transport import post_slack, send_email
+from services.permissions import Actor
 from services.settings import Settings
 
 T_DIGEST: Table = AlertDigest.__table__  # type: ignore[attr-defined]
@@ -158,10 +159,11 @@ def notify(
     *,
     as_of: datetime,
     now: datetime,
-    actor: str,
+    actor: Actor,
     dry_run: bool = False,
 ) -> NotifyResult:
-    """Send each configured channel what is new for it at `as_of`; audited as `alerts.notify` by `actor`.
+    """Send each configured channel what is new for it at `as_of`; audited as `alerts.notify` by `actor`
+    (the CLI's `system` actor is recorded with no role, naming the OS user who ran it).
 
     Does nothing (and says until when) when the last run is more recent than the digest cadence. A dry
     run sends and records nothing; with no channel configured it previews what a new channel would get.
@@ -183,6 +185,13 @@ def notify(
     with named_lock(engine, "alerts.notify"):
         outcomes = [_run_channel(engine, c, settings, policy, as_of, now, dry_run) for c in channels]
     result = NotifyResult(as_of, dry_run, outcomes)
+    params: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "dry_run": dry_run,
+        "channels": {o.channel: {"status": o.status, "items": o.items} for o in outcomes},
+    }
+    if actor.os_user is not None:  # the CLI: name who ran it
+        params["os_user"] = actor.os_user
     with session_scope(engine) as session:
         if not dry_run:
             session.execute(
@@ -196,15 +205,11 @@ def notify(
             )
         audit.append(
             session,
-            actor=actor,
-            role=None,
+            actor=actor.username,
+            role=str(actor.role) if actor.os_user is None else None,
             action="alerts.notify",
             outcome=audit.Outcome.OK if result.ok else audit.Outcome.FAILED,
-            params={
-                "as_of": as_of.isoformat(),
-                "dry_run": dry_run,
-                "channels": {o.channel: {"status": o.status, "items": o.items} for o in outcomes},
-            },
+            params=params,
             detail="; ".join(o.error for o in outcomes if o.error) or None,
             at=now,
         )

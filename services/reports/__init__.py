@@ -59,11 +59,13 @@ def report_format(path: Path) -> ReportFormat:
 
 
 def _audit(engine: Engine, actor: Actor, action: str, now: datetime, **params: object) -> None:
+    if actor.os_user is not None:  # the CLI: the `system` actor, naming who ran it
+        params["os_user"] = actor.os_user
     with session_scope(engine) as session:
         audit.append(
             session,
             actor=actor.username,
-            role=actor.role,
+            role=actor.role if actor.os_user is None else None,
             action=action,
             outcome=audit.Outcome.OK,
             params=params,

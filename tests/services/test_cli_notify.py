@@ -13,7 +13,11 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlmodel import col
 
+from db.models.audit import AuditEntry
+from db.session import make_engine, session_scope
 from tests.services.notify.sinks import SlackSink, SmtpSink
 from tests.services.notify.support import CLOCK, T0, make_snapshot
 
@@ -171,3 +175,12 @@ def test_notify_from_the_command_line(db: Path, tmp_path: Path) -> None:
         assert early.returncode == 0 and early.stdout.startswith("Not due yet")
     finally:
         slack.close()
+    # Run from a shell: the `system` actor, naming the OS user who ran it.
+    engine = make_engine(f"sqlite:///{local}")
+    try:
+        with session_scope(engine) as session:
+            query = select(AuditEntry).where(col(AuditEntry.action) == "alerts.notify")
+            who = {(e.actor, e.role, bool(e.params.get("os_user"))) for e in session.execute(query).scalars()}
+        assert who == {("system", None, True)}
+    finally:
+        engine.dispose()

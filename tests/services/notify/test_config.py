@@ -15,9 +15,11 @@ from services.notify import AlertConfig, configured_channels, load_config, save_
 from services.notify.config import T_SETTINGS, report_recipients
 from services.permissions import Actor, Role
 from services.settings import Settings
+from tests.services.conftest import register_actors
 
 NOW = datetime(2026, 11, 20, 18, tzinfo=UTC)
 ADMIN = Actor("root", Role.ADMIN)
+ACTORS = (ADMIN,)  # known to the database (tests/services/conftest.py)
 SECRETS = Settings(
     slack_webhook_url="https://hooks.slack.com/services/T/B/secret",
     smtp_url="smtp://mailer:pw@127.0.0.1:2525",
@@ -28,8 +30,10 @@ SECRETS = Settings(
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.OPS, Role.LEAD])
 def test_only_an_admin_changes_the_settings_and_a_refusal_is_audited(engine: Engine, role: Role) -> None:
+    someone = Actor("someone", role)
+    register_actors(engine, [someone])  # refused for the role the database gives them
     with pytest.raises(PermissionDenied), session_scope(engine) as session:
-        save_config(session, AlertConfig(slack_enabled=False), actor=Actor("someone", role), now=NOW)
+        save_config(session, AlertConfig(slack_enabled=False), actor=someone, now=NOW)
     with session_scope(engine) as session:
         (entry,) = session.execute(select(AuditEntry)).scalars()
         assert (entry.action, entry.outcome) == ("alerts.settings", "denied")

@@ -16,13 +16,16 @@ from services.auth.admin import create_user
 from services.errors import ConfigurationError
 from services.notify import AlertConfig, notify, save_config, set_own_claims_digest
 from services.notify.digest import CAP
-from services.permissions import Actor, Role
+from services.permissions import SYSTEM_ACTOR, Actor, Role
 from services.settings import Settings
 from services.store import T_CLASS
+from tests.services.conftest import register_actors
 from tests.services.notify.sinks import SlackSink, SmtpSink
 from tests.services.notify.support import POLICY, T0
 
 ADMIN = Actor("root", Role.ADMIN)
+ACTORS = (ADMIN,)  # known to the database (tests/services/conftest.py)
+SYSTEM = Actor(SYSTEM_ACTOR, Role.ADMIN, os_user="tests")  # who runs `order-recon notify`
 LINK = re.compile(r"<(http://console\.test/lookup\?order=[^|>]+)\|([^>]+)>")
 
 
@@ -39,7 +42,7 @@ def settings_for(slack: SlackSink | None, smtp: SmtpSink | None) -> Settings:
 def run(engine: Engine, settings: Settings, as_of: datetime, **kwargs: object):  # type: ignore[no-untyped-def]
     # Each run an hour after the last at least, so the default cadence never holds one back.
     run.clock = getattr(run, "clock", T0) + timedelta(hours=2)  # type: ignore[attr-defined]
-    return notify(engine, settings, POLICY, as_of=as_of, now=run.clock, actor="test", **kwargs)  # type: ignore[attr-defined, arg-type]
+    return notify(engine, settings, POLICY, as_of=as_of, now=run.clock, actor=SYSTEM, **kwargs)  # type: ignore[attr-defined, arg-type]
 
 
 def expected_items(engine: Engine, as_of: datetime) -> set[tuple[str, str]]:
@@ -148,9 +151,11 @@ def test_a_later_run_announces_only_what_is_new_and_never_an_informational_order
 def test_a_digest_groups_by_owner(loaded: Engine, slack: SlackSink, smtp: SmtpSink) -> None:
     with loaded.connect() as conn:
         oldest = [r.order for r in queries.overdue_queue(conn, as_of=T0, policy=POLICY, limit=3)]
+    alice, bob = Actor("alice", Role.AGENT), Actor("bob", Role.OPS)
+    register_actors(loaded, [alice, bob])
     with session_scope(loaded) as session:
-        claims.claim(session, order=oldest[0], actor=Actor("alice", Role.AGENT), now=T0)
-        claims.claim(session, order=oldest[2], actor=Actor("bob", Role.OPS), now=T0)
+        claims.claim(session, order=oldest[0], actor=alice, now=T0)
+        claims.claim(session, order=oldest[2], actor=bob, now=T0)
     result = run(loaded, settings_for(slack, smtp), T0)
     digest = result.channels[0].digest
     assert digest is not None
@@ -206,14 +211,14 @@ def test_the_cadence_holds_back_an_early_run(loaded: Engine, slack: SlackSink) -
     settings = settings_for(slack, None)
     with session_scope(loaded) as session:
         save_config(session, AlertConfig(digest_every_minutes=240), actor=ADMIN, now=T0)
-    first = notify(loaded, settings, POLICY, as_of=T0, now=T0, actor="test")
+    first = notify(loaded, settings, POLICY, as_of=T0, now=T0, actor=SYSTEM)
     assert first.channels[0].status == "sent"
     early = notify(
-        loaded, settings, POLICY, as_of=T0 + timedelta(days=4), now=T0 + timedelta(hours=1), actor="test"
+        loaded, settings, POLICY, as_of=T0 + timedelta(days=4), now=T0 + timedelta(hours=1), actor=SYSTEM
     )
     assert early.channels == [] and early.not_due_until == T0 + timedelta(hours=4)
     due = notify(
-        loaded, settings, POLICY, as_of=T0 + timedelta(days=4), now=T0 + timedelta(hours=4), actor="test"
+        loaded, settings, POLICY, as_of=T0 + timedelta(days=4), now=T0 + timedelta(hours=4), actor=SYSTEM
     )
     assert due.channels[0].status == "sent" and len(slack.posts) == 2
 

@@ -19,9 +19,12 @@ from services.reports import render_report, report_data
 from services.reports.stages import ALL_WAREHOUSES, stage_breakdown, stage_durations
 from services.settings import Settings
 from services.store import T_CLASS, T_WAREHOUSE
+from tests.services.conftest import register_actors
 from tests.services.notify.support import POLICY, T0, load, make_snapshot
 
 FROM, TO = date(2026, 10, 21), date(2026, 11, 20)
+LEAD, AGENT = Actor("lee", Role.LEAD), Actor("agent7", Role.AGENT)
+ACTORS = (LEAD, AGENT)  # known to the database (tests/services/conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +40,7 @@ def loaded(engine: Engine, snapshot: Path) -> Iterator[Engine]:
 def test_the_figures_are_the_metrics_and_the_series_add_up(loaded: Engine) -> None:
     with loaded.connect() as conn:
         data = report_data(conn, date_from=FROM, date_to=TO, as_of=T0, policy=POLICY)
-        metrics = sla.sla_metrics(conn, date_from=FROM, date_to=TO, as_of=T0, policy=POLICY)
+        metrics = sla.sla_metrics(conn, date_from=FROM, date_to=TO, as_of=T0, policy=POLICY, actor=LEAD)
     assert data.metrics == metrics
     assert len(data.daily) == (TO - FROM).days + 1
     for outcome in ("on_time", "late", "open_breach", "open"):
@@ -89,8 +92,10 @@ def test_median_and_p90_per_warehouse() -> None:
 
 @pytest.mark.parametrize("role", [Role.OPS, Role.LEAD, Role.ADMIN])
 def test_ops_lead_and_admin_may_make_the_report(loaded: Engine, role: Role) -> None:
+    someone = Actor("someone", role)
+    register_actors(loaded, [someone])
     report = render_report(loaded, date_from=FROM, date_to=TO, as_of=T0, policy=POLICY, settings=Settings(),
-                           actor=Actor("someone", role), now=T0, fmt="html")  # fmt: skip
+                           actor=someone, now=T0, fmt="html")  # fmt: skip
     assert report.content.startswith(b"<!doctype html>")
     with session_scope(loaded) as session:
         (entry,) = session.execute(select(AuditEntry).where(AuditEntry.action == "report.sla")).scalars()
@@ -100,7 +105,7 @@ def test_ops_lead_and_admin_may_make_the_report(loaded: Engine, role: Role) -> N
 def test_an_agent_may_not_and_the_refusal_is_audited(loaded: Engine) -> None:
     with pytest.raises(PermissionDenied):
         render_report(loaded, date_from=FROM, date_to=TO, as_of=T0, policy=POLICY, settings=Settings(),
-                      actor=Actor("agent7", Role.AGENT), now=datetime(2026, 11, 20, tzinfo=T0.tzinfo))  # fmt: skip
+                      actor=AGENT, now=datetime(2026, 11, 20, tzinfo=T0.tzinfo))  # fmt: skip
     with session_scope(loaded) as session:
         (entry,) = session.execute(select(AuditEntry).where(AuditEntry.action == "report.sla")).scalars()
     assert (entry.actor, entry.outcome) == ("agent7", "denied")
