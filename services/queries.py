@@ -25,7 +25,12 @@ INFORMATIONAL_ORDER = tuple(
     for c in ("cancelled", "refunded", "third_party_vendor", "awaiting_payment", "sync_delay", "on_hold")
     if c in INFORMATIONAL
 )
-STATIC_CODES = ("cancelled_but_shipped", "tracking_mismatch", "carrier_exception")
+STATIC_CODES = (
+    "cancelled_but_shipped",
+    "cancelled_not_stopped",
+    "tracking_mismatch",
+    "carrier_exception",
+)
 
 
 @dataclass(frozen=True)

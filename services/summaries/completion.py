@@ -29,6 +29,12 @@ DISCREPANCY_RULES: dict[str, tuple[Rule, ...]] = {
         (r"\bcancel", r"\bship(s|ped|ment|ments)?\b|\bdispatched\b|\bsent out\b|\bwent out\b"),
         (r"\brefund|\bvoid", r"\bship(s|ped|ment|ments)?\b|\bdispatched\b|\bsent out\b|\bwent out\b"),
     ),
+    "cancelled_not_stopped": (
+        (
+            r"\bcancel|\brefund|\bvoid",
+            r"\b(may|might|could|will) (still )?ship\b|\bnot (been )?stopped\b|\bstill open\b",
+        ),
+    ),
     "missing_at_3pl": (
         (
             r"\bmissing\b|\bno (matching |matched )?(3pl|warehouse|shipbob) order\b|\bnot (yet )?(at|in|with|"
@@ -75,6 +81,7 @@ BLOCKING = re.compile(
 )
 LABELS = {
     "cancelled_but_shipped": "cancelled but shipped",
+    "cancelled_not_stopped": "cancelled but not stopped at the 3PL",
     "missing_at_3pl": "missing at the 3PL",
     "tracking_mismatch": "tracking mismatch",
     "carrier_exception": "carrier exception",
