@@ -4,6 +4,7 @@ from db.models.alerts import AlertAnnouncement, AlertDigest, AlertPreference, Al
 from db.models.audit import AuditEntry, AuditHead
 from db.models.auth import AppUser, LoginThrottle
 from db.models.claims import OrderClaim
+from db.models.fixes import GuidedFix
 from db.models.locks import RunLock
 from db.models.orders import (
     CarrierTracker,
@@ -34,6 +35,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "CarrierTracker",
+    "GuidedFix",
     "InventoryLevel",
     "LoginThrottle",
     "OrderClaim",
