@@ -53,6 +53,8 @@ def _visible_row(sim: Sim, i: int, T: int) -> Row | None:
 
 
 def fulfillment_create(sim: Sim, f: Field, T: int, request: Request) -> Any:
+    with sim.shop_state.lock:
+        sim.shop_state.mutations["fulfillmentCreate"] += 1
     given = f.args.get("fulfillment")
     if not isinstance(given, dict):
         return _refused(["fulfillment"], "Fulfillment is required.")
@@ -113,6 +115,8 @@ def fulfillment_create(sim: Sim, f: Field, T: int, request: Request) -> Any:
 
 
 def tracking_update(sim: Sim, f: Field, T: int, request: Request) -> Any:
+    with sim.shop_state.lock:
+        sim.shop_state.mutations["fulfillmentTrackingInfoUpdate"] += 1
     fid = _number(f.args.get("fulfillmentId"), "Fulfillment")
     tracking = _tracking(f.args.get("trackingInfoInput"))
     if tracking is None:

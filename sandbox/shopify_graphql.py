@@ -14,6 +14,7 @@ import binascii
 import json
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -75,6 +76,7 @@ class ShopState:
     gone: bool = False  # answer 410, as a retired API version does
     # tracking set through the API (fulfillment id -> trackingInfo), shown by every read afterwards
     tracking: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    mutations: Counter[str] = field(default_factory=Counter)  # fulfillment mutations received, by name
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -389,7 +391,7 @@ async def bulk_file(request: Request) -> Response:
         for lo in range(0, len(idx), 50):  # small chunks: the first bytes leave at once
             chunk: list[str] = []
             for r in w.rows(idx[lo : lo + 50].tolist()):
-                chunk.extend(jsonl_lines(graphql_order(w, r, run.T)))
+                chunk.extend(jsonl_lines(_render(sim, r, run.T, lines=False)))
             yield ("\n".join(chunk) + "\n").encode()
 
     return StreamingResponse(lines(), media_type="application/jsonl")
