@@ -237,6 +237,7 @@ def _record(
     done: bool,
     resolution: str | None,
     error: str | None,
+    outcome: str | None = None,
 ) -> records.FixRecord:
     def write() -> records.FixRecord:
         with session_scope(engine) as session:
@@ -245,10 +246,11 @@ def _record(
                 conn, claimed.id, done=done, resolution=resolution, error=error, now=attempt.clock()
             )
             attempt.record(
-                audit.Outcome.OK if done else audit.Outcome.FAILED,
+                outcome or (audit.Outcome.OK if done else audit.Outcome.FAILED),
                 error,
                 session=session,
                 fix_key=claimed.fix_key,
+                status="done" if done else "failed",
                 resolution=resolution,
             )
             return records.get(conn, claimed.id)
@@ -320,7 +322,16 @@ def settle(
             raise attempt.refuse(exc) from exc
         error = None if done else f"not at the target when {actor.username} settled the claim"
         settled.append(
-            _record(engine, claim, attempt, done=done, resolution="settled" if done else None, error=error)
+            # The settle itself succeeded either way: the record says what the target holds.
+            _record(
+                engine,
+                claim,
+                attempt,
+                done=done,
+                resolution="settled" if done else None,
+                error=error,
+                outcome=audit.Outcome.OK,
+            )
         )
     return settled
 

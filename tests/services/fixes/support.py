@@ -42,7 +42,7 @@ FIX_CALLS = {
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Sim]:
-    with simulator(orders=600, seed=7) as running:
+    with simulator(orders=1500, seed=7) as running:
         yield running
 
 
