@@ -244,10 +244,11 @@ Extension = Callable[[Any, argparse.ArgumentParser], None]
 
 def _extensions() -> list[Extension]:
     """Commands that live in their own modules (imported lazily: they pull in HTTP clients)."""
+    from services.cli_fix import register as register_fix
     from services.cli_notify import register as register_notify
     from services.cli_sync import register as register_sync
 
-    extensions: list[Extension] = [register_sync, register_notify]
+    extensions: list[Extension] = [register_sync, register_notify, register_fix]
     try:
         from services.cli_audit import register as register_audit
     except ImportError:
