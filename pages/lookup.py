@@ -6,7 +6,7 @@ import streamlit as st
 
 from services import orders
 from services.summaries import escape_markdown, stream_summary
-from ui import order_panels, replacement_dialog, resources, sync
+from ui import fix_dialog, order_panels, replacement_dialog, resources, sync
 from ui.auth import current_actor
 from ui.errors import shown_once
 
@@ -63,6 +63,7 @@ with shown_once():
         st.markdown("**Differences between the systems**" if found else "**The three systems agree.**")
         for line in found:
             st.markdown(f"⚠️ {line}")
+        fix_dialog.render(detail, actor)
 
     store_column, warehouse_column, carrier_column = st.columns(3, border=True)
     with store_column:
