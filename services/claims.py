@@ -160,6 +160,7 @@ def queue(
     offset: int = 0,
     shipping_method: str | None = None,
     warehouse: str | None = None,
+    has_fix: bool = False,
 ) -> list[QueueRow]:
     """`queries.overdue_queue`, narrowed to the orders claimed by `username` or to unclaimed ones."""
     if owner == "anyone":
@@ -171,8 +172,9 @@ def queue(
             offset=offset,
             shipping_method=shipping_method,
             warehouse=warehouse,
+            has_fix=has_fix,
         )
-    query = _owned(_queue_query(as_of, policy, shipping_method, warehouse), owner, username)
+    query = _owned(_queue_query(as_of, policy, shipping_method, warehouse, has_fix), owner, username)
     rows = conn.execute(_page(query, limit, offset)).all()
     return queue_rows(conn, rows, as_of=as_of, policy=policy)
 
@@ -186,12 +188,19 @@ def count_queue(
     username: str | None = None,
     shipping_method: str | None = None,
     warehouse: str | None = None,
+    has_fix: bool = False,
 ) -> int:
     if owner == "anyone":
         return count_overdue(
-            conn, as_of=as_of, policy=policy, shipping_method=shipping_method, warehouse=warehouse
+            conn,
+            as_of=as_of,
+            policy=policy,
+            shipping_method=shipping_method,
+            warehouse=warehouse,
+            has_fix=has_fix,
         )
-    return _count(conn, _owned(_queue_query(as_of, policy, shipping_method, warehouse), owner, username))
+    query = _queue_query(as_of, policy, shipping_method, warehouse, has_fix)
+    return _count(conn, _owned(query, owner, username))
 
 
 def queue_filter_values(conn: Connection) -> dict[str, list[str]]:

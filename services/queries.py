@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from checks.categories import INFORMATIONAL, OPEN
@@ -25,6 +25,8 @@ INFORMATIONAL_ORDER = tuple(
     for c in ("cancelled", "refunded", "third_party_vendor", "awaiting_payment", "sync_delay", "on_hold")
     if c in INFORMATIONAL
 )
+# Discrepancies a guided fix mends (services.fixes; `sync_delay`, a category, is not a code): "has a fix".
+FIXABLE_CODES = ("cancelled_not_stopped", "missing_at_3pl", "tracking_mismatch")
 STATIC_CODES = (
     "cancelled_but_shipped",
     "cancelled_not_stopped",
@@ -139,12 +141,28 @@ def business_days_between(policy: SlaPolicy, after: date, until: date) -> int:
 # ---------------------------------------------------------------- overdue queue
 
 
+def _has_fix(as_of: datetime, policy: SlaPolicy) -> Any:
+    """Orders showing a discrepancy a guided fix mends at `as_of` (a condition on `order_classification`)."""
+    static = [c for c in FIXABLE_CODES if c in STATIC_CODES]
+    stored = exists(
+        select(T_DISC.c.order_id).where(T_DISC.c.order_id == T_CLASS.c.order_id, T_DISC.c.code.in_(static))
+    )
+    missing = (T_CLASS.c.base_category == OPEN) & (T_CLASS.c.missing_since < _missing_cutoff(as_of, policy))
+    return or_(stored, missing)
+
+
 def _queue_query(
-    as_of: datetime, policy: SlaPolicy, shipping_method: str | None, warehouse: str | None
+    as_of: datetime,
+    policy: SlaPolicy,
+    shipping_method: str | None,
+    warehouse: str | None,
+    has_fix: bool = False,
 ) -> Select[Any]:
     query = select(T_CLASS).where(
         T_CLASS.c.base_category == OPEN, T_CLASS.c.due_day < policy.local_date(as_of)
     )
+    if has_fix:
+        query = query.where(_has_fix(as_of, policy))
     if shipping_method:
         query = query.where(T_CLASS.c.shipping_method == shipping_method)
     if warehouse:
@@ -161,9 +179,12 @@ def overdue_queue(
     offset: int = 0,
     shipping_method: str | None = None,
     warehouse: str | None = None,
+    has_fix: bool = False,
 ) -> list[QueueRow]:
-    """SPEC §3 overdue queue: category `overdue` at `as_of`, oldest due day first."""
-    rows = conn.execute(_page(_queue_query(as_of, policy, shipping_method, warehouse), limit, offset)).all()
+    """SPEC §3 overdue queue: category `overdue` at `as_of`, oldest due day first (`has_fix`: only orders
+    with a discrepancy a guided fix mends)."""
+    query = _queue_query(as_of, policy, shipping_method, warehouse, has_fix)
+    rows = conn.execute(_page(query, limit, offset)).all()
     return queue_rows(conn, rows, as_of=as_of, policy=policy)
 
 
@@ -201,8 +222,9 @@ def count_overdue(
     policy: SlaPolicy,
     shipping_method: str | None = None,
     warehouse: str | None = None,
+    has_fix: bool = False,
 ) -> int:
-    return _count(conn, _queue_query(as_of, policy, shipping_method, warehouse))
+    return _count(conn, _queue_query(as_of, policy, shipping_method, warehouse, has_fix))
 
 
 # ---------------------------------------------------------------- informational view

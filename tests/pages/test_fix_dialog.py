@@ -97,3 +97,17 @@ def test_ops_runs_a_fix_after_typing_the_name_and_sees_the_order_again(synced: W
     assert "Send to the 3PL: done by ops (sent)." in done and "missing_at_3pl" not in done.split("Now")[-1]
     assert synced.calls("send-to-3pl") - before == 1
     assert "fix.open.send-to-3pl" not in [b.key for b in at.button]  # nothing left to mend
+
+
+def test_the_overdue_queue_filters_by_has_a_fix(synced: World) -> None:
+    from services import queries
+
+    at = app("ops", "overdue", as_of=synced.now.isoformat())
+    assert not at.exception
+    at.toggle(key="overdue.has_fix").set_value(True).run()
+    assert not at.exception
+    with synced.engine.connect() as conn:
+        expected = queries.count_overdue(conn, as_of=synced.now, policy=synced.policy, has_fix=True)
+        everything = queries.count_overdue(conn, as_of=synced.now, policy=synced.policy)
+    assert 0 < expected < everything
+    assert at.metric[0].value == f"{expected:,}"

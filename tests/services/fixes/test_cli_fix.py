@@ -128,3 +128,14 @@ def test_a_source_failure_exits_1(
     assert code == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "shopify" in err and err.count("\n") == 1
+
+
+def test_discrepancies_and_queue_filtered_by_has_a_fix(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["discrepancies", "--has-fix", "--json"]) == 0
+    codes = {row["code"] for row in json.loads(capsys.readouterr().out)}
+    assert codes and codes <= {"cancelled_not_stopped", "missing_at_3pl", "tracking_mismatch"}
+    assert cli.main(["queue", "--has-fix", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and all({"missing_at_3pl", "tracking_mismatch"} & set(r["discrepancies"]) for r in rows)
