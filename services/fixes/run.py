@@ -35,7 +35,16 @@ from services.errors import (
     StalePlanError,
 )
 from services.fixes import records
-from services.fixes.base import ORDER_EXISTS, Fix, FixPlan, applies, fingerprint, stamp, strip_secrets
+from services.fixes.base import (
+    ORDER_EXISTS,
+    Fix,
+    FixPlan,
+    FixRequest,
+    applies,
+    fingerprint,
+    stamp,
+    strip_secrets,
+)
 from services.order_detail import OrderDetail
 from services.orders import missing_order_checks, normalize_name, order_detail
 from services.permissions import Actor, Permission, require
@@ -151,7 +160,7 @@ def execute(
     if confirmation.strip() != name:
         raise attempt.refuse(InputError(f"Type the order name {name} exactly to confirm the fix."))
     try:
-        refresh_from_sources(engine, settings, policy, name, clock())
+        refresh_from_sources(engine, settings, policy, name, clock(), purpose="sending its fix")
         with engine.connect() as conn:
             plan = plan_fix(conn, settings, policy, fix, order=name, now=clock(), transport=transport)
     except OrderReconError as exc:
@@ -264,7 +273,7 @@ def _after(
 ) -> OrderDetail | None:
     """The order refreshed from both systems after the fix; a refresh failure leaves the stored view."""
     try:
-        refresh_from_sources(engine, settings, policy, name, now)
+        refresh_from_sources(engine, settings, policy, name, now, purpose="showing it after its fix")
     except OrderReconError:
         audit.log.warning("could not refresh %s after its fix; showing the stored data", name)
     with engine.connect() as conn:
@@ -311,8 +320,6 @@ def settle(
         raise attempt.refuse(
             ConflictError(f"The {fix.kind} fix of {name} was claimed by {young[0].requested_by} moments ago.")
         )
-    from services.fixes.base import FixRequest
-
     settled = []
     for claim in pending:
         request = FixRequest(**claim.request, target=claim.fix_key.split(":", 1)[1])

@@ -139,3 +139,12 @@ def test_the_stores_user_errors_are_shown_verbatim(sqlite_engine: Engine, sim: S
     with pytest.raises(MutationRefused) as refused:
         FIX.send(world.settings, plan.request, None)
     assert "unfulfillable status= closed" in str(refused.value)
+
+
+def test_a_sources_words_are_shown_without_the_sources_secrets(sim: Sim) -> None:
+    from services.fixes.base import strip_secrets
+
+    settings = sim.settings()
+    token = settings.shipbob_token or ""
+    said = f'{{"message": "token {token} may not cancel order 1"}}'
+    assert strip_secrets(said, settings) == '{"message": "token [secret] may not cancel order 1"}'
