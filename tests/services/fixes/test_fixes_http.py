@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
 from services import fixes
-from services.errors import ActionBlocked, ConflictError, InputError, PermissionDenied, StalePlanError
+from services.errors import (
+    ActionBlocked,
+    ConflictError,
+    InputError,
+    PermissionDenied,
+    SourceError,
+    StalePlanError,
+)
 from tests.services.fixes.support import ADMIN, AGENT, LEAD, World, audit_rows, fix_rows, sim
 from tests.services.sources.simulator import Sim
 
@@ -148,3 +156,36 @@ def test_a_sources_words_are_shown_without_the_sources_secrets(sim: Sim) -> None
     token = settings.shipbob_token or ""
     said = f'{{"message": "token {token} may not cancel order 1"}}'
     assert strip_secrets(said, settings) == '{"message": "token [secret] may not cancel order 1"}'
+
+
+class LostReply(httpx.BaseTransport):
+    """Everything goes to the simulator; the fix's own call reaches it (`forward`) or not, then times out."""
+
+    def __init__(self, forward: bool) -> None:
+        self.inner, self.forward = httpx.HTTPTransport(), forward
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith(":cancel"):
+            if self.forward:
+                self.inner.handle_request(request).read()
+            raise httpx.ReadTimeout("timed out waiting for the reply", request=request)
+        return self.inner.handle_request(request)
+
+
+@pytest.mark.parametrize("forward", [True, False])
+def test_an_unknown_outcome_is_settled_by_reading_the_target_back(
+    sqlite_engine: Engine, sim: Sim, forward: bool
+) -> None:
+    world = World(sqlite_engine, sim)
+    plan = world.dry_run("cancel-at-3pl", world.pick("cancel-at-3pl"))
+    before = world.calls("cancel-at-3pl")
+    if forward:
+        result = world.execute(plan, transport=LostReply(forward=True))
+        assert (result.record.status, result.record.resolution) == ("done", "found_after_unknown_outcome")
+    else:
+        with pytest.raises(SourceError):
+            world.execute(plan, transport=LostReply(forward=False))
+        [row] = fix_rows(sqlite_engine)
+        assert row.status == "failed"
+        assert world.execute(plan).record.status == "done"  # the failed claim is taken again
+    assert world.calls("cancel-at-3pl") - before == 1  # never sent twice
