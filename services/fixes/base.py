@@ -87,6 +87,7 @@ class Fix:
     """One guided fix. Subclasses set the class attributes and implement the four methods."""
 
     kind: str = ""  # the CLI's KIND, e.g. "cancel-at-3pl"
+    system: str = ""  # the source the request goes to: "shipbob" | "shopify"
     offered_for: str = ""  # the discrepancy code or category that offers it (SPEC §8)
     title: str = ""  # the button's words
     spec_checks: tuple[str, ...] = (ORDER_EXISTS,)  # SPEC §5 codes that apply

@@ -29,6 +29,7 @@ def _target(request: FixRequest) -> tuple[int, str]:
 
 class CancelAt3pl(Fix):
     kind = "cancel-at-3pl"
+    system = "shipbob"
     offered_for = "cancelled_not_stopped"
     title = "Cancel at the 3PL"
     spec_checks = (ORDER_EXISTS,)

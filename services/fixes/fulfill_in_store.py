@@ -55,6 +55,7 @@ def _tracking(detail: OrderDetail) -> tuple[str | None, str | None]:
 
 class FulfillInStore(Fix):
     kind = "fulfill-in-store"
+    system = "shopify"
     offered_for = "sync_delay"
     title = "Mark fulfilled in the store"
     spec_checks = (ORDER_EXISTS, "order.cancelled", "order.refunded")

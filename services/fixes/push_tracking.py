@@ -41,6 +41,7 @@ def _pair(detail: OrderDetail) -> tuple[Fulfillment | None, Shipment | None]:
 
 class PushTracking(Fix):
     kind = "push-tracking"
+    system = "shopify"
     offered_for = "tracking_mismatch"
     title = "Give the store the 3PL's tracking"
     spec_checks = (ORDER_EXISTS, "order.cancelled")

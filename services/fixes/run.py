@@ -160,6 +160,7 @@ def execute(
     if confirmation.strip() != name:
         raise attempt.refuse(InputError(f"Type the order name {name} exactly to confirm the fix."))
     try:
+        settings.source_credentials(fix.system)  # ConfigurationError naming the setting: nothing to send to
         refresh_from_sources(engine, settings, policy, name, clock(), purpose="sending its fix")
         with engine.connect() as conn:
             plan = plan_fix(conn, settings, policy, fix, order=name, now=clock(), transport=transport)

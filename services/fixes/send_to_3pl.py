@@ -37,6 +37,7 @@ def open_items(detail: OrderDetail) -> tuple[ResendItem, ...]:
 
 class SendTo3pl(Fix):
     kind = "send-to-3pl"
+    system = "shipbob"
     offered_for = "missing_at_3pl"
     title = "Send to the 3PL"
     spec_checks = (ORDER_EXISTS, "order.cancelled", "order.refunded")

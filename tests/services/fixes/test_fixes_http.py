@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from services import fixes
 from services.errors import (
     ActionBlocked,
+    ConfigurationError,
     ConflictError,
     InputError,
     PermissionDenied,
@@ -189,3 +190,13 @@ def test_an_unknown_outcome_is_settled_by_reading_the_target_back(
         assert row.status == "failed"
         assert world.execute(plan).record.status == "done"  # the failed claim is taken again
     assert world.calls("cancel-at-3pl") - before == 1  # never sent twice
+
+
+def test_without_the_target_configured_nothing_is_claimed(sqlite_engine: Engine, sim: Sim) -> None:
+    world = World(sqlite_engine, sim)
+    plan = world.dry_run("push-tracking", world.pick("push-tracking"))
+    world.settings = world.settings.model_copy(update={"shopify_access_token": None})
+    with pytest.raises(ConfigurationError, match="SHOPIFY_ACCESS_TOKEN is not set"):
+        world.execute(plan)
+    assert fix_rows(sqlite_engine) == []
+    assert [a.outcome for a in audit_rows(sqlite_engine, "fix.execute")] == ["failed"]
