@@ -57,9 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--shopify-bucket", type=int, default=40)
     p.add_argument("--shopify-leak-rate", type=float, default=2.0)
     p.add_argument("--shopify-graphql-bucket", type=float, default=2000.0, help="GraphQL cost points")
-    p.add_argument(
-        "--shopify-graphql-restore-rate", type=float, default=100.0, help="GraphQL points per second"
-    )
+    p.add_argument("--shopify-graphql-restore-rate", type=float, default=100.0, help="GraphQL points per second")
     p.add_argument("--no-warm", action="store_true", help="do not pre-render the world in the background")
     return p
 

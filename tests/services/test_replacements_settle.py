@@ -59,20 +59,14 @@ def _settle(engine: Engine, settings: Any, name: str, **kwargs: Any) -> list[rec
     return replacements.settle(engine, settings, POLICY, order=name, **kwargs)
 
 
-def test_a_claim_whose_order_reached_the_3pl_is_settled_as_created(
-    sqlite_engine: Engine, sim: SimApi
-) -> None:
+def test_a_claim_whose_order_reached_the_3pl_is_settled_as_created(sqlite_engine: Engine, sim: SimApi) -> None:
     settings = settings_for(sim)
     plan = _claimed(sqlite_engine, settings, 80, sent=True)
     [at_3pl] = sim.orders_with_reference(plan.reference_id)
 
     [settled] = _settle(sqlite_engine, settings, plan.order)
 
-    assert (settled.status, settled.warehouse_order_id, settled.completed_at) == (
-        "created",
-        at_3pl["id"],
-        LATER,
-    )
+    assert (settled.status, settled.warehouse_order_id, settled.completed_at) == ("created", at_3pl["id"], LATER)
     assert len(sim.orders_with_reference(plan.reference_id)) == 1  # looked up, never sent again
     with sqlite_engine.connect() as conn:
         assert records.pending_for(conn, settled.order_id) == []
