@@ -15,6 +15,7 @@ from checks.policy import SlaPolicy
 
 CODES = (
     "cancelled_but_shipped",
+    "cancelled_not_stopped",
     "missing_at_3pl",
     "tracking_mismatch",
     "carrier_exception",
@@ -51,6 +52,17 @@ def static_discrepancies(view: OrderView, classification: Classification) -> tup
                     "cancelled_but_shipped",
                     f"Store says {classification.base_category}, but 3PL order {warehouse.id} "
                     f"shipped (shipment {ids}).",
+                )
+            )
+        # The 3PL may still ship these: nobody told it the order was cancelled (SPEC §4).
+        live = [s for s in warehouse.shipments if s.status not in ("Completed", "Cancelled")]
+        if live:
+            named = ", ".join(f"{s.id} ({s.status})" for s in live)
+            found.append(
+                Discrepancy(
+                    "cancelled_not_stopped",
+                    f"Store says {classification.base_category}, but 3PL order {warehouse.id} "
+                    f"may still ship (shipment {named}).",
                 )
             )
     store_codes = view.store.tracking_numbers

@@ -6,7 +6,7 @@ import streamlit as st
 
 from services import links, orders, search
 from services.summaries import escape_markdown, stream_summary
-from ui import order_panels, replacement_dialog, resources, sync
+from ui import fix_dialog, order_panels, replacement_dialog, resources, sync
 from ui.auth import current_actor
 from ui.errors import shown_once
 
@@ -84,6 +84,7 @@ with shown_once():
     order_panels.header(detail)
 
     order_panels.differences(detail)
+    fix_dialog.render(detail, actor)  # a button per discrepancy a guided fix mends
 
     store_column, warehouse_column, carrier_column = st.columns(3, border=True)
     with store_column:

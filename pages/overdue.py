@@ -44,6 +44,9 @@ with shown_once():
         )
         or "anyone"
     )
+    has_fix = st.toggle(
+        "Has a fix", key="overdue.has_fix", help="Only orders with a discrepancy a guided fix mends"
+    )
     scope: dict[str, Any] = {
         "as_of": as_of,
         "policy": policy,
@@ -51,6 +54,7 @@ with shown_once():
         "username": actor.username,
         "shipping_method": method or None,
         "warehouse": warehouse or None,
+        "has_fix": has_fix,
     }
 
     sort_column, direction_column = st.columns([3, 1], vertical_alignment="bottom")

@@ -14,6 +14,7 @@ import binascii
 import json
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from starlette.responses import Response, StreamingResponse
 from .graphql_doc import Field, GraphQLSyntaxError, connections, parse, requested_cost
 from .records.shopify_graphql import graphql_order, jsonl_lines
 from .shopify_api import API_VERSION, NOT_FOUND, _json
+from .shopify_fulfillment import fulfillment_create, tracking_update, with_api_changes
 from .timefmt import parse_iso
 from .world import index_of_order_id
 
@@ -72,6 +74,9 @@ class ShopState:
     webhooks: list[dict[str, str]] = field(default_factory=list)
     fail_next_bulk: str | None = None
     gone: bool = False  # answer 410, as a retired API version does
+    # tracking set through the API (fulfillment id -> trackingInfo), shown by every read afterwards
+    tracking: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    mutations: Counter[str] = field(default_factory=Counter)  # fulfillment mutations received, by name
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -173,7 +178,7 @@ def _orders(sim: Sim, f: Field, T: int, request: Request) -> Any:
         idx, up = idx[keep], up[keep]
     page = idx[:first].tolist()
     w = sim.world
-    nodes = [graphql_order(w, r, T) for r in w.rows(page)] if page else []
+    nodes = [_render(sim, r, T, lines=False) for r in w.rows(page)] if page else []
     last = len(page) - 1
     return {
         "nodes": nodes,
@@ -184,9 +189,13 @@ def _orders(sim: Sim, f: Field, T: int, request: Request) -> Any:
     }
 
 
+def _render(sim: Sim, r: Any, T: int, *, lines: bool = True) -> dict[str, Any]:
+    return with_api_changes(sim, graphql_order(sim.world, r, T), r, T, lines=lines)
+
+
 def _order(sim: Sim, f: Field, T: int, request: Request) -> Any:
     i = _order_index(sim, f.args.get("id"), T)
-    return None if i is None else graphql_order(sim.world, sim.world.row(i), T)
+    return None if i is None else _render(sim, sim.world.row(i), T)
 
 
 def _nodes(sim: Sim, f: Field, T: int, request: Request) -> Any:
@@ -202,7 +211,7 @@ def _node_of(sim: Sim, gid: Any, T: int, request: Request) -> Any:
         run = sim.shop_state.bulk.get(int(number)) if number.isdigit() else None
         return None if run is None else _bulk_view(sim, run, request)
     i = _order_index(sim, gid, T)
-    return None if i is None else graphql_order(sim.world, sim.world.row(i), T)
+    return None if i is None else _render(sim, sim.world.row(i), T)
 
 
 def _node(sim: Sim, f: Field, T: int, request: Request) -> Any:
@@ -307,6 +316,8 @@ RESOLVERS: dict[str, Callable[[Sim, Field, int, Request], Any]] = {
     "bulkOperationRunQuery": _bulk_run,
     "webhookSubscriptions": _webhooks,
     "webhookSubscriptionCreate": _webhook_create,
+    "fulfillmentCreate": fulfillment_create,
+    "fulfillmentTrackingInfoUpdate": tracking_update,
 }
 
 
@@ -380,7 +391,7 @@ async def bulk_file(request: Request) -> Response:
         for lo in range(0, len(idx), 50):  # small chunks: the first bytes leave at once
             chunk: list[str] = []
             for r in w.rows(idx[lo : lo + 50].tolist()):
-                chunk.extend(jsonl_lines(graphql_order(w, r, run.T)))
+                chunk.extend(jsonl_lines(_render(sim, r, run.T, lines=False)))
             yield ("\n".join(chunk) + "\n").encode()
 
     return StreamingResponse(lines(), media_type="application/jsonl")

@@ -159,7 +159,8 @@ OUT_DELIVERED, OUT_RETURN, OUT_FAILURE, OUT_STALL, OUT_PRE_STALL, OUT_STALL_RESU
     S_NOTE,
     S_CARRIER2,
     S_VOIDT,
-) = range(1, 46)
+    S_NOTTOLD,
+) = range(1, 47)
 
 TIME_COLS = (
     "t0",
@@ -434,6 +435,9 @@ def plan_chunk(
     c_before = c & (tc < t_3pl)
     t_3pl = np.where(c_before, NEVER, t_3pl)
     t_3pl_cancel = np.where(c & ~c_before, tc + secs(180 + U(S_3PLC) * 5220), t_3pl_cancel)
+    # Some cancellations never reach the 3PL: its order stays open, and could still ship, until someone
+    # cancels it there (`cancelled_not_stopped`, mended by the guided fix).
+    t_3pl_cancel = np.where(c & ~c_before & (U(S_NOTTOLD) < 0.3), NEVER, t_3pl_cancel)
     c_void = c & (U(S_VOID) < 0.4)
     voided = np.where(c_void, 1, voided)
     t_refund = np.where(c & ~c_void, tc, t_refund)

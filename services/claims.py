@@ -162,6 +162,7 @@ def queue(
     warehouse: str | None = None,
     sort: str = "due",
     descending: bool = False,
+    has_fix: bool = False,
 ) -> list[QueueRow]:
     """`queries.overdue_queue`, narrowed to the orders claimed by `username` or to unclaimed ones."""
     if owner == "anyone":
@@ -175,8 +176,15 @@ def queue(
             warehouse=warehouse,
             sort=sort,
             descending=descending,
+            has_fix=has_fix,
         )
-    query = _owned(_queue_query(as_of, policy, shipping_method, warehouse, sort, descending), owner, username)
+    query = _owned(
+        _queue_query(
+            as_of, policy, shipping_method, warehouse, sort=sort, descending=descending, has_fix=has_fix
+        ),
+        owner,
+        username,
+    )
     rows = conn.execute(_page(query, limit, offset)).all()
     return queue_rows(conn, rows, as_of=as_of, policy=policy)
 
@@ -190,12 +198,19 @@ def count_queue(
     username: str | None = None,
     shipping_method: str | None = None,
     warehouse: str | None = None,
+    has_fix: bool = False,
 ) -> int:
     if owner == "anyone":
         return count_overdue(
-            conn, as_of=as_of, policy=policy, shipping_method=shipping_method, warehouse=warehouse
+            conn,
+            as_of=as_of,
+            policy=policy,
+            shipping_method=shipping_method,
+            warehouse=warehouse,
+            has_fix=has_fix,
         )
-    return _count(conn, _owned(_queue_query(as_of, policy, shipping_method, warehouse), owner, username))
+    query = _queue_query(as_of, policy, shipping_method, warehouse, has_fix=has_fix)
+    return _count(conn, _owned(query, owner, username))
 
 
 def queue_filter_values(conn: Connection) -> dict[str, list[str]]:

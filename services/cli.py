@@ -126,7 +126,8 @@ def cmd_import(ctx: Context) -> int:
 
 def cmd_queue(ctx: Context) -> int:
     with ctx.engine.connect() as conn:
-        rows = [r.as_dict() for r in queries.overdue_queue(conn, as_of=ctx.as_of, policy=ctx.policy)]
+        found = queries.overdue_queue(conn, as_of=ctx.as_of, policy=ctx.policy, has_fix=ctx.args.has_fix)
+        rows = [r.as_dict() for r in found]
     emit(
         ctx.args,
         rows,
@@ -154,7 +155,9 @@ def cmd_informational(ctx: Context) -> int:
 
 def cmd_discrepancies(ctx: Context) -> int:
     with ctx.engine.connect() as conn:
-        rows = [r.as_dict() for r in queries.discrepancies(conn, as_of=ctx.as_of, policy=ctx.policy)]
+        codes = queries.FIXABLE_CODES if ctx.args.has_fix else None
+        found = queries.discrepancies(conn, as_of=ctx.as_of, policy=ctx.policy, codes=codes)
+        rows = [r.as_dict() for r in found]
     emit(ctx.args, rows, lambda: format_table(rows, ["order", "code", "detail"], "No discrepancies."))
     return 0
 
@@ -248,11 +251,12 @@ Extension = Callable[[Any, argparse.ArgumentParser], None]
 
 def _extensions() -> list[Extension]:
     """Commands that live in their own modules (imported lazily: they pull in HTTP clients)."""
+    from services.cli_fix import register as register_fix
     from services.cli_notify import register as register_notify
     from services.cli_sync import register as register_sync
     from services.cli_webhooks import register as register_webhooks
 
-    extensions: list[Extension] = [register_sync, register_notify, register_webhooks]
+    extensions: list[Extension] = [register_sync, register_notify, register_webhooks, register_fix]
     try:
         from services.cli_audit import register as register_audit
     except ImportError:
@@ -278,9 +282,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("import", parents=[common], help="import a snapshot directory")
     p.add_argument("directory")
-    sub.add_parser("queue", parents=[common, timed], help="the overdue queue")
+    p = sub.add_parser("queue", parents=[common, timed], help="the overdue queue")
+    p.add_argument("--has-fix", action="store_true", help="only orders with a discrepancy a guided fix mends")
     sub.add_parser("informational", parents=[common, timed], help="orders kept out of the queue, with why")
-    sub.add_parser("discrepancies", parents=[common, timed], help="differences between the systems")
+    p = sub.add_parser("discrepancies", parents=[common, timed], help="differences between the systems")
+    p.add_argument("--has-fix", action="store_true", help="only the discrepancies a guided fix mends")
     p = sub.add_parser("check", parents=[common, timed], help="validation checks before a replacement")
     p.add_argument("name")
     p = sub.add_parser("metrics", parents=[common, timed], help="SLA metrics for a period of due days")

@@ -37,6 +37,8 @@ class Permission(StrEnum):
     QUEUES = "queues"  # overdue queue, informational view, claim an order
     REPLACEMENT_DRY_RUN = "replacement_dry_run"
     REPLACEMENT_EXECUTE = "replacement_execute"
+    FIX_DRY_RUN = "fix_dry_run"  # SPEC §7: the same roles as a replacement's
+    FIX_EXECUTE = "fix_execute"
     BULK_SYNC = "bulk_sync"
     METRICS = "metrics"  # SLA metrics and exports
     ADMINISTER = "administer"  # users, roles, audit log, SLA policy
@@ -50,6 +52,8 @@ GRANTS: Mapping[Permission, frozenset[Role]] = {
     Permission.QUEUES: _EVERYONE,
     Permission.REPLACEMENT_DRY_RUN: frozenset({Role.AGENT, Role.OPS, Role.ADMIN}),
     Permission.REPLACEMENT_EXECUTE: frozenset({Role.OPS, Role.ADMIN}),
+    Permission.FIX_DRY_RUN: frozenset({Role.AGENT, Role.OPS, Role.ADMIN}),
+    Permission.FIX_EXECUTE: frozenset({Role.OPS, Role.ADMIN}),
     Permission.BULK_SYNC: frozenset({Role.OPS, Role.ADMIN}),
     Permission.METRICS: frozenset({Role.OPS, Role.LEAD, Role.ADMIN}),
     Permission.ADMINISTER: frozenset({Role.ADMIN}),

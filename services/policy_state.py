@@ -14,6 +14,9 @@ from services import store
 
 T_STATE: Table = AppState.__table__  # type: ignore[attr-defined]
 POLICY_KEY = "policy_fingerprint"
+# Bumped when the rules themselves change what is stored (a new discrepancy code): stored
+# classifications made by older rules are then redone once, as after a policy change.
+RULES_VERSION = "2"  # 2: cancelled_not_stopped
 
 
 def get_state(conn: Connection, key: str) -> str | None:
@@ -30,7 +33,7 @@ def ensure_policy(conn: Connection, policy: SlaPolicy, now: datetime) -> int:
     Returns how many orders were reclassified (0 when nothing changed). A change from one policy to
     another is audited here (`policy.change`, actor `system` naming the OS user), in the same transaction.
     """
-    fingerprint = policy.fingerprint()
+    fingerprint = f"{policy.fingerprint()}+rules{RULES_VERSION}"
     current = get_state(conn, POLICY_KEY)
     if current == fingerprint:
         return 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from checks.categories import INFORMATIONAL, OPEN
@@ -25,7 +25,14 @@ INFORMATIONAL_ORDER = tuple(
     for c in ("cancelled", "refunded", "third_party_vendor", "awaiting_payment", "sync_delay", "on_hold")
     if c in INFORMATIONAL
 )
-STATIC_CODES = ("cancelled_but_shipped", "tracking_mismatch", "carrier_exception")
+# Discrepancies a guided fix mends (services.fixes; `sync_delay`, a category, is not a code): "has a fix".
+FIXABLE_CODES = ("cancelled_not_stopped", "missing_at_3pl", "tracking_mismatch")
+STATIC_CODES = (
+    "cancelled_but_shipped",
+    "cancelled_not_stopped",
+    "tracking_mismatch",
+    "carrier_exception",
+)
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,16 @@ def business_days_between(policy: SlaPolicy, after: date, until: date) -> int:
 QUEUE_SORTS = ("due", "order", "warehouse", "shipping method", "carrier")
 
 
+def _has_fix(as_of: datetime, policy: SlaPolicy) -> Any:
+    """Orders showing a discrepancy a guided fix mends at `as_of` (a condition on `order_classification`)."""
+    static = [c for c in FIXABLE_CODES if c in STATIC_CODES]
+    stored = exists(
+        select(T_DISC.c.order_id).where(T_DISC.c.order_id == T_CLASS.c.order_id, T_DISC.c.code.in_(static))
+    )
+    missing = (T_CLASS.c.base_category == OPEN) & (T_CLASS.c.missing_since < _missing_cutoff(as_of, policy))
+    return or_(stored, missing)
+
+
 def _queue_query(
     as_of: datetime,
     policy: SlaPolicy,
@@ -144,9 +161,12 @@ def _queue_query(
     warehouse: str | None,
     sort: str = "due",
     descending: bool = False,
+    has_fix: bool = False,
 ) -> Select[Any]:
     c = T_CLASS.c
     query = select(T_CLASS).where(c.base_category == OPEN, c.due_day < policy.local_date(as_of))
+    if has_fix:
+        query = query.where(_has_fix(as_of, policy))
     if shipping_method:
         query = query.where(c.shipping_method == shipping_method)
     if warehouse:
@@ -172,10 +192,13 @@ def overdue_queue(
     warehouse: str | None = None,
     sort: str = "due",
     descending: bool = False,
+    has_fix: bool = False,
 ) -> list[QueueRow]:
     """SPEC §3 overdue queue: category `overdue` at `as_of`, oldest due day first (or by `sort`, in the
-    query, so every page follows it)."""
-    query = _queue_query(as_of, policy, shipping_method, warehouse, sort, descending)
+    query, so every page follows it; `has_fix`: only orders with a discrepancy a guided fix mends)."""
+    query = _queue_query(
+        as_of, policy, shipping_method, warehouse, sort=sort, descending=descending, has_fix=has_fix
+    )
     rows = conn.execute(_page(query, limit, offset)).all()
     return queue_rows(conn, rows, as_of=as_of, policy=policy)
 
@@ -214,8 +237,9 @@ def count_overdue(
     policy: SlaPolicy,
     shipping_method: str | None = None,
     warehouse: str | None = None,
+    has_fix: bool = False,
 ) -> int:
-    return _count(conn, _queue_query(as_of, policy, shipping_method, warehouse))
+    return _count(conn, _queue_query(as_of, policy, shipping_method, warehouse, has_fix=has_fix))
 
 
 # ---------------------------------------------------------------- informational view

@@ -4,6 +4,7 @@ from db.models.alerts import AlertAnnouncement, AlertDigest, AlertPreference, Al
 from db.models.audit import AuditEntry, AuditHead
 from db.models.auth import AppUser, AuthSession, LoginThrottle
 from db.models.claims import OrderClaim
+from db.models.fixes import GuidedFix
 from db.models.locks import RunLock
 from db.models.orders import (
     CarrierTracker,
@@ -36,6 +37,7 @@ __all__ = [
     "AuditHead",
     "AuthSession",
     "CarrierTracker",
+    "GuidedFix",
     "InventoryLevel",
     "LoginThrottle",
     "OrderClaim",

@@ -101,11 +101,17 @@ class Attempt:
 
 
 def refresh_from_sources(
-    engine: Engine, settings: Settings, policy: SlaPolicy, name: str, now: datetime
+    engine: Engine,
+    settings: Settings,
+    policy: SlaPolicy,
+    name: str,
+    now: datetime,
+    purpose: str = "creating its replacement",
 ) -> None:
     """Fetch the order again from every configured source (none configured: nothing to do).
 
-    Raises SourceUnavailable when a source could not answer: no replacement is created on stale data.
+    Raises SourceUnavailable when a source could not answer: no action (a replacement, a guided fix) is
+    taken on stale data; `purpose` says which in the message.
     """
     sources = tuple(label for label, source in REFRESH_SOURCES if settings.source_configured(source))
     if not sources:
@@ -120,7 +126,7 @@ def refresh_from_sources(
     if failed:  # checks on data a source could not confirm could pass on stale facts
         words = "; ".join(f"{s.source}: {s.error}" for s in failed)
         raise SourceUnavailable(
-            f"could not refresh {name} before creating its replacement ({words})",
+            f"could not refresh {name} before {purpose} ({words})",
             source=",".join(s.source for s in failed),
             call="refresh",
         )

@@ -169,9 +169,28 @@ def build_payload(view: OrderView, items: Sequence[ResendItem], seq: int) -> dic
     store order's shipping address; the shipping method is the store's, else the 3PL order's, else Standard.
     """
     order = view.store
+    return order_body(
+        view,
+        items,
+        reference_id=replacement_reference(order.id, seq),
+        order_number=f"{order.number}-R{seq}",
+        tags=[{"name": REPLACEMENT_TAG, "value": order.name}],
+    )
+
+
+def order_body(
+    view: OrderView,
+    items: Sequence[ResendItem],
+    *,
+    reference_id: str,
+    order_number: str,
+    tags: list[dict[str, str]],
+) -> dict[str, Any]:
+    """A ShipBob `2026-07` create-order body for `items` of the order, addressed as the store order is."""
+    order = view.store
     address = order.shipping_address
     if address is None or not address.address1:
-        raise InputError(f"{order.name} has no shipping address, so a replacement cannot be addressed.")
+        raise InputError(f"{order.name} has no shipping address, so the 3PL order cannot be addressed.")
     quantities: dict[str, int] = {}
     names: dict[str, str] = {}
     for item in items:
@@ -183,8 +202,8 @@ def build_payload(view: OrderView, items: Sequence[ResendItem], seq: int) -> dic
         names.setdefault(item.sku, item.title or item.sku)
     method = order.shipping_method or (view.warehouse.shipping_method if view.warehouse else None)
     return {
-        "reference_id": replacement_reference(order.id, seq),
-        "order_number": f"{order.number}-R{seq}",
+        "reference_id": reference_id,
+        "order_number": order_number,
         "shipping_method": method or DEFAULT_SHIPPING_METHOD,
         "type": "DTC",
         "recipient": _present(
@@ -208,7 +227,7 @@ def build_payload(view: OrderView, items: Sequence[ResendItem], seq: int) -> dic
             {"reference_id": sku, "sku": sku, "name": names[sku], "quantity": quantity}
             for sku, quantity in quantities.items()
         ],
-        "tags": [{"name": REPLACEMENT_TAG, "value": order.name}],
+        "tags": tags,
     }
 
 
@@ -393,6 +412,7 @@ __all__ = [
     "items_param",
     "make_plan",
     "next_seq",
+    "order_body",
     "order_state",
     "plan_fingerprint",
     "preflight",

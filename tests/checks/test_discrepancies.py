@@ -38,6 +38,7 @@ def _codes(order_view: OrderView, as_of: datetime = AS_OF) -> list[str]:
 def test_codes_are_the_spec_table() -> None:
     assert CODES == (
         "cancelled_but_shipped",
+        "cancelled_not_stopped",
         "missing_at_3pl",
         "tracking_mismatch",
         "carrier_exception",
@@ -82,6 +83,61 @@ def test_codes_are_the_spec_table() -> None:
 )
 def test_cancelled_but_shipped(order_view: OrderView, found: bool) -> None:
     assert ("cancelled_but_shipped" in _codes(order_view)) is found
+
+
+@pytest.mark.parametrize(
+    ("order_view", "found"),
+    [
+        (view(store=store_order(cancelled_at=CANCELLED_AT), warehouse=PROCESSING), True),
+        (view(store=store_order(financial_status="refunded"), warehouse=PROCESSING), True),
+        (view(store=store_order(financial_status="voided"), warehouse=PROCESSING), True),
+        (
+            view(
+                store=store_order(cancelled_at=CANCELLED_AT),
+                warehouse=warehouse_order(shipments=(shipment(status="OnHold"),)),
+            ),
+            True,
+        ),
+        (view(store=store_order(cancelled_at=CANCELLED_AT), warehouse=COMPLETED), False),
+        (
+            view(
+                store=store_order(cancelled_at=CANCELLED_AT),
+                warehouse=warehouse_order(shipments=(shipment(status="Cancelled"),)),
+            ),
+            False,
+        ),
+        (view(store=store_order(cancelled_at=CANCELLED_AT), warehouse=warehouse_order(shipments=())), False),
+        (view(store=store_order(cancelled_at=CANCELLED_AT)), False),
+        (
+            view(
+                store=store_order(cancelled_at=CANCELLED_AT),
+                replacements=(replacement_order(),),
+            ),
+            False,
+        ),
+        (view(store=store_order(financial_status="partially_refunded"), warehouse=PROCESSING), False),
+        (view(warehouse=PROCESSING), False),  # open order at the 3PL: nothing to stop
+    ],
+)
+def test_cancelled_not_stopped(order_view: OrderView, found: bool) -> None:
+    assert ("cancelled_not_stopped" in _codes(order_view)) is found
+
+
+def test_cancelled_not_stopped_beside_a_shipped_shipment_names_the_live_one() -> None:
+    order_view = view(
+        store=store_order(cancelled_at=CANCELLED_AT),
+        warehouse=warehouse_order(
+            shipments=(shipment(status="Completed"), shipment(id=2, status="Processing"))
+        ),
+    )
+    found = {
+        d.code: d.detail
+        for d in discrepancies_at(order_view, classify(order_view, policy()), AS_OF, policy())
+    }
+    assert set(found) == {"cancelled_but_shipped", "cancelled_not_stopped"}
+    assert found["cancelled_not_stopped"] == (
+        "Store says cancelled, but 3PL order 90003001 may still ship (shipment 2 (Processing))."
+    )
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,17 @@ from sqlalchemy.engine import Engine
 from tests.conftest import SMALL_STORE
 
 SOURCE_TABLES = (
-    "store_order", "store_line_item", "store_fulfillment", "store_refund", "warehouse_order",
-    "warehouse_shipment", "carrier_tracker", "inventory_level", "order_classification",
-    "order_discrepancy", "order_tracking_number",
+    "store_order",
+    "store_line_item",
+    "store_fulfillment",
+    "store_refund",
+    "warehouse_order",
+    "warehouse_shipment",
+    "carrier_tracker",
+    "inventory_level",
+    "order_classification",
+    "order_discrepancy",
+    "order_tracking_number",
 )
 VOLATILE = {"synced_at", "classified_at"}
 

@@ -23,8 +23,14 @@ def run(db: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.C
     environment.pop("ORDER_RECON_CONFIG", None)
     # Run beside the database, not in the checkout: the checkout's `.streamlit/secrets.toml` (written
     # by `make run`) must not point these runs at a demo simulator.
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], capture_output=True, text=True,
-                          env=environment, cwd=db.parent, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=db.parent,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +56,9 @@ def test_queue_json(db: Path) -> None:
 
 def test_informational_json(db: Path) -> None:
     rows = json_of(db, "informational")
-    assert [{k: r[k] for k in ("order", "category", "vendor_late") if k in r} for r in rows] == EXPECTED["informational"]
+    assert [{k: r[k] for k in ("order", "category", "vendor_late") if k in r} for r in rows] == EXPECTED[
+        "informational"
+    ]
     assert all(r["reason"] for r in rows)
 
 
@@ -71,8 +79,13 @@ def test_check_json(db: Path, name: str) -> None:
 
 def test_check_of_an_unknown_order_is_order_exists_blocked(db: Path) -> None:
     payload = json_of(db, "check", "#404")
-    assert payload == {"order": "#404", "actionable": False, "results": [
-        {"code": "order.exists", "level": "blocked", "message": payload["results"][0]["message"]}]}
+    assert payload == {
+        "order": "#404",
+        "actionable": False,
+        "results": [
+            {"code": "order.exists", "level": "blocked", "message": payload["results"][0]["message"]}
+        ],
+    }
 
 
 def test_metrics_json(db: Path) -> None:
@@ -123,5 +136,7 @@ def test_a_bad_snapshot_is_refused_whole(db: Path, tmp_path: Path) -> None:
     edit_json(snapshot / "shopify/orders.json", lambda d: d["orders"][4]["line_items"][0].pop("quantity"))
     result = run(db, "import", str(snapshot), "--config", POLICY)
     assert result.returncode == 2
-    assert "shopify/orders.json" in result.stderr and "record 4" in result.stderr and "quantity" in result.stderr
+    assert (
+        "shopify/orders.json" in result.stderr and "record 4" in result.stderr and "quantity" in result.stderr
+    )
     assert [r["order"] for r in json_of(db, "queue")] == ["#2001", "#2007"]

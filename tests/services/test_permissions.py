@@ -24,6 +24,8 @@ SPEC_TABLE = {
     "queues": {"agent", "ops", "lead", "admin"},
     "replacement_dry_run": {"agent", "ops", "admin"},
     "replacement_execute": {"ops", "admin"},
+    "fix_dry_run": {"agent", "ops", "admin"},
+    "fix_execute": {"ops", "admin"},
     "bulk_sync": {"ops", "admin"},
     "metrics": {"ops", "lead", "admin"},
     "administer": {"admin"},

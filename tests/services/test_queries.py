@@ -55,7 +55,9 @@ def test_discrepancies_match_expected(loaded: Engine) -> None:
 def test_metrics_match_expected(loaded: Engine) -> None:
     start, end = (date.fromisoformat(d) for d in EXPECTED["metrics_period"])
     with loaded.connect() as conn:
-        metrics = sla.sla_metrics(conn, date_from=start, date_to=end, as_of=AS_OF, policy=POLICY, actor=SYSTEM)
+        metrics = sla.sla_metrics(
+            conn, date_from=start, date_to=end, as_of=AS_OF, policy=POLICY, actor=SYSTEM
+        )
     assert metrics.as_dict() == EXPECTED["metrics"]
 
 
@@ -72,7 +74,23 @@ def test_order_details_match_expected_categories_and_checks(loaded: Engine) -> N
 
 AS_OFS = [
     AS_OF + timedelta(hours=h)
-    for h in (-24 * 14, -24 * 7, -24 * 5, -24 * 4 - 3, -24 * 3, -30, -12, -1, 0, 9, 10, 34, 24 * 3, 24 * 8, 24 * 30)
+    for h in (
+        -24 * 14,
+        -24 * 7,
+        -24 * 5,
+        -24 * 4 - 3,
+        -24 * 3,
+        -30,
+        -12,
+        -1,
+        0,
+        9,
+        10,
+        34,
+        24 * 3,
+        24 * 8,
+        24 * 30,
+    )
 ]
 
 
@@ -98,7 +116,9 @@ def test_sql_answers_agree_with_the_pure_rules_at_any_as_of(loaded: Engine, as_o
 def test_pagination_concatenates_parts_without_gaps(loaded: Engine) -> None:
     with loaded.connect() as conn:
         everything = queries.informational_view(conn, as_of=AS_OF, policy=POLICY)
-        pages = [queries.informational_view(conn, as_of=AS_OF, policy=POLICY, limit=1, offset=i) for i in range(4)]
+        pages = [
+            queries.informational_view(conn, as_of=AS_OF, policy=POLICY, limit=1, offset=i) for i in range(4)
+        ]
     assert [p[0] for p in pages[:3]] == everything and pages[3] == []
 
 

@@ -100,7 +100,9 @@ def test_ops_settles_a_replacement_left_pending(fresh_db: Any, console_env: Any)
 
     reference = _stale_claim(fresh_db, 5410000000006, "#2006")
     with simulator(50) as sim:  # a 3PL that never received the reference
-        console_env(fresh_db, sources=sim.running.settings(), ORDER_RECON_CONFIG=str(SMALL_STORE / "sla.toml"))
+        console_env(
+            fresh_db, sources=sim.running.settings(), ORDER_RECON_CONFIG=str(SMALL_STORE / "sla.toml")
+        )
         agent = app("agent", "lookup")
         agent.text_input(key="lookup.query").input("#2006").run()
         assert "has been pending since" in _texts(agent) and "Ops or an admin can settle it." in _texts(agent)

@@ -48,10 +48,27 @@ def loaded(engine: Engine, snapshot: Path) -> Engine:
 def per_order_rows(engine: Engine, date_from: date, date_to: date) -> list[MetricRow]:
     c = T_CLASS.c
     with engine.connect() as conn:
-        rows = conn.execute(select(T_CLASS).where(c.due_day >= date_from, c.due_day <= date_to,
-                                                  c.base_category.in_(("open", "sync_delay", "fulfilled"))))
-        return [MetricRow(r.order_name, r.due_day, r.due_at, r.base_category, r.shipped_at, r.warehouse_name,
-                          r.shipping_method, r.carrier, r.created_at) for r in rows]
+        rows = conn.execute(
+            select(T_CLASS).where(
+                c.due_day >= date_from,
+                c.due_day <= date_to,
+                c.base_category.in_(("open", "sync_delay", "fulfilled")),
+            )
+        )
+        return [
+            MetricRow(
+                r.order_name,
+                r.due_day,
+                r.due_at,
+                r.base_category,
+                r.shipped_at,
+                r.warehouse_name,
+                r.shipping_method,
+                r.carrier,
+                r.created_at,
+            )
+            for r in rows
+        ]
 
 
 @pytest.mark.parametrize("days_back", [7, 30, 60])
@@ -85,16 +102,34 @@ def test_ship_time_histogram_counts_every_shipped_order(loaded: Engine) -> None:
 
 def test_an_empty_period_has_no_rate(loaded: Engine) -> None:
     with loaded.connect() as conn:
-        metrics = sla.sla_metrics(conn, date_from=date(2020, 1, 1), date_to=date(2020, 1, 31),
-                                  as_of=datetime(2020, 2, 1, tzinfo=UTC), policy=POLICY, actor=SYSTEM)
-    assert (metrics.on_time, metrics.late, metrics.open_breach, metrics.open, metrics.on_time_rate) == (0, 0, 0, 0, None)
+        metrics = sla.sla_metrics(
+            conn,
+            date_from=date(2020, 1, 1),
+            date_to=date(2020, 1, 31),
+            as_of=datetime(2020, 2, 1, tzinfo=UTC),
+            policy=POLICY,
+            actor=SYSTEM,
+        )
+    assert (metrics.on_time, metrics.late, metrics.open_breach, metrics.open, metrics.on_time_rate) == (
+        0,
+        0,
+        0,
+        0,
+        None,
+    )
 
 
 def test_metrics_are_refused_to_a_role_the_database_does_not_grant(loaded: Engine) -> None:
     """The actor says admin; the database knows no such user: refused and audited (SPEC §7)."""
     with loaded.connect() as conn, pytest.raises(PermissionDenied):
-        sla.sla_metrics(conn, date_from=date(2020, 1, 1), date_to=date(2020, 1, 31),
-                        as_of=datetime(2020, 2, 1, tzinfo=UTC), policy=POLICY, actor=Actor("ann", Role.ADMIN))
+        sla.sla_metrics(
+            conn,
+            date_from=date(2020, 1, 1),
+            date_to=date(2020, 1, 31),
+            as_of=datetime(2020, 2, 1, tzinfo=UTC),
+            policy=POLICY,
+            actor=Actor("ann", Role.ADMIN),
+        )
     from sqlmodel import Session
 
     with Session(loaded) as session:

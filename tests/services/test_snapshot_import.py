@@ -43,24 +43,61 @@ def test_importing_the_same_snapshot_again_changes_nothing(engine: Engine) -> No
 
 
 BAD_RECORDS = [
-    ("shopify/orders.json", lambda d: d["orders"][2].pop("created_at"), "record 2 (id 5410000000003)", "created_at"),
-    ("shopify/orders.json", lambda d: d["orders"][0]["line_items"][0].update(quantity="two"), "record 0", "line_items[0].quantity"),
-    ("shopify/orders.json", lambda d: d["orders"][1].update(cancelled_at="yesterday"), "record 1", "cancelled_at"),
-    ("shipbob/orders.json", lambda d: d[1]["shipments"][0].update(status=None), "record 1 (id 90000002)", "shipments[0].status"),
-    ("easypost/trackers.json", lambda d: d["trackers"][0].pop("tracking_code"), "record 0 (id trk_", "tracking_code"),
-    ("shipbob/inventory.json", lambda d: d[0].update(total_fulfillable_quantity="many"), "record 0", "total_fulfillable_quantity"),
+    (
+        "shopify/orders.json",
+        lambda d: d["orders"][2].pop("created_at"),
+        "record 2 (id 5410000000003)",
+        "created_at",
+    ),
+    (
+        "shopify/orders.json",
+        lambda d: d["orders"][0]["line_items"][0].update(quantity="two"),
+        "record 0",
+        "line_items[0].quantity",
+    ),
+    (
+        "shopify/orders.json",
+        lambda d: d["orders"][1].update(cancelled_at="yesterday"),
+        "record 1",
+        "cancelled_at",
+    ),
+    (
+        "shipbob/orders.json",
+        lambda d: d[1]["shipments"][0].update(status=None),
+        "record 1 (id 90000002)",
+        "shipments[0].status",
+    ),
+    (
+        "easypost/trackers.json",
+        lambda d: d["trackers"][0].pop("tracking_code"),
+        "record 0 (id trk_",
+        "tracking_code",
+    ),
+    (
+        "shipbob/inventory.json",
+        lambda d: d[0].update(total_fulfillable_quantity="many"),
+        "record 0",
+        "total_fulfillable_quantity",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("relative", "change", "record", "field"), BAD_RECORDS)
 def test_a_bad_record_refuses_the_whole_snapshot_and_names_it(
-    engine: Engine, tmp_path: Path, relative: str, change, record: str, field: str  # type: ignore[no-untyped-def]
+    engine: Engine,
+    tmp_path: Path,
+    relative: str,
+    change,
+    record: str,
+    field: str,  # type: ignore[no-untyped-def]
 ) -> None:
     _import(SMALL_STORE, engine)
     before = dump_tables(engine)
     snapshot = copy_sample(tmp_path)
     # Make every other record look different so a partial write would show.
-    edit_json(snapshot / "shopify/orders.json", lambda d: [o.update(financial_status="voided") for o in d["orders"]])
+    edit_json(
+        snapshot / "shopify/orders.json", lambda d: [o.update(financial_status="voided") for o in d["orders"]]
+    )
     edit_json(snapshot / relative, change)
     with pytest.raises(SnapshotError) as caught:
         _import(snapshot, engine)
@@ -102,12 +139,18 @@ def test_a_repeated_order_id_is_refused(engine: Engine, tmp_path: Path) -> None:
         assert conn.scalar(select(func.count()).select_from(T_ORDER)) == 0
 
 
-def test_absent_files_are_allowed_and_later_files_reclassify_stored_orders(engine: Engine, tmp_path: Path) -> None:
+def test_absent_files_are_allowed_and_later_files_reclassify_stored_orders(
+    engine: Engine, tmp_path: Path
+) -> None:
     store_only = copy_sample(tmp_path)
     for relative in ("shipbob/orders.json", "shipbob/inventory.json", "easypost/trackers.json"):
         (store_only / relative).unlink()
     report = _import(store_only, engine)
-    assert set(report.missing_files) == {"shipbob/orders.json", "shipbob/inventory.json", "easypost/trackers.json"}
+    assert set(report.missing_files) == {
+        "shipbob/orders.json",
+        "shipbob/inventory.json",
+        "easypost/trackers.json",
+    }
     with engine.connect() as conn:
         # Without the 3PL file the 3PL-shipped #2005 is an open order, not a sync delay.
         assert conn.scalar(select(T_CLASS.c.base_category).where(T_CLASS.c.order_name == "#2005")) == "open"
@@ -116,7 +159,10 @@ def test_absent_files_are_allowed_and_later_files_reclassify_stored_orders(engin
     (warehouse_only / "shipbob/orders.json").write_text((SMALL_STORE / "shipbob/orders.json").read_text())
     _import(warehouse_only, engine, now=datetime(2026, 7, 6, 15, tzinfo=UTC))
     with engine.connect() as conn:
-        assert conn.scalar(select(T_CLASS.c.base_category).where(T_CLASS.c.order_name == "#2005")) == "sync_delay"
+        assert (
+            conn.scalar(select(T_CLASS.c.base_category).where(T_CLASS.c.order_name == "#2005"))
+            == "sync_delay"
+        )
 
 
 def test_an_empty_directory_is_refused(engine: Engine, tmp_path: Path) -> None:
@@ -130,8 +176,12 @@ def _write_orders(path: Path, count: int) -> None:
     with (path / "orders.json").open("w") as out:
         out.write('{"orders": [')
         for i in range(count):
-            order = dict(template, id=10_000_000 + i, name=f"#{500000 + i}", line_items=[
-                dict(template["line_items"][0], id=20_000_000 + i)])
+            order = dict(
+                template,
+                id=10_000_000 + i,
+                name=f"#{500000 + i}",
+                line_items=[dict(template["line_items"][0], id=20_000_000 + i)],
+            )
             out.write(("," if i else "") + json.dumps(order))
         out.write("]}")
 
@@ -158,7 +208,9 @@ def two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pipeline.worthwhile(1)
 
 
-def test_the_two_process_path_writes_the_same_rows(sqlite_engine: Engine, tmp_path: Path, two_processes: None) -> None:
+def test_the_two_process_path_writes_the_same_rows(
+    sqlite_engine: Engine, tmp_path: Path, two_processes: None
+) -> None:
     from db.migrate import upgrade
     from db.session import make_engine
 

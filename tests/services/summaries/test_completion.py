@@ -87,3 +87,16 @@ def test_completing_twice_adds_nothing_more() -> None:
         assert completed.startswith("Here is the order.\nAlso: ")
         assert completion_lines(completed, document) == []
         assert complete(completed, document) == completed
+
+
+def test_cancelled_not_stopped_is_mentioned_by_words_or_appended() -> None:
+    document = _document(cancelled_but_shipped())
+    detail = "Store says cancelled, but 3PL order 9001 may still ship (shipment 7 (Processing))."
+    document["discrepancies"] = [{"code": "cancelled_not_stopped", "detail": detail}]
+    told = "The customer cancelled, but the warehouse may still ship it."
+    assert [m.code for m in missing_mentions(told, document) if m.kind == "discrepancy"] == []
+    silent = "The customer cancelled. The warehouse has it."
+    assert [m.code for m in missing_mentions(silent, document) if m.kind == "discrepancy"] == [
+        "cancelled_not_stopped"
+    ]
+    assert f"Also: cancelled but not stopped at the 3PL: {detail}" in completion_lines(silent, document)
