@@ -213,9 +213,11 @@ class Static:
         self.note: str | None
         if r.note == 2:
             self.note = catalog.INJECTION_NOTES[(i // 997) % 2]
-        elif r.note == 1 and ((h2 >> 56) & 0xFF) < 64:
+        elif r.note == 1 and (other_payer := self.bill_name != f"{self.first} {self.last}") | (
+            moved := self.cust_street != self.a1
+        ):
             # People write their own details into notes: who paid, the old address, a number to call.
-            template = catalog.PERSONAL_NOTES[((h2 >> 48) & 0xFF) % len(catalog.PERSONAL_NOTES)]
+            template = catalog.PERSONAL_NOTES[(other_payer, moved)]
             self.note = template.format(
                 bill=self.bill_name, old_street=self.cust_street, phone=self.sb_phone(), first=self.first
             )
@@ -228,12 +230,14 @@ class Static:
         self.sb_products_json: str | None = None
 
     def _people(self, seed: int, r: Row) -> None:
-        """The billing address (a different payer for about one order in eight: gifts, a parent paying)
+        """The billing address (a different payer for about one order in eight, half of those with a note:
+        gifts, a parent paying)
         and the customer record's default address and phone (an older address for about one customer in
         four, a phone on the record for about half)."""
         b = h64(seed, O_BILL, r.i)
         city = self.city
-        if (b & 0xFF) < 32:
+        # Orders with a note are gifts more often (half of them): the note is where people say so.
+        if (b & 0xFF) < 32 or (r.note == 1 and (b >> 63) & 1):
             first = catalog.FIRST_NAMES[((b >> 8) & 0xFFFF) % len(catalog.FIRST_NAMES)]
             last = (
                 self.last
