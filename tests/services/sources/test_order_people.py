@@ -13,7 +13,9 @@ from sandbox.records.shipbob import sb_order_bytes
 from sandbox.server import make_sim
 from services.sources.shipbob import parse_order as parse_warehouse_order
 from services.sources.shopify import parse_order
+from services.sources.shopify_client import ShopifyClient
 from services.sources.shopify_graphql import parse_graphql_order
+from tests.services.sources.simulator import simulator
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "shopify" / "graphql_order.json"
 
@@ -185,3 +187,23 @@ def test_the_simulator_sends_varied_people_that_every_reader_keeps() -> None:
     warehouse = parse_warehouse_order(json.loads(sb_order_bytes(world, world.row(0), T)))
     assert warehouse.recipient is not None and warehouse.recipient.name and warehouse.recipient.phone
     assert warehouse.recipient.phone.startswith("(")
+
+
+def test_a_bulk_operation_reads_them_as_the_rest_reader_does() -> None:
+    """The bulk JSONL carries the same selection: the people of each order arrive with it."""
+    with simulator(orders=200) as sim, ShopifyClient(sim.settings()) as client:
+        bulk = {o.id: o for o in client.bulk_orders(poll_s=0.05)}
+        world, T = sim.running.sim.world, sim.running.sim.now()
+        rest = {
+            o.id: o
+            for o in (
+                parse_order(json.loads(shop_order_bytes(world, world.row(i), T)))
+                for i in range(world.shop_visible(T))
+            )
+        }
+    assert bulk and bulk.keys() == rest.keys()
+    people = {oid: (o.billing_address, o.customer_address, o.customer_email) for oid, o in rest.items()}
+    assert {
+        oid: (o.billing_address, o.customer_address, o.customer_email) for oid, o in bulk.items()
+    } == people
+    assert any(b is not None and b.name != rest[oid].customer_name for oid, (b, _, _) in people.items())
