@@ -91,7 +91,7 @@ class StoreOrder:
     # Personal data no rule reads; kept so the summaries can redact every form of it.
     billing_address: Address | None = None
     customer_address: Address | None = None  # the customer record's default address
-    customer_email: str | None = None  # the customer record's email, when it differs from the order's
+    customer_email: str | None = None  # the customer record's email (the order's own may differ)
 
     @property
     def number(self) -> str:

@@ -32,6 +32,10 @@ class StoreOrder(SQLModel, table=True):
     fulfillment_status: str | None = None
     shipping_method: str | None = None
     shipping_address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # Personal data no rule reads: kept only so the summary redactor knows every form of it.
+    billing_address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    customer_address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    customer_email: str | None = Field(default=None, sa_column=Column(String(320)))
     note: str | None = None
     tags: str | None = None
     on_hold: bool | None = None
@@ -105,6 +109,8 @@ class WarehouseOrder(SQLModel, table=True):
     # Set when reference_id is "<store order id>-R<n>".
     replacement_of: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
     replacement_seq: int | None = None
+    # The 3PL's copy of the ship-to (name, address, email, phone): only for the summary redactor.
+    recipient: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     synced_at: datetime | None = _ts()
 
 

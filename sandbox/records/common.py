@@ -23,6 +23,7 @@ ADJ_BASE = 2_150_000_000_000
 
 # hash streams (one 64-bit draw gives several small values)
 C_CUST1, C_CUST2, O_1, O_2, O_3, O_TOK1, O_TOK2 = 700, 701, 720, 721, 722, 723, 724
+C_CUST3, O_BILL = 702, 725  # the customer record's own address and phone; who pays for the order
 K_1, K_2 = 800, 801
 
 TAX_RATES = {

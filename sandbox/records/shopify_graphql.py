@@ -43,6 +43,7 @@ def _address(raw: dict[str, Any] | None) -> dict[str, Any] | None:
         "name": raw.get("name"),
         "firstName": raw.get("first_name"),
         "lastName": raw.get("last_name"),
+        "company": raw.get("company"),
         "address1": raw.get("address1"),
         "address2": raw.get("address2"),
         "city": raw.get("city"),
@@ -97,11 +98,15 @@ def order_from_rest(rest: dict[str, Any], fulfillment_orders_: list[dict[str, An
         "customer": {
             "firstName": customer.get("first_name"),
             "lastName": customer.get("last_name"),
-            "email": customer.get("email"),
+            "email": customer.get("email"),  # deprecated since 2025-04, still served
+            "defaultEmailAddress": {"emailAddress": customer["email"]} if customer.get("email") else None,
+            "defaultPhoneNumber": {"phoneNumber": customer["phone"]} if customer.get("phone") else None,
+            "defaultAddress": _address(customer.get("default_address")),
         }
         if customer
         else None,
         "shippingAddress": _address(rest.get("shipping_address")),
+        "billingAddress": _address(rest.get("billing_address")),
         "shippingLine": {"title": shipping_lines[0].get("title")} if shipping_lines else None,
         "lineItems": {
             "nodes": [

@@ -23,6 +23,7 @@ from ..world import (
 from .common import (
     C_CUST1,
     C_CUST2,
+    C_CUST3,
     CUM_IN,
     CUM_V,
     CUSTOMER_BASE,
@@ -31,6 +32,7 @@ from .common import (
     O_1,
     O_2,
     O_3,
+    O_BILL,
     O_TOK1,
     O_TOK2,
     SHIP_PRICE,
@@ -71,10 +73,15 @@ class Static:
         "a1",
         "addr_json",
         "apt",
+        "bill_json",
+        "bill_name",
         "city",
         "company",
+        "cust_addr_json",
         "cust_created",
         "cust_id",
+        "cust_phone",
+        "cust_street",
         "email",
         "first",
         "group_a",
@@ -146,6 +153,8 @@ class Static:
             f'"country":"United States","country_code":"US","zip":"{city[3]}","phone":"{self.phone}",'
             f'"company":{jn(self.company)},"name":{js(self.first + " " + self.last)},"latitude":null,"longitude":null'
         )
+        # ---- who pays, and the customer record (personal data the summaries must redact)
+        self._people(seed, r)
         # ---- line items
         h1 = h64(seed, O_1, i)
         h2 = h64(seed, O_2, i)
@@ -204,6 +213,14 @@ class Static:
         self.note: str | None
         if r.note == 2:
             self.note = catalog.INJECTION_NOTES[(i // 997) % 2]
+        elif r.note == 1 and (other_payer := self.bill_name != f"{self.first} {self.last}") | (
+            moved := self.cust_street != self.a1
+        ):
+            # People write their own details into notes: who paid, the old address, a number to call.
+            template = catalog.PERSONAL_NOTES[(other_payer, moved)]
+            self.note = template.format(
+                bill=self.bill_name, old_street=self.cust_street, phone=self.sb_phone(), first=self.first
+            )
         elif r.note == 1:
             self.note = catalog.CUSTOMER_NOTES[((h2 >> 48) & 0xFF) % len(catalog.CUSTOMER_NOTES)]
         else:
@@ -211,6 +228,53 @@ class Static:
         self.shop_json: str | None = None
         self.recipient_json: str | None = None
         self.sb_products_json: str | None = None
+
+    def _people(self, seed: int, r: Row) -> None:
+        """The billing address (a different payer for about one order in eight, half of those with a note:
+        gifts, a parent paying)
+        and the customer record's default address and phone (an older address for about one customer in
+        four, a phone on the record for about half)."""
+        b = h64(seed, O_BILL, r.i)
+        city = self.city
+        # Orders with a note are gifts more often (half of them): the note is where people say so.
+        if (b & 0xFF) < 32 or (r.note == 1 and (b >> 63) & 1):
+            first = catalog.FIRST_NAMES[((b >> 8) & 0xFFFF) % len(catalog.FIRST_NAMES)]
+            last = (
+                self.last
+                if ((b >> 24) & 3) == 0
+                else catalog.LAST_NAMES[((b >> 26) & 0xFFFF) % len(catalog.LAST_NAMES)]
+            )
+            bcity = catalog.CITIES[((b >> 42) & 0xFF) % len(catalog.CITIES)]
+            street = f"{2 + ((b >> 50) & 0x1FFF) % 4998} {catalog.STREETS[((b >> 56) & 0xFF) % len(catalog.STREETS)]}"
+            bphone = f"+1{bcity[4]}555{100 + ((b >> 34) & 0xFF) % 100:04d}"
+            self.bill_name = f"{first} {last}"
+            self.bill_json = (
+                f'"first_name":{js(first)},"last_name":{js(last)},"address1":{js(street)},"address2":null,'
+                f'"city":{js(bcity[0])},"province":{js(bcity[1])},"province_code":"{bcity[2]}",'
+                f'"country":"United States","country_code":"US","zip":"{bcity[3]}","phone":"{bphone}",'
+                f'"company":null,"name":{js(self.bill_name)},"latitude":null,"longitude":null'
+            )
+        else:
+            self.bill_name = f"{self.first} {self.last}"
+            self.bill_json = self.addr_json
+        c3 = h64(seed, C_CUST3, r.cust)
+        self.cust_phone = self.phone if (c3 & 1) else None
+        if ((c3 >> 8) & 0xFF) < 64:
+            self.cust_street = f"{2 + ((c3 >> 16) & 0x1FFF) % 4998} {catalog.STREETS[((c3 >> 32) & 0xFF) % len(catalog.STREETS)]}"
+            self.cust_addr_json = (
+                f'"first_name":{js(self.first)},"last_name":{js(self.last)},"address1":{js(self.cust_street)},'
+                f'"address2":null,"city":{js(city[0])},"province":{js(city[1])},"province_code":"{city[2]}",'
+                f'"country":"United States","country_code":"US","zip":"{city[3]}","phone":{jn(self.cust_phone)},'
+                f'"company":null,"name":{js(self.first + " " + self.last)}'
+            )
+        else:
+            self.cust_street = self.a1
+            self.cust_addr_json = self.addr_json
+
+    def sb_phone(self) -> str:
+        """The recipient's phone as the 3PL keeps it: national format, `(207) 555-0142`."""
+        digits = self.phone[2:]
+        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
 
     # -------------------------------------------------------------- Shopify static part
     def shop_static(self) -> str:
@@ -257,12 +321,13 @@ class Static:
             f'"total_tax":"{money(self.tax)}","total_weight":{self.weight_g},'
             f'"total_shipping_price_set":{{"shop_money":{{"amount":"{ship}","currency_code":"USD"}},'
             f'"presentment_money":{{"amount":"{ship}","currency_code":"USD"}}}},"user_id":null,'
-            f'"billing_address":{addr},"shipping_address":{addr},'
+            f'"billing_address":{{{self.bill_json}}},"shipping_address":{addr},'
             f'"customer":{{"id":{cid},"email":{email},"created_at":"{cc}","updated_at":"{cc}",'
             f'"first_name":{js(self.first)},"last_name":{js(self.last)},"state":"enabled","note":null,'
-            f'"verified_email":true,"multipass_identifier":null,"tax_exempt":false,"phone":null,"tags":"",'
+            f'"verified_email":true,"multipass_identifier":null,"tax_exempt":false,'
+            f'"phone":{jn(self.cust_phone)},"tags":"",'
             f'"currency":"USD","admin_graphql_api_id":"gid://shopify/Customer/{cid}",'
-            f'"default_address":{{"id":{cid + 5},"customer_id":{cid},{self.addr_json},"default":true}}}},'
+            f'"default_address":{{"id":{cid + 5},"customer_id":{cid},{self.cust_addr_json},"default":true}}}},'
             f'"shipping_lines":[{{"id":{SHIPLINE_BASE + r.i},"title":"{self.ship_title}","code":"{self.ship_title}",'
             f'"price":"{ship}","discounted_price":"{ship}","source":"shopify","carrier_identifier":null,'
             f'"requested_fulfillment_service_id":null,"phone":null,"tax_lines":[],"discount_allocations":[]}}]'
@@ -276,7 +341,7 @@ class Static:
             self.recipient_json = (
                 f'{{"name":{js(self.first + " " + self.last)},"address":{{"address1":{js(self.a1)},'
                 f'"address2":{jn(self.apt)},"company_name":{jn(self.company)},"city":{js(c[0])},"state":"{c[2]}",'
-                f'"country":"US","zip_code":"{c[3]}"}},"email":{js(self.email)},"phone_number":"{self.phone}"}}'
+                f'"country":"US","zip_code":"{c[3]}"}},"email":{js(self.email)},"phone_number":"{self.sb_phone()}"}}'
             )
         return self.recipient_json
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from checks.model import InventoryItem, Shipment, WarehouseOrder, WarehouseProduct
+from checks.model import Address, InventoryItem, Shipment, WarehouseOrder, WarehouseProduct
 from services.sources.fields import ID_MAX, field, integer, items, quantity, text, timestamp
 
 REPLACEMENT_REFERENCE = re.compile(r"^([0-9]{1,19})-R([0-9]{1,9})$")
@@ -50,7 +50,35 @@ def parse_order(raw: Any) -> WarehouseOrder:
         products=tuple(_product(p, f"products[{i}].") for i, p in enumerate(items(raw, "products"))),
         shipments=tuple(_shipment(s, f"shipments[{i}].") for i, s in enumerate(items(raw, "shipments"))),
         last_update_at=timestamp(raw, "last_update_at", optional=True),
+        recipient=_recipient(field(raw, "recipient", dict, optional=True)),
     )
+
+
+def _recipient(raw: dict[str, Any] | None) -> Address | None:
+    """The 3PL's copy of the ship-to: `{name, address: {...}, email, phone_number}`. No rule reads it; it
+    is kept so the summary redactor knows every form of the recipient's name, street, phone and email."""
+    if not raw:
+        return None
+    inner = raw.get("address")
+    address: dict[str, Any] = inner if isinstance(inner, dict) else {}
+
+    def s(record: dict[str, Any], key: str) -> str | None:
+        value = record.get(key)
+        return value if isinstance(value, str) and value else None
+
+    found = Address(
+        name=s(raw, "name"),
+        address1=s(address, "address1"),
+        address2=s(address, "address2"),
+        city=s(address, "city"),
+        province_code=s(address, "state"),
+        country_code=s(address, "country"),
+        zip=s(address, "zip_code"),
+        phone=s(raw, "phone_number"),
+        company=s(address, "company_name"),
+        email=s(raw, "email"),
+    )
+    return found if found != Address() else None
 
 
 def _product(raw: Any, path: str) -> WarehouseProduct:

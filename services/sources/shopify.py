@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from checks.model import Address, Fulfillment, LineItem, LineQuantity, Refund, StoreOrder
@@ -49,6 +50,14 @@ def parse_order(raw: Any, *, on_hold: bool | None = None) -> StoreOrder:
         note=text(raw, "note", optional=True),
         tags=text(raw, "tags", optional=True),
         on_hold=on_hold,
+        billing_address=address_of(field(raw, "billing_address", dict, optional=True)),
+        customer_address=customer_record(
+            address_of(field(customer, "default_address", dict, path="customer.", optional=True)),
+            name=customer_name,
+            email=_customer_email(customer),
+            phone=customer.get("phone"),
+        ),
+        customer_email=_customer_email(customer),
     )
 
 
@@ -59,6 +68,16 @@ def _customer_email(customer: dict[str, Any]) -> str | None:
     """The customer's email where the order has none: only a string the store can keep."""
     email = customer.get("email")
     return email if isinstance(email, str) and len(email) <= EMAIL_MAX else None
+
+
+def customer_record(address: Address | None, *, name: str | None, email: Any, phone: Any) -> Address | None:
+    """The customer record as one address: its default address, with the record's own name, email and
+    phone where the address has none (all of it only for the summary redactor)."""
+    email = email if isinstance(email, str) and email else None
+    phone = phone if isinstance(phone, str) and phone else None
+    if address is None:
+        return Address(name=name, email=email, phone=phone) if (name or email or phone) else None
+    return replace(address, name=address.name or name, email=email, phone=address.phone or phone)
 
 
 def _line_item(raw: Any, path: str) -> LineItem:
@@ -157,6 +176,7 @@ def address_of(raw: dict[str, Any] | None) -> Address | None:
         country_code=s("country_code"),
         zip=s("zip"),
         phone=s("phone"),
+        company=s("company"),
     )
 
 
@@ -169,4 +189,12 @@ def parse_on_hold(fulfillment_orders_payload: Any) -> bool:
     return False
 
 
-__all__ = ["RecordError", "address_of", "full_name", "parse_on_hold", "parse_order", "tracking_numbers"]
+__all__ = [
+    "RecordError",
+    "address_of",
+    "customer_record",
+    "full_name",
+    "parse_on_hold",
+    "parse_order",
+    "tracking_numbers",
+]

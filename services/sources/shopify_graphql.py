@@ -14,7 +14,7 @@ from typing import Any
 
 from checks.model import Address, Fulfillment, LineItem, LineQuantity, Refund, StoreOrder
 from services.sources.fields import RecordError, field, integer, items, text, timestamp
-from services.sources.shopify import full_name, tracking_numbers
+from services.sources.shopify import customer_record, full_name, tracking_numbers
 
 # Order.displayFulfillmentStatus → REST `fulfillment_status` (REST says null for unfulfilled).
 _FULFILLMENT_STATUS = {
@@ -68,6 +68,8 @@ def parse_graphql_order(raw: Any) -> StoreOrder:
     name = text(raw, "name")
     assert created_at is not None and name is not None
     customer = field(raw, "customer", dict, optional=True) or {}
+    # `defaultEmailAddress` replaces the deprecated `Customer.email` (since 2025-04); either is read.
+    customer_email = _inner(customer, "defaultEmailAddress", "emailAddress") or customer.get("email")
     shipping_line = field(raw, "shippingLine", dict, optional=True)
     tags = raw.get("tags") if isinstance(raw, dict) else None
     holds = [
@@ -94,7 +96,7 @@ def parse_graphql_order(raw: Any) -> StoreOrder:
         ),
         refunds=tuple(_refund(r, f"refunds[{i}].") for i, r in enumerate(items(raw, "refunds"))),
         email=text(raw, "email", optional=True)
-        or (customer.get("email") if isinstance(customer.get("email"), str) else None),
+        or (customer_email if isinstance(customer_email, str) else None),
         phone=text(raw, "phone", optional=True),
         customer_name=full_name(customer.get("firstName"), customer.get("lastName")),
         shipping_address=_address(field(raw, "shippingAddress", dict, optional=True)),
@@ -102,7 +104,21 @@ def parse_graphql_order(raw: Any) -> StoreOrder:
         tags=", ".join(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else tags,
         # SPEC §3 rule 7: held when any fulfillment order is on hold; none asked → not held.
         on_hold="on_hold" in holds,
+        billing_address=_address(field(raw, "billingAddress", dict, optional=True)),
+        customer_address=customer_record(
+            _address(field(customer, "defaultAddress", dict, path="customer.", optional=True)),
+            name=full_name(customer.get("firstName"), customer.get("lastName")),
+            email=customer_email,
+            phone=_inner(customer, "defaultPhoneNumber", "phoneNumber") or customer.get("phone"),
+        ),
+        customer_email=customer_email if isinstance(customer_email, str) else None,
     )
+
+
+def _inner(record: dict[str, Any], key: str, inner: str) -> Any:
+    """`record[key][inner]` when `record[key]` is an object (the Customer's email and phone objects)."""
+    value = record.get(key)
+    return value.get(inner) if isinstance(value, dict) else None
 
 
 def _line_item(raw: Any, path: str) -> LineItem:
@@ -182,6 +198,7 @@ def _address(raw: dict[str, Any] | None) -> Address | None:
         country_code=s("countryCodeV2"),
         zip=s("zip"),
         phone=s("phone"),
+        company=s("company"),
     )
 
 

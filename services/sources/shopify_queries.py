@@ -31,6 +31,10 @@ MAX_QUERY_COST = 1000
 LINE_ITEMS, FULFILLMENTS, REFUNDS, PARTS, TRACKING, FULFILLMENT_ORDERS = 20, 5, 2, 10, 2, 3
 
 
+# A `MailingAddress` as the summary redactor needs it (the rules read none of it but the city/state).
+ADDRESS = "name firstName lastName company address1 address2 city provinceCode countryCodeV2 zip phone"
+
+
 def order_fields(*, bulk: bool = False) -> str:
     """The order selection. In a bulk query connections take no sizes (Shopify pages them itself)."""
 
@@ -39,8 +43,10 @@ def order_fields(*, bulk: bool = False) -> str:
 
     return f"""id name createdAt updatedAt cancelledAt cancelReason
 displayFinancialStatus displayFulfillmentStatus email phone note tags
-customer {{ firstName lastName email }}
-shippingAddress {{ name firstName lastName address1 address2 city provinceCode countryCodeV2 zip phone }}
+customer {{ firstName lastName defaultEmailAddress {{ emailAddress }} defaultPhoneNumber {{ phoneNumber }}
+  defaultAddress {{ {ADDRESS} }} }}
+shippingAddress {{ {ADDRESS} }}
+billingAddress {{ {ADDRESS} }}
 shippingLine {{ title }}
 lineItems{first(LINE_ITEMS)} {{ nodes {{ id sku name vendor quantity currentQuantity unfulfilledQuantity
   originalUnitPriceSet {{ shopMoney {{ amount }} }} }} }}
@@ -57,6 +63,7 @@ ORDER_FIELDS = order_fields()
 ORDER_COST = (
     1  # the order
     + 3  # customer, shippingAddress, shippingLine
+    + 4  # billingAddress; the customer's defaultAddress, defaultEmailAddress and defaultPhoneNumber
     + (2 + LINE_ITEMS * 3)  # line item, its price set and shop money
     + FULFILLMENTS * (1 + TRACKING + 2 + PARTS * 2)
     + REFUNDS * (1 + 2 + PARTS * 2)

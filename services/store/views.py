@@ -65,6 +65,9 @@ ORDER_READ = (
     "phone",
     "customer_name",
     "shipping_address",
+    "billing_address",
+    "customer_address",
+    "customer_email",
     "note",
     "tags",
     "on_hold",
@@ -91,6 +94,9 @@ def _order_from_rows(
         phone,
         customer_name,
         address,
+        billing,
+        customer_address,
+        customer_email,
         note,
         tags,
         on_hold,
@@ -140,11 +146,18 @@ def _order_from_rows(
         email=email,
         phone=phone,
         customer_name=customer_name,
-        shipping_address=Address(**address) if address else None,
+        shipping_address=_address(address),
         note=note,
         tags=tags,
         on_hold=on_hold,
+        billing_address=_address(billing),
+        customer_address=_address(customer_address),
+        customer_email=customer_email,
     )
+
+
+def _address(stored: dict[str, Any] | None) -> Address | None:
+    return Address(**stored) if stored else None
 
 
 def _first(row: tuple[Any, ...]) -> Any:
@@ -181,6 +194,7 @@ W_READ = (
     "products",
     "replacement_of",
     "reference_store_id",
+    "recipient",
 )
 S_READ = (
     "id",
@@ -211,8 +225,9 @@ TRACKER_SUMMARY = (*TRACKER_READ[:-1], "last_scan_at")
 
 def _warehouse_from_row(row: tuple[Any, ...], shipments: list[Shipment]) -> WarehouseOrder:
     wid, reference_id, order_number, status, created_date, shipping_method, last_update_at, products, _, _ = (
-        row
+        row[:10]
     )
+    recipient = row[10]
     return WarehouseOrder(
         id=wid,
         reference_id=reference_id,
@@ -226,6 +241,7 @@ def _warehouse_from_row(row: tuple[Any, ...], shipments: list[Shipment]) -> Ware
             for p in products
         ),
         shipments=tuple(sorted(shipments, key=lambda x: x.id)),
+        recipient=_address(recipient),
     )
 
 

@@ -55,6 +55,9 @@ ORDER_COLUMNS = (
     "fulfillment_status",
     "shipping_method",
     "shipping_address",
+    "billing_address",
+    "customer_address",
+    "customer_email",
     "note",
     "tags",
     "on_hold",
@@ -114,6 +117,9 @@ def write_store_orders(
                 o.fulfillment_status,
                 o.shipping_method,
                 _address_dict(o.shipping_address),
+                _address_dict(o.billing_address),
+                _address_dict(o.customer_address),
+                o.customer_email,
                 o.note,
                 o.tags,
                 o.on_hold,
@@ -179,6 +185,7 @@ WAREHOUSE_COLUMNS = (
     "reference_store_id",
     "replacement_of",
     "replacement_seq",
+    "recipient",
     "synced_at",
 )
 SHIPMENT_COLUMNS = (
@@ -215,6 +222,7 @@ def write_warehouse_orders(conn: Connection, orders: Sequence[WarehouseOrder], s
                 store_id,
                 store_id if seq is not None else None,
                 seq,
+                _address_dict(w.recipient),
                 synced_at,
             )
         )
