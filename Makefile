@@ -49,7 +49,7 @@ run: $(STAMP)
 	$(BIN)/python -m services.demo run --host $(HOST)
 
 test: $(STAMP) browser lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2  # one worker per core (pytest-xdist)
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -x -m "not e2e"
