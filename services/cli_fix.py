@@ -23,9 +23,9 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from db.session import session_scope
+from services.cli_users import system_actor
 from services.errors import ActionBlocked, AuthenticationError, InputError
 from services.orders import normalize_name
-from services.permissions import Actor, Role
 
 if TYPE_CHECKING:
     from services.cli import Context
@@ -85,7 +85,7 @@ def cmd_fix(ctx: Context) -> int:
     if args.dry_run:
         if args.fingerprint or args.as_user:
             raise InputError("--fingerprint and --as go with --execute, not --dry-run")
-        actor = Actor(f"cli:{getpass.getuser()}"[:128], Role.AGENT)
+        actor = system_actor()  # a preview sends nothing; audited naming the OS user, as other commands
         with session_scope(ctx.engine) as session:
             plan = fixes.dry_run(
                 session, ctx.settings, ctx.policy, fix, order=args.name, actor=actor, now=ctx.now

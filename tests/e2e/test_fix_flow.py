@@ -42,7 +42,7 @@ def test_ops_sends_a_missing_order_to_the_3pl_once(console: Any, page: Any) -> N
 
     page.set_default_timeout(45_000)  # a run refreshes from every source, reads stock and calls the 3PL
     sign_in(page, console, "ops")
-    page.get_by_label(re.compile("Order name or number")).fill(plan.order)
+    page.get_by_label(re.compile("Order number, customer name")).fill(plan.order)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name=plan.order).wait_for()
     wait_idle(page)

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from db.migrate import upgrade
+from db.models import AppUser
 from db.session import make_engine, session_scope
 from services import auth
 from services.sync import sync_all
@@ -47,7 +49,8 @@ def synced(running: Sim, tmp_path: Path, console_env: Any) -> World:
     rounds, auth.credentials.BCRYPT_ROUNDS = auth.credentials.BCRYPT_ROUNDS, 4
     try:
         with session_scope(engine) as session:
-            passwords = auth.ensure_demo_users(session, datetime.now(UTC))
+            passwords = auth.ensure_demo_users(session, datetime.now(UTC), demo_mode=True)
+            session.execute(update(AppUser).values(is_demo=False))  # ordinary users: DEMO_MODE is off
     finally:
         auth.credentials.BCRYPT_ROUNDS = rounds
     settings = running.settings(database_url=url)

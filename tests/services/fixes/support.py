@@ -26,6 +26,7 @@ from services.orders import order_detail
 from services.permissions import Actor, Role
 from services.settings import Settings
 from services.sync import sync_all
+from tests.services.conftest import register_actors
 from tests.services.sources.simulator import Sim, simulator
 
 AGENT, OPS, LEAD, ADMIN = (
@@ -54,6 +55,7 @@ class World:
         self.settings: Settings = sim.settings()
         self.policy: SlaPolicy = self.settings.policy()
         self.now: datetime = sim.now()
+        register_actors(engine, (AGENT, OPS, LEAD, ADMIN))  # `require` reads the role the database holds
         for result in sync_all(engine, self.settings, self.policy, now=self.now, full=True).values():
             assert result.ok, result
 

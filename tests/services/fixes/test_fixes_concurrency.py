@@ -111,12 +111,15 @@ def _execute_in_process(
     from db.session import make_engine
     from services.permissions import Actor, Role
     from services.settings import Settings
+    from tests.services.conftest import register_actors
 
     if schema:
         engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     else:
         engine = make_engine(url)
     settings = Settings(database_url=url, **{k.lower(): v for k, v in sources.items()})
+    operator = Actor(f"op{os.getpid()}", Role.OPS)
+    register_actors(engine, (operator,))  # an ops user of this database
     barrier, results, hang = options.get("barrier"), options.get("results"), options.get("hang")
     if barrier is not None:
         barrier.wait()
@@ -129,7 +132,7 @@ def _execute_in_process(
             order=order,
             fingerprint=fingerprint,
             confirmation=order,
-            actor=Actor(f"op{os.getpid()}", Role.OPS),
+            actor=operator,
             clock=lambda: now,
             transport=None if hang is None else Hang(hang == "after_send"),
         )
