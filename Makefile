@@ -56,11 +56,11 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check services checks db
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format services checks db tests sandbox ui pages bench Home.py
+	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)

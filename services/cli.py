@@ -251,19 +251,14 @@ Extension = Callable[[Any, argparse.ArgumentParser], None]
 
 def _extensions() -> list[Extension]:
     """Commands that live in their own modules (imported lazily: they pull in HTTP clients)."""
+    from services.cli_audit import register as register_audit
     from services.cli_fix import register as register_fix
     from services.cli_notify import register as register_notify
     from services.cli_sync import register as register_sync
+    from services.cli_users import register as register_users
     from services.cli_webhooks import register as register_webhooks
 
-    extensions: list[Extension] = [register_sync, register_notify, register_webhooks, register_fix]
-    try:
-        from services.cli_audit import register as register_audit
-    except ImportError:
-        return extensions
-    from services.cli_users import register as register_users
-
-    return [*extensions, register_audit, register_users]
+    return [register_sync, register_notify, register_webhooks, register_fix, register_audit, register_users]
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
