@@ -157,6 +157,9 @@ class WarehouseOrder:
         return bool(self.shipments) and bool(live) and all(s.status == "Completed" for s in live)
 
 
+PRE_TRANSIT = "pre_transit"  # a label created, not yet a carrier's scan
+
+
 @dataclass(frozen=True)
 class TrackingEvent:
     datetime: datetime
@@ -179,6 +182,8 @@ class Tracker:
     public_url: str | None = None
     # The newest scan as stored, for a tracker read without its events (classification needs no more).
     scanned_at: datetime | None = None
+    # Likewise the oldest carrier scan as stored (see `first_scan_at`).
+    first_scanned_at: datetime | None = None
 
     @property
     def last_scan_at(self) -> datetime | None:
@@ -186,6 +191,16 @@ class Tracker:
         if self.events:
             return max(e.datetime for e in self.events)
         return self.scanned_at or self.updated_at
+
+    @property
+    def first_scan_at(self) -> datetime | None:
+        """Oldest tracking_details datetime that is a carrier's scan (SPEC §9 first scan), else None.
+
+        A `pre_transit` detail ("label created, awaiting item") precedes the hand-over: counting it would
+        make the first-scan stage negative and hide the wait it is meant to show."""
+        if self.events:
+            return min((e.datetime for e in self.events if e.status != PRE_TRANSIT), default=None)
+        return self.first_scanned_at
 
 
 @dataclass(frozen=True)

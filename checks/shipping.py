@@ -1,4 +1,4 @@
-"""When and where an order shipped, from the systems' own words (SPEC §6 "shipped at")."""
+"""When and where an order shipped, from the systems' own words (SPEC §6 "shipped at", §9 stages)."""
 
 from __future__ import annotations
 
@@ -41,3 +41,13 @@ def linked_tracking_codes(view: OrderView) -> frozenset[str]:
     if view.warehouse is not None:
         codes |= view.warehouse.tracking_numbers
     return frozenset(codes)
+
+
+def handed_over_at(view: OrderView) -> datetime | None:
+    """SPEC §9 handoff's end: the matched 3PL order's `created_date` (replacements are not the hand-over)."""
+    return view.warehouse.created_date if view.warehouse is not None else None
+
+
+def first_scan_at(view: OrderView) -> datetime | None:
+    """SPEC §9 first scan: the oldest carrier scan of the order's linked trackers, None before any."""
+    return min((t for t in (k.first_scan_at for k in view.trackers) if t is not None), default=None)

@@ -147,6 +147,8 @@ class CarrierTracker(SQLModel, table=True):
     created_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
     last_scan_at: datetime | None = _ts()
+    # The oldest detail that is a carrier's scan (not pre_transit): the report's first-scan stage.
+    first_scan_at: datetime | None = _ts()
     events: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     synced_at: datetime | None = _ts()
 
@@ -205,6 +207,9 @@ class OrderClassification(SQLModel, table=True):
     warehouse_name: str | None = None
     carrier: str | None = None
     shipped_at: datetime | None = _ts()
+    # SPEC §9 stage ends, stored with the rest so the leadership report reads no 3PL order or scan.
+    handed_over_at: datetime | None = _ts()
+    first_scan_at: datetime | None = _ts()
     # SPEC §4 time-dependent rules: compared with the as-of in SQL.
     missing_since: datetime | None = _ts(index=True)
     stalled_since: datetime | None = _ts(index=True)

@@ -15,7 +15,14 @@ from checks.model import (
     OrderView,
 )
 from checks.policy import SlaPolicy
-from checks.shipping import carrier_name, linked_tracking_codes, shipped_at, warehouse_name
+from checks.shipping import (
+    carrier_name,
+    first_scan_at,
+    handed_over_at,
+    linked_tracking_codes,
+    shipped_at,
+    warehouse_name,
+)
 from services import bulk
 from services.bulk import (
     bulk_select,
@@ -53,6 +60,8 @@ CLASS_COLUMNS = (
     "warehouse_name",
     "carrier",
     "shipped_at",
+    "handed_over_at",
+    "first_scan_at",
     "missing_since",
     "stalled_since",
     "stalled_tracking_code",
@@ -64,7 +73,8 @@ CLASS_COLUMNS = (
 # A row of CLASS_COLUMNS.
 ClassRow = tuple[
     int, str, str, str, int, int, datetime, date, datetime, date, date | None, bool, str | None,
-    str | None, str | None, datetime | None, datetime | None, datetime | None, str | None, str, datetime,
+    str | None, str | None, datetime | None, datetime | None, datetime | None, datetime | None,
+    datetime | None, str | None, str, datetime,
 ]  # fmt: skip
 
 
@@ -109,6 +119,8 @@ def classify_views(views: Sequence[OrderView], policy: SlaPolicy, now: datetime)
             warehouse_name(view),
             carrier_name(view),
             shipped_at(view),
+            handed_over_at(view),
+            first_scan_at(view),
             timed.missing_since,
             timed.stalled_since,
             timed.stalled_tracking_code,

@@ -220,7 +220,7 @@ TRACKER_READ = (
     "public_url",
     "events",
 )
-TRACKER_SUMMARY = (*TRACKER_READ[:-1], "last_scan_at")
+TRACKER_SUMMARY = (*TRACKER_READ[:-1], "last_scan_at", "first_scan_at")
 
 
 def _warehouse_from_row(row: tuple[Any, ...], shipments: list[Shipment]) -> WarehouseOrder:
@@ -274,7 +274,11 @@ def _shipment_from_row(row: tuple[Any, ...]) -> Shipment:
 
 
 def _tracker(
-    row: tuple[Any, ...], *, events: tuple[TrackingEvent, ...] = (), scanned_at: datetime | None = None
+    row: tuple[Any, ...],
+    *,
+    events: tuple[TrackingEvent, ...] = (),
+    scanned_at: datetime | None = None,
+    first_scanned_at: datetime | None = None,
 ) -> Tracker:
     tid, tracking_code, status, status_detail, carrier, created_at, updated_at, public_url = row[:8]
     return Tracker(
@@ -288,12 +292,13 @@ def _tracker(
         public_url=public_url,
         events=events,
         scanned_at=scanned_at,
+        first_scanned_at=first_scanned_at,
     )
 
 
 def _tracker_without_events(row: tuple[Any, ...]) -> Tracker:
-    """A TRACKER_SUMMARY row: the stored newest scan instead of the scans."""
-    return _tracker(row, scanned_at=row[8])
+    """A TRACKER_SUMMARY row: the stored newest and oldest scans instead of the scans."""
+    return _tracker(row, scanned_at=row[8], first_scanned_at=row[9])
 
 
 def _tracker_from_row(row: tuple[Any, ...]) -> Tracker:

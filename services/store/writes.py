@@ -257,7 +257,7 @@ class TrackerScans:
     committing process does with them is store them, so they travel as text rather than as thousands of
     scan records, each with its timestamp, to decode and encode again."""
 
-    tracker: Tracker  # without its scans; `scanned_at` is the newest of them
+    tracker: Tracker  # without its scans; `scanned_at` the newest of them, `first_scanned_at` the oldest scan
     events_json: str
 
 
@@ -267,7 +267,7 @@ def as_written(t: Tracker) -> TrackerScans:
     # several times more, and a sync page holds hundreds of trackers.)
     without_scans = Tracker(
         t.id, t.tracking_code, t.status, t.status_detail, t.carrier, t.created_at, t.updated_at, (),
-        t.public_url, t.last_scan_at,
+        t.public_url, t.last_scan_at, t.first_scan_at,
     )  # fmt: skip
     return TrackerScans(without_scans, orjson.dumps(t.events).decode())
 
@@ -293,6 +293,7 @@ def write_tracker_scans(conn: Connection, trackers: Sequence[TrackerScans], sync
             "created_at": t.created_at,
             "updated_at": t.updated_at,
             "last_scan_at": t.scanned_at,
+            "first_scan_at": t.first_scanned_at,
             "events": orjson.Fragment(w.events_json),  # written as it is
             "synced_at": synced_at,
         }

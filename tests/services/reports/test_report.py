@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -20,21 +18,11 @@ from services.reports.stages import ALL_WAREHOUSES, stage_breakdown, stage_durat
 from services.settings import Settings
 from services.store import T_CLASS, T_WAREHOUSE
 from tests.services.conftest import register_actors
-from tests.services.notify.support import POLICY, T0, load, make_snapshot
+from tests.services.notify.support import POLICY, T0
 
 FROM, TO = date(2026, 10, 21), date(2026, 11, 20)
 LEAD, AGENT = Actor("lee", Role.LEAD), Actor("agent7", Role.AGENT)
 ACTORS = (LEAD, AGENT)  # known to the database (tests/services/conftest.py)
-
-
-@pytest.fixture(scope="module")
-def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_snapshot(tmp_path_factory.mktemp("world") / "snapshot")
-
-
-@pytest.fixture
-def loaded(engine: Engine, snapshot: Path) -> Iterator[Engine]:
-    yield load(engine, snapshot)
 
 
 def test_the_figures_are_the_metrics_and_the_series_add_up(loaded: Engine) -> None:

@@ -33,8 +33,13 @@ def test_trackers_round_trip_with_their_scans(engine: Engine) -> None:
         newest = dict(
             bulk_select(conn, store.T_TRACKER, ("id", "last_scan_at"), "id", [t.id for t in trackers])
         )
+        oldest = dict(
+            bulk_select(conn, store.T_TRACKER, ("id", "first_scan_at"), "id", [t.id for t in trackers])
+        )
     assert {r[0]: _tracker_from_row(r) for r in rows} == {t.id: t for t in trackers}
     assert newest == {t.id: t.last_scan_at for t in trackers}
+    assert oldest == {t.id: t.first_scan_at for t in trackers}
+    assert any(t.first_scan_at for t in trackers)
 
 
 def test_a_tracker_is_unchanged_only_when_nothing_of_it_differs(engine: Engine) -> None:
@@ -62,5 +67,7 @@ def test_a_tracker_as_written_is_the_tracker_without_its_scans_and_their_json() 
     trackers, _ = _trackers()
     for t in trackers:
         written = store.as_written(t)
-        assert written.tracker == replace(t, events=(), scanned_at=t.last_scan_at)
+        assert written.tracker == replace(
+            t, events=(), scanned_at=t.last_scan_at, first_scanned_at=t.first_scan_at
+        )
         assert written.events_json == orjson.dumps(t.events).decode()
