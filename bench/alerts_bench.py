@@ -56,7 +56,7 @@ def _clear(engine) -> None:  # type: ignore[no-untyped-def]
 def bench_alerts(db: Path, clock: str, new_breaches: int = NEW_BREACHES) -> list[tuple[str, str, str]]:
     from db.migrate import upgrade
     from db.session import make_engine
-    from services.cli_users import system_actor
+    from services.cli.system import system_actor
     from services.notify import notify
     from services.reports import render_report
     from services.settings import Settings

@@ -23,12 +23,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from db.session import session_scope
-from services.cli_users import system_actor
+from services.cli.system import system_actor
 from services.errors import ActionBlocked, AuthenticationError, InputError
 from services.orders import normalize_name
 
 if TYPE_CHECKING:
-    from services.cli import Context
+    from services.cli.context import Context
 
 KINDS = ("cancel-at-3pl", "send-to-3pl", "fulfill-in-store", "push-tracking")
 BLOCKED_EXIT = 3
