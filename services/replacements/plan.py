@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from checks.join import parse_reference, replacement_reference
 from checks.model import InventoryItem, OrderView
 from checks.policy import SlaPolicy
 from checks.results import CheckResult, Level, is_actionable
@@ -27,7 +28,6 @@ from services.orders import find_order_id, normalize_name
 from services.permissions import Actor, Permission, require
 from services.replacements import records
 from services.settings import Settings
-from services.sources.shipbob import parse_reference, replacement_reference
 
 InventorySource = Literal["live", "stored"]
 DRY_RUN = "replacement.dry_run"

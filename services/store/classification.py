@@ -11,11 +11,12 @@ from sqlalchemy.engine import Connection
 
 from checks.categories import classify
 from checks.discrepancies import static_discrepancies, timed_facts
+from checks.join import linked_tracking_codes
 from checks.model import (
     OrderView,
 )
 from checks.policy import SlaPolicy
-from checks.shipping import carrier_name, linked_tracking_codes, shipped_at, warehouse_name
+from checks.shipping import carrier_name, shipped_at, warehouse_name
 from services import bulk
 from services.bulk import (
     bulk_select,
