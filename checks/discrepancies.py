@@ -109,16 +109,22 @@ def timed_facts(view: OrderView, classification: Classification) -> TimedDiscrep
     return TimedDiscrepancyFacts(missing_since, stalled_since, stalled_code)
 
 
+def missing_cutoff(as_of: datetime, policy: SlaPolicy) -> datetime:
+    """An order not at the 3PL since before this is `missing_at_3pl` at `as_of`."""
+    return as_of - timedelta(hours=policy.missing_after_hours)
+
+
+def stalled_cutoff(as_of: datetime, policy: SlaPolicy) -> datetime:
+    """A tracker without a scan since before this is `stalled_in_transit` at `as_of`."""
+    return as_of - timedelta(days=policy.stalled_after_days)
+
+
 def is_missing_at_3pl(facts: TimedDiscrepancyFacts, as_of: datetime, policy: SlaPolicy) -> bool:
-    return facts.missing_since is not None and as_of - facts.missing_since > timedelta(
-        hours=policy.missing_after_hours
-    )
+    return facts.missing_since is not None and facts.missing_since < missing_cutoff(as_of, policy)
 
 
 def is_stalled(facts: TimedDiscrepancyFacts, as_of: datetime, policy: SlaPolicy) -> bool:
-    return facts.stalled_since is not None and as_of - facts.stalled_since > timedelta(
-        days=policy.stalled_after_days
-    )
+    return facts.stalled_since is not None and facts.stalled_since < stalled_cutoff(as_of, policy)
 
 
 def timed_discrepancies(

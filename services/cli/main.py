@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from checks.results import is_actionable
-from services import queries
+from services import queries, queue
 from services.cli.context import Context, Parser, parse_day
 from services.cli.output import emit, format_table
 from services.database_errors import as_database_error
@@ -32,7 +32,7 @@ def cmd_import(ctx: Context) -> int:
 
 def cmd_queue(ctx: Context) -> int:
     with ctx.engine.connect() as conn:
-        found = queries.overdue_queue(conn, as_of=ctx.as_of, policy=ctx.policy, has_fix=ctx.args.has_fix)
+        found = queue.overdue_queue(conn, as_of=ctx.as_of, policy=ctx.policy, has_fix=ctx.args.has_fix)
         rows = [r.as_dict() for r in found]
     emit(
         ctx.args,
