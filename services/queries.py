@@ -17,7 +17,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
 from checks.categories import INFORMATIONAL, OPEN
-from checks.discrepancies import CODES, missing_cutoff, stalled_cutoff
+from checks.discrepancies import (
+    CODES,
+    missing_at_3pl_detail,
+    missing_cutoff,
+    stalled_cutoff,
+    stalled_detail,
+)
 from checks.policy import SlaPolicy
 from services.paging import Part, concat_pages, count_rows, page
 from services.store import T_CLASS, T_DISC, T_ORDER
@@ -201,12 +207,10 @@ def _discrepancy_count_query(code: str, as_of: datetime, policy: SlaPolicy) -> S
 
 def discrepancy_row(code: str, row: Any, as_of: datetime) -> DiscrepancyRow:
     if code == "missing_at_3pl":
-        hours = (as_of - row.since).total_seconds() / 3600
-        detail = f"No 3PL order {hours:.0f} h after the order was placed."
+        detail = missing_at_3pl_detail(row.since, as_of)
     elif code == "stalled_in_transit":
-        days = (as_of - row.since).total_seconds() / 86400
-        detail = f"No carrier scan for {row.stalled_tracking_code} in {days:.1f} days."
-    else:
+        detail = stalled_detail(row.stalled_tracking_code, row.since, as_of)
+    else:  # stored by the rules when the order was classified
         detail = row.detail
     return DiscrepancyRow(order_id=row.order_id, order=row.order_name, code=code, detail=detail)
 
