@@ -10,7 +10,7 @@ role (previewing needs no sign-in; it sends nothing).
 
 Exit codes: 0 success; 2 bad input (unknown order or kind, wrong fingerprint format, failed sign-in);
 3 a check blocks (each blocked check's code and message on stderr); 1 a source failed, or the fix was
-refused for another reason (stale preview, already claimed, no permission).
+refused for another reason (stale preview, already reserved, no permission).
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ def assess(
     resend = picked if picked is not None else default_resend_items(view, policy)
     inventory, source = read_inventory(conn, settings, [i.sku for i in resend if i.sku], transport=transport)
     # The console's records after the live stock: a replacement another operator creates meanwhile moves
-    # the stock only after its claim is recorded, so it is seen here as `replacement.exists`.
+    # the stock only after its reservation is recorded, so it is seen here as `replacement.exists`.
     console = records.recorded_replacements(conn, view.store.id)
     seq = next_seq(conn, view)
     checks = run_checks(
