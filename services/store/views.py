@@ -458,6 +458,14 @@ def load_views(conn: Connection, order_ids: Sequence[int], *, events: bool = Tru
     return build_views(conn, [orders[i] for i in order_ids if i in orders], events=events)
 
 
+def load_trackers(conn: Connection, tracker_ids: Sequence[str]) -> dict[str, Tracker]:
+    """Stored trackers by id, with their scans."""
+    return {
+        row[0]: _tracker_from_row(row)
+        for row in bulk_select(conn, T_TRACKER, TRACKER_READ, "id", tracker_ids)
+    }
+
+
 def load_inventory(conn: Connection, skus: Iterable[str] | None = None) -> dict[str, InventoryItem]:
     query = select(T_INVENTORY)
     if skus is not None:
