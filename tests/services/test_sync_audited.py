@@ -3,8 +3,6 @@ whoever calls (SPEC §7: every role may refresh one order; only ops and admin sy
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -14,18 +12,13 @@ from services.cli.system import system_actor
 from services.errors import NotFoundError, PermissionDenied
 from services.permissions import Actor, Role
 from services.sync import refresh_order_as, sync_all_as
-from tests.services.sources.simulator import Sim, simulator
+from tests.services.sources.simulator import Sim
 
 pytestmark = pytest.mark.timeout(120)
+SIM = {"orders": 60}  # the module's simulator (tests/services/conftest.py)
 AGENT = Actor("ana", Role.AGENT)
 OPS = Actor("oscar", Role.OPS)
 ACTORS = [AGENT, OPS]
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
-    with simulator(orders=60) as running:
-        yield running
 
 
 def _entries(engine: Engine) -> list[tuple[str, str | None, str, str, str | None, dict[str, object]]]:
