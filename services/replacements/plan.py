@@ -1,5 +1,8 @@
 """Preflight and dry run: the SPEC §5 checks on live inventory, the exact 3PL request, its fingerprint.
 
+Over 400 lines as one module because the plan, its request and its fingerprint must be built from the
+same reading of the order; `execute` rebuilds it with the same code to compare.
+
 Nothing here writes to the database except the dry run's audit entry. `assess` is shared with
 `execute`, which recomputes the plan after refreshing the order and compares fingerprints.
 """

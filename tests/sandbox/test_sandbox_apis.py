@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from sandbox import catalog, records
+from sandbox.scenarios import ON_HOLD
 from sandbox.server import start_in_thread
 from sandbox.snapshot import write_snapshot
-from sandbox.world import ON_HOLD
 from tests.conftest import SMALL_STORE
 
 from .conftest import CLOCK, Api, load_snapshot
