@@ -12,7 +12,6 @@ from sqlalchemy import select
 from db.models import AuditEntry
 from db.session import session_scope
 from services import orders, queue
-from services.differences import order_differences
 from services.settings import Settings
 from services.store import T_CLASS
 from tests.pages.conftest import ROOT, app, titles
@@ -125,8 +124,8 @@ def test_the_summary_and_the_differences_box_agree(simulated_db, console_env) ->
     with console.engine.connect() as conn:
         names = [r[0] for r in conn.execute(select(T_CLASS.c.order_name).order_by(T_CLASS.c.order_name))]
         details = [orders.order_detail(conn, name=n, as_of=now, policy=policy) for n in names]
-    detail = next(d for d in details if d and any(not x.spec for x in order_differences(d)))
-    found = order_differences(detail)
+    detail = next(d for d in details if d and any(not x.spec for x in d.differences))
+    found = detail.differences
     at = app("agent", as_of=None, state={"lookup.query": detail.name})
     at.button(key="lookup.summarize").click().run()
     assert not at.exception
