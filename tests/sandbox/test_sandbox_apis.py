@@ -1,4 +1,6 @@
-"""The three APIs over real HTTP: shapes, paging, filters, auth, the data mix (held clock, read-only)."""
+"""The three APIs over real HTTP: shapes, paging, filters, auth, the data mix (held clock, read-only).
+
+Over 400 lines because the three APIs share one running simulator and one held clock here."""
 
 from __future__ import annotations
 
