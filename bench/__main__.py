@@ -66,7 +66,7 @@ def timed_ms(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float]:
 
 def query_latencies(db: Path) -> list[tuple[str, str, str]]:
     from db.session import make_engine
-    from services import queries
+    from services import queries, queue
     from services.settings import Settings
 
     policy = Settings().policy()
@@ -79,8 +79,8 @@ def query_latencies(db: Path) -> list[tuple[str, str, str]]:
             (
                 "queue",
                 lambda a: (
-                    queries.overdue_queue(conn, as_of=a, policy=policy, limit=100),
-                    queries.count_overdue(conn, as_of=a, policy=policy),
+                    queue.overdue_queue(conn, as_of=a, policy=policy, limit=100),
+                    queue.count_overdue(conn, as_of=a, policy=policy),
                 ),
             ),
             (
@@ -108,8 +108,8 @@ def query_latencies(db: Path) -> list[tuple[str, str, str]]:
                     f"max {max(worst):.1f} ms (goal < 50 ms)",
                 )
             )
-        full = timed_ms(lambda: queries.overdue_queue(conn, as_of=base, policy=policy), repeat=3)
-        size = len(queries.overdue_queue(conn, as_of=base, policy=policy))
+        full = timed_ms(lambda: queue.overdue_queue(conn, as_of=base, policy=policy), repeat=3)
+        size = len(queue.overdue_queue(conn, as_of=base, policy=policy))
         rows.append(
             (f"queue: whole list ({size:,} rows)", f"median {full[0]:.1f} ms", f"max {full[1]:.1f} ms")
         )

@@ -60,7 +60,7 @@ def bench_alerts(db: Path, clock: str, new_breaches: int = NEW_BREACHES) -> list
     os.environ.setdefault("AUDIT_KEY", secrets.token_urlsafe(48))
     from db.migrate import upgrade
     from db.session import make_engine
-    from services.cli_users import system_actor
+    from services.cli.system import system_actor
     from services.notify import notify
     from services.reports import render_report
     from services.settings import Settings

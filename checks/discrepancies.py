@@ -109,16 +109,32 @@ def timed_facts(view: OrderView, classification: Classification) -> TimedDiscrep
     return TimedDiscrepancyFacts(missing_since, stalled_since, stalled_code)
 
 
+def missing_cutoff(as_of: datetime, policy: SlaPolicy) -> datetime:
+    """An order not at the 3PL since before this is `missing_at_3pl` at `as_of`."""
+    return as_of - timedelta(hours=policy.missing_after_hours)
+
+
+def stalled_cutoff(as_of: datetime, policy: SlaPolicy) -> datetime:
+    """A tracker without a scan since before this is `stalled_in_transit` at `as_of`."""
+    return as_of - timedelta(days=policy.stalled_after_days)
+
+
 def is_missing_at_3pl(facts: TimedDiscrepancyFacts, as_of: datetime, policy: SlaPolicy) -> bool:
-    return facts.missing_since is not None and as_of - facts.missing_since > timedelta(
-        hours=policy.missing_after_hours
-    )
+    return facts.missing_since is not None and facts.missing_since < missing_cutoff(as_of, policy)
 
 
 def is_stalled(facts: TimedDiscrepancyFacts, as_of: datetime, policy: SlaPolicy) -> bool:
-    return facts.stalled_since is not None and as_of - facts.stalled_since > timedelta(
-        days=policy.stalled_after_days
-    )
+    return facts.stalled_since is not None and facts.stalled_since < stalled_cutoff(as_of, policy)
+
+
+def missing_at_3pl_detail(missing_since: datetime, as_of: datetime) -> str:
+    hours = (as_of - missing_since).total_seconds() / 3600
+    return f"No 3PL order {hours:.0f} h after the order was placed."
+
+
+def stalled_detail(tracking_code: str | None, stalled_since: datetime, as_of: datetime) -> str:
+    days = (as_of - stalled_since).total_seconds() / 86400
+    return f"No carrier scan for {tracking_code} in {days:.1f} days."
 
 
 def timed_discrepancies(
@@ -127,17 +143,11 @@ def timed_discrepancies(
     found: list[Discrepancy] = []
     if is_missing_at_3pl(facts, as_of, policy):
         assert facts.missing_since is not None
-        hours = (as_of - facts.missing_since).total_seconds() / 3600
-        found.append(Discrepancy("missing_at_3pl", f"No 3PL order {hours:.0f} h after the order was placed."))
+        found.append(Discrepancy("missing_at_3pl", missing_at_3pl_detail(facts.missing_since, as_of)))
     if is_stalled(facts, as_of, policy):
         assert facts.stalled_since is not None
-        days = (as_of - facts.stalled_since).total_seconds() / 86400
-        found.append(
-            Discrepancy(
-                "stalled_in_transit",
-                f"No carrier scan for {facts.stalled_tracking_code} in {days:.1f} days.",
-            )
-        )
+        detail = stalled_detail(facts.stalled_tracking_code, facts.stalled_since, as_of)
+        found.append(Discrepancy("stalled_in_transit", detail))
     return tuple(found)
 
 

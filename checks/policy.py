@@ -67,6 +67,14 @@ class SlaPolicy:
             day = self.next_business_day(day)
         return day
 
+    def business_days_between(self, after: date, until: date) -> int:
+        """Business days d with after < d <= until: how late an order due `after` is on `until`."""
+        count, day = 0, after
+        while day < until:
+            day += timedelta(days=1)
+            count += self.is_business_day(day)
+        return count
+
     def handling_days_for(self, shipping_method: str | None) -> int:
         if shipping_method is not None and shipping_method in self.shipping_methods:
             return self.shipping_methods[shipping_method]

@@ -35,14 +35,6 @@ def carrier_name(view: OrderView) -> str | None:
     return next((f.tracking_company for f in view.store.fulfillments if f.tracking_company), None)
 
 
-def linked_tracking_codes(view: OrderView) -> frozenset[str]:
-    """SPEC §1: the store's fulfillment tracking numbers and the matched 3PL order's (not replacements')."""
-    codes = set(view.store.tracking_numbers)
-    if view.warehouse is not None:
-        codes |= view.warehouse.tracking_numbers
-    return frozenset(codes)
-
-
 def handed_over_at(view: OrderView) -> datetime | None:
     """SPEC §9 handoff's end: the matched 3PL order's `created_date` (replacements are not the hand-over)."""
     return view.warehouse.created_date if view.warehouse is not None else None

@@ -1,5 +1,7 @@
 """SPEC §5: the validation checks run before a replacement, as a registry of small checks.
 
+Over 400 lines because it is the whole §5 table, one small function per row, in the SPEC's order.
+
 Each check is one function ``(ctx: CheckContext) -> CheckResult`` registered with ``@check(code)``;
 :func:`run_checks` runs them in the SPEC table order and returns exactly one result per code. A check
 builds its result with :func:`passed`, :func:`info` or :func:`blocked`; the runner stamps the code.

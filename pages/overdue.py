@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from services import claims, queries
+from services import claims, queue
 from services.permissions import Permission, allowed
 from ui import bulk_job, resources, sync, tables
 from ui import claims as ui_claims
@@ -61,7 +61,7 @@ with shown_once():
     order: dict[str, Any] = {
         "sort": sort_column.selectbox(
             "Sort by",
-            queries.QUEUE_SORTS,
+            queue.QUEUE_SORTS,
             key="overdue.sort",
             help="Sorted by the database, so every page follows it (a column header sorts only the rows shown).",
         ),
@@ -91,7 +91,9 @@ with shown_once():
             rows=lambda conn: (
                 r.as_dict()
                 for r in tables.batches(
-                    lambda c, limit, offset: claims.queue(c, limit=limit, offset=offset, **scope, **order),
+                    lambda c, limit, offset: queue.overdue_queue(
+                        c, limit=limit, offset=offset, **scope, **order
+                    ),
                     conn,
                 )
             ),
@@ -101,10 +103,10 @@ with shown_once():
         )
 
     with resources.connect() as conn:
-        total = claims.count_queue(conn, **scope)
+        total = queue.count_overdue(conn, **scope)
         st.metric("Overdue orders", f"{total:,}")
         offset = tables.pager(total, key="overdue.page")
-        rows = claims.queue(conn, limit=tables.PAGE_SIZE, offset=offset, **scope, **order)
+        rows = queue.overdue_queue(conn, limit=tables.PAGE_SIZE, offset=offset, **scope, **order)
         owners = claims.claims_for(conn, [r.order_id for r in rows])
     st.session_state["overdue.shown"] = [r.order for r in rows]
     st.dataframe(

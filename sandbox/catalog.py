@@ -1,5 +1,7 @@
 """Static reference data of the simulated store "Harbor Goods": products, warehouses, people, places.
 
+Over 400 lines because most of it is data (tables of products, names and places), not logic.
+
 Callers may rely on:
 - ``SKUS``: every store SKU (``Sku`` records) with its Shopify ids, vendor and price; ``SKU_BY_CODE``;
 - ``THIRD_PARTY_VENDOR`` = "Nordic Knitworks" (its SKUs are never stocked at the 3PL);

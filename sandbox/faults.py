@@ -291,6 +291,7 @@ class FaultMiddleware:
             await self._handle(scope, receive, send_logged, source, auth, entry)
         finally:
             entry["status"] = status_box[0] or None
+            entry["done"] = time.time()  # with "t": which requests were in flight together
             self.log.add(entry)
 
     async def _handle(

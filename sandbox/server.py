@@ -1,5 +1,8 @@
 """Runs the simulator: one Starlette app on one loopback port serving the three APIs and ``/_sim``.
 
+Over 400 lines because it is the simulator's whole control surface (the ``/_sim`` routes, start-up,
+warming and shutdown) in one place; each API's own routes are in its module.
+
 URL layout (``base_url`` = ``http://127.0.0.1:<port>``):
 - ``{base}/shopify``  = SHOPIFY_SHOP_URL  (``POST /admin/api/2026-10/graphql.json``; bulk results under
   ``{base}/shopify-files/bulk/<n>.jsonl``)
@@ -48,8 +51,9 @@ from starlette.routing import Mount, Route
 from . import easypost_api, records, shipbob_api, shopify_api, shopify_graphql
 from .clock import Clock
 from .faults import KINDS, FaultMiddleware, Faults, RequestLog, quiet_truncation_logs
+from .scenarios import NEVER, SCENARIO_NAMES, TRACKER_KINDS, index_of_order_id
 from .timefmt import fmt_z
-from .world import NEVER, SCENARIO_NAMES, TRACKER_KINDS, World, index_of_order_id
+from .world import World
 
 DEMO_TOKENS = {
     "shopify": "shpat_sandbox0000000000000000demo",

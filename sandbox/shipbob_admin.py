@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import records
-from .world import NEVER, SB_ORDER_BASE
+from .scenarios import NEVER, SB_ORDER_BASE
 
 if TYPE_CHECKING:
     from .server import Sim

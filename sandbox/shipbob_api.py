@@ -1,5 +1,8 @@
 """ShipBob API ``2026-07`` (orders, inventory levels, channels, webhooks) served from the world, under ``/shipbob``.
 
+Over 400 lines because it is every ShipBob route the connectors call, with the vendor's paging,
+headers and error bodies; the admin routes are shipbob_admin.py.
+
 What clients may rely on (base = ``SHIPBOB_API_URL`` = ``http://127.0.0.1:<port>/shipbob``):
 - auth ``Authorization: Bearer <token>``; wrong/missing -> 401
   ``{"message": "Authorization has been denied for this request."}``;

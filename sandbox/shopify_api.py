@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .world import order_id
+from .scenarios import order_id
 
 if TYPE_CHECKING:
     from .server import Sim

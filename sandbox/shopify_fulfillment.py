@@ -21,7 +21,7 @@ from starlette.requests import Request
 from .graphql_doc import Field
 from .records.common import FO_BASE, FUL_BASE
 from .records.shopify import fulfillment_orders, shop_order_bytes
-from .world import Row
+from .rows import Row
 
 if TYPE_CHECKING:
     from .server import Sim

@@ -25,10 +25,10 @@ from starlette.responses import Response, StreamingResponse
 
 from .graphql_doc import Field, GraphQLSyntaxError, connections, parse, requested_cost
 from .records.shopify_graphql import graphql_order, jsonl_lines
+from .scenarios import index_of_order_id
 from .shopify_api import API_VERSION, NOT_FOUND, _json
 from .shopify_fulfillment import fulfillment_create, tracking_update, with_api_changes
 from .timefmt import parse_iso
-from .world import index_of_order_id
 
 if TYPE_CHECKING:
     from .server import Sim

@@ -23,7 +23,10 @@ from typing import Any
 
 from . import catalog, records
 from .clock import Clock
-from .world import NEVER, TRACKER_KINDS, World, rows_from_plan, tracker_created_delay
+from .rows import rows_from_plan
+from .scenarios import NEVER, TRACKER_KINDS
+from .timeline import tracker_created_delay
+from .world import World
 
 _WORKER_WORLDS: dict[tuple, World] = {}
 

@@ -43,8 +43,9 @@ import numpy as np
 from services.webhooks import signatures
 
 from . import records
+from .scenarios import ON_HOLD, order_id
 from .timefmt import fmt_z
-from .world import ON_HOLD, World, order_id
+from .world import World
 
 log = logging.getLogger("sandbox.webhooks")
 

@@ -1,5 +1,9 @@
 """The audit log: append-only, HMAC-chained, verifiable, exportable.
 
+One module, over 400 lines, because append, verify and export must agree on one canonical form, one
+lock order and one row reading; the key, the signed head and the search live beside it (audit_key,
+audit_head, audit_search).
+
 Each entry's `hash` is HMAC-SHA256 under `AUDIT_KEY` (services.audit_key; never stored in the database) over
 the canonical JSON of its content (id, at in ISO UTC, actor, role, action, order_name, params, outcome,
 detail) and `prev_hash`, the hash of the entry before it (64 zeros for the first). Editing, deleting or

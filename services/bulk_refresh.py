@@ -23,8 +23,10 @@ from sqlalchemy.engine import Engine
 
 from checks.categories import OPEN
 from checks.policy import SlaPolicy
-from services import sync
+from db.session import session_scope
+from services import audit, sync
 from services.orders import normalize_name
+from services.permissions import Actor, Permission, audit_as, require
 from services.queries import discrepancy_codes_for
 from services.settings import Settings
 from services.store import T_CLASS
@@ -175,3 +177,25 @@ def bulk_refresh(
             transport=transport,
         )
     )
+
+
+def permit_bulk_refresh(engine: Engine, actor: Actor, names: Sequence[str], *, now: datetime) -> None:
+    """Check that `actor` may refresh many orders at once (`bulk_sync`: ops and admin) and audit the
+    request, before `bulk_refresh` starts (it runs beside the page, where a refusal could not be shown)."""
+    with session_scope(engine) as session:
+        require(
+            session,
+            actor,
+            Permission.BULK_SYNC,
+            action="sync.bulk",
+            params={"orders": len(names)},
+            clock=lambda: now,
+        )
+        audit_as(
+            session,
+            actor,
+            action="sync.bulk",
+            outcome=audit.Outcome.OK,
+            params={"orders": list(names)[:50], "count": len(names)},
+            at=now,
+        )

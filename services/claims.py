@@ -1,4 +1,5 @@
-"""Claims on orders: one person works an overdue order at a time.
+"""Claims on orders: one person works an overdue order at a time (the queue's "mine" and "unclaimed"
+filters are `services.queue`'s).
 
 A claim is a row in `order_claim` keyed by the order, so the database refuses a second claimant even when
 two people click at once. Claiming and releasing are audited; both need the `queues` permission, and a
@@ -10,45 +11,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from checks.categories import OPEN
-from checks.policy import SlaPolicy
 from db.models.claims import OrderClaim
 from services import audit
 from services.errors import ConflictError, NotFoundError
 from services.orders import find_order_id, normalize_name
 from services.permissions import Actor, Permission, Role, require
-from services.queries import (
-    QueueRow,
-    _count,
-    _page,
-    _queue_query,
-    count_overdue,
-    overdue_queue,
-    queue_rows,
-)
-from services.store import T_CLASS
 
 __all__ = [
     "Claim",
-    "Owner",
     "claim",
     "claims_for",
-    "count_queue",
     "my_claims",
-    "queue",
-    "queue_filter_values",
     "release",
 ]
 
+
 T_CLAIM: Table = OrderClaim.__table__  # type: ignore[attr-defined]
-Owner = Literal["anyone", "me", "unclaimed"]
 
 
 @dataclass(frozen=True)
@@ -134,92 +118,3 @@ def claims_for(conn: Connection, order_ids: Sequence[int]) -> dict[int, Claim]:
 def my_claims(conn: Connection, username: str) -> list[Claim]:
     rows = conn.execute(select(T_CLAIM).where(T_CLAIM.c.username == username).order_by(T_CLAIM.c.claimed_at))
     return [Claim(r.order_id, r.username, r.claimed_at) for r in rows]
-
-
-# ---------------------------------------------------------------- the overdue queue by owner
-
-
-def _owned(query: Any, owner: Owner, username: str | None) -> Any:
-    if owner == "me":
-        return query.where(
-            T_CLASS.c.order_id.in_(select(T_CLAIM.c.order_id).where(T_CLAIM.c.username == username))
-        )
-    if owner == "unclaimed":
-        return query.where(T_CLASS.c.order_id.not_in(select(T_CLAIM.c.order_id)))
-    return query
-
-
-def queue(
-    conn: Connection,
-    *,
-    as_of: datetime,
-    policy: SlaPolicy,
-    owner: Owner = "anyone",
-    username: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-    shipping_method: str | None = None,
-    warehouse: str | None = None,
-    sort: str = "due",
-    descending: bool = False,
-    has_fix: bool = False,
-) -> list[QueueRow]:
-    """`queries.overdue_queue`, narrowed to the orders claimed by `username` or to unclaimed ones."""
-    if owner == "anyone":
-        return overdue_queue(
-            conn,
-            as_of=as_of,
-            policy=policy,
-            limit=limit,
-            offset=offset,
-            shipping_method=shipping_method,
-            warehouse=warehouse,
-            sort=sort,
-            descending=descending,
-            has_fix=has_fix,
-        )
-    query = _owned(
-        _queue_query(
-            as_of, policy, shipping_method, warehouse, sort=sort, descending=descending, has_fix=has_fix
-        ),
-        owner,
-        username,
-    )
-    rows = conn.execute(_page(query, limit, offset)).all()
-    return queue_rows(conn, rows, as_of=as_of, policy=policy)
-
-
-def count_queue(
-    conn: Connection,
-    *,
-    as_of: datetime,
-    policy: SlaPolicy,
-    owner: Owner = "anyone",
-    username: str | None = None,
-    shipping_method: str | None = None,
-    warehouse: str | None = None,
-    has_fix: bool = False,
-) -> int:
-    if owner == "anyone":
-        return count_overdue(
-            conn,
-            as_of=as_of,
-            policy=policy,
-            shipping_method=shipping_method,
-            warehouse=warehouse,
-            has_fix=has_fix,
-        )
-    query = _queue_query(as_of, policy, shipping_method, warehouse, has_fix=has_fix)
-    return _count(conn, _owned(query, owner, username))
-
-
-def queue_filter_values(conn: Connection) -> dict[str, list[str]]:
-    """The shipping methods and warehouses of open orders: the choices of the queue's filters."""
-    values: dict[str, list[str]] = {}
-    for key, column in (
-        ("shipping_method", T_CLASS.c.shipping_method),
-        ("warehouse", T_CLASS.c.warehouse_name),
-    ):
-        query = select(column).where(T_CLASS.c.base_category == OPEN, column.is_not(None)).distinct()
-        values[key] = sorted(conn.scalars(query))
-    return values

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from checks.shipping import shipped_at
 from services.order_detail import OrderDetail
-from services.queries import business_days_between
 
 SHIPPED_CATEGORIES = frozenset({"fulfilled", "sync_delay"})
 CLOSED_CATEGORIES = frozenset({"cancelled", "refunded"})
@@ -39,9 +38,9 @@ def due_status(detail: OrderDetail) -> DueStatus:
             return DueStatus(None, False)
         if shipped <= detail.due_at:
             return DueStatus("shipped on time", False, shipped)
-        late = max(1, business_days_between(policy, due_day, policy.local_date(shipped)))
+        late = max(1, policy.business_days_between(due_day, policy.local_date(shipped)))
         return DueStatus(f"shipped {_days(late)}", True, shipped)
     today = policy.local_date(detail.as_of)
     if today <= due_day:
         return DueStatus(None, False)
-    return DueStatus(_days(business_days_between(policy, due_day, today)), True)
+    return DueStatus(_days(policy.business_days_between(due_day, today)), True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from checks.categories import Classification
+from checks.differences import Difference, order_differences
 from checks.discrepancies import Discrepancy
 from checks.model import OrderView
 from checks.policy import SlaPolicy
@@ -31,3 +32,8 @@ class OrderDetail:
     @property
     def name(self) -> str:
         return self.view.store.name
+
+    @property
+    def differences(self) -> list[Difference]:
+        """What the Differences box and the summary both show (SPEC §4 discrepancies first)."""
+        return order_differences(self.view, self.category, self.discrepancies)

@@ -20,7 +20,17 @@ from sqlmodel import Session
 from services import audit
 from services.errors import PermissionDenied
 
-__all__ = ["GRANTS", "SYSTEM_ACTOR", "Actor", "Permission", "Role", "allowed", "require", "stored_role"]
+__all__ = [
+    "GRANTS",
+    "SYSTEM_ACTOR",
+    "Actor",
+    "Permission",
+    "Role",
+    "allowed",
+    "audit_as",
+    "require",
+    "stored_role",
+]
 
 SYSTEM_ACTOR = "system"
 
@@ -147,3 +157,30 @@ def require(
             f"{username} ({role or 'no active role'}) may not {action}: it needs the {permission} permission."
         )
     raise PermissionDenied(message, actor=username, role=str(role) if role else None, action=action)
+
+
+def audit_as(
+    session: Session,
+    actor: Actor,
+    *,
+    action: str,
+    outcome: str,
+    at: datetime,
+    order: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    detail: str | None = None,
+) -> None:
+    """Audit what `actor` did: a person under their name and role; the command line's `system` actor
+    with no role and the operating-system user who ran it."""
+    cli = actor.os_user is not None
+    audit.append(
+        session,
+        actor=actor.username,
+        role=None if cli else str(actor.role),
+        action=action,
+        outcome=outcome,
+        order=order,
+        params={**(params or {}), "os_user": actor.os_user} if cli else params,
+        detail=detail,
+        at=at,
+    )

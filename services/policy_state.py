@@ -48,7 +48,7 @@ def _audit_change(conn: Connection, before: str, after: str, reclassified: int, 
     from sqlmodel import Session
 
     from services import audit
-    from services.cli_system import SYSTEM_ACTOR, system_params
+    from services.cli.system import SYSTEM_ACTOR, system_params
 
     with Session(bind=conn) as session:
         audit.append(

@@ -1,4 +1,5 @@
-"""The overdue queue, the informational view and the discrepancies at any as-of (SPEC §3, §4).
+"""The informational view and the discrepancies at any as-of (SPEC §3, §4); the overdue queue is
+`services.queue`.
 
 Stored classifications carry dates; lateness is a comparison with the as-of in SQL, so any as-of
 answers at once. Each list is a concatenation of index-ordered parts (one per category or code),
@@ -7,17 +8,24 @@ so a page costs an index range scan with LIMIT, not a sort of the whole table.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
 from checks.categories import INFORMATIONAL, OPEN
-from checks.discrepancies import CODES
+from checks.discrepancies import (
+    CODES,
+    missing_at_3pl_detail,
+    missing_cutoff,
+    stalled_cutoff,
+    stalled_detail,
+)
 from checks.policy import SlaPolicy
+from services.paging import Part, concat_pages, count_rows, page
 from services.store import T_CLASS, T_DISC, T_ORDER
 
 INFORMATIONAL_ORDER = tuple(
@@ -33,33 +41,6 @@ STATIC_CODES = (
     "tracking_mismatch",
     "carrier_exception",
 )
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    order_id: int
-    order: str
-    created_at: datetime
-    due_at: datetime  # store time, with offset
-    business_days_late: int
-    shipping_method: str | None
-    warehouse: str | None
-    carrier: str | None
-    own_open: int
-    discrepancies: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "order": self.order,
-            "due_at": self.due_at.isoformat(),
-            "business_days_late": self.business_days_late,
-            "created_at": self.created_at.isoformat(),
-            "shipping_method": self.shipping_method,
-            "warehouse": self.warehouse,
-            "carrier": self.carrier,
-            "own_open": self.own_open,
-            "discrepancies": list(self.discrepancies),
-        }
 
 
 @dataclass(frozen=True)
@@ -94,152 +75,6 @@ class DiscrepancyRow:
 
     def as_dict(self) -> dict[str, Any]:
         return {"order": self.order, "code": self.code, "detail": self.detail}
-
-
-@dataclass(frozen=True)
-class Part:
-    """One index-ordered slice of a list: how many rows it has, and a page of them."""
-
-    count: Callable[[], int]
-    fetch: Callable[[int | None, int], list[Any]]
-
-
-def concat_pages(parts: Sequence[Part], limit: int | None, offset: int) -> list[Any]:
-    rows: list[Any] = []
-    for part in parts:
-        if limit is not None and len(rows) >= limit:
-            break
-        size = part.count()
-        if offset >= size:
-            offset -= size
-            continue
-        want = None if limit is None else limit - len(rows)
-        rows += part.fetch(want, offset)
-        offset = 0
-    return rows
-
-
-def _page(query: Select[Any], limit: int | None, offset: int) -> Select[Any]:
-    if limit is not None:
-        query = query.limit(limit)
-    return query.offset(offset) if offset else query
-
-
-def _count(conn: Connection, query: Select[Any]) -> int:
-    return int(conn.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
-
-
-def business_days_between(policy: SlaPolicy, after: date, until: date) -> int:
-    """Business days d with after < d <= until."""
-    count, day = 0, after
-    while day < until:
-        day += timedelta(days=1)
-        count += policy.is_business_day(day)
-    return count
-
-
-# ---------------------------------------------------------------- overdue queue
-
-
-QUEUE_SORTS = ("due", "order", "warehouse", "shipping method", "carrier")
-
-
-def _has_fix(as_of: datetime, policy: SlaPolicy) -> Any:
-    """Orders showing a discrepancy a guided fix mends at `as_of` (a condition on `order_classification`)."""
-    static = [c for c in FIXABLE_CODES if c in STATIC_CODES]
-    stored = exists(
-        select(T_DISC.c.order_id).where(T_DISC.c.order_id == T_CLASS.c.order_id, T_DISC.c.code.in_(static))
-    )
-    missing = (T_CLASS.c.base_category == OPEN) & (T_CLASS.c.missing_since < _missing_cutoff(as_of, policy))
-    return or_(stored, missing)
-
-
-def _queue_query(
-    as_of: datetime,
-    policy: SlaPolicy,
-    shipping_method: str | None,
-    warehouse: str | None,
-    sort: str = "due",
-    descending: bool = False,
-    has_fix: bool = False,
-) -> Select[Any]:
-    c = T_CLASS.c
-    query = select(T_CLASS).where(c.base_category == OPEN, c.due_day < policy.local_date(as_of))
-    if has_fix:
-        query = query.where(_has_fix(as_of, policy))
-    if shipping_method:
-        query = query.where(c.shipping_method == shipping_method)
-    if warehouse:
-        query = query.where(c.warehouse_name == warehouse)
-    first = {
-        "due": c.due_day,
-        "order": c.order_id,
-        "warehouse": c.warehouse_name,
-        "shipping method": c.shipping_method,
-        "carrier": c.carrier,
-    }[sort]
-    return query.order_by(first.desc() if descending else first, c.due_day, c.order_id)
-
-
-def overdue_queue(
-    conn: Connection,
-    *,
-    as_of: datetime,
-    policy: SlaPolicy,
-    limit: int | None = None,
-    offset: int = 0,
-    shipping_method: str | None = None,
-    warehouse: str | None = None,
-    sort: str = "due",
-    descending: bool = False,
-    has_fix: bool = False,
-) -> list[QueueRow]:
-    """SPEC §3 overdue queue: category `overdue` at `as_of`, oldest due day first (or by `sort`, in the
-    query, so every page follows it; `has_fix`: only orders with a discrepancy a guided fix mends)."""
-    query = _queue_query(
-        as_of, policy, shipping_method, warehouse, sort=sort, descending=descending, has_fix=has_fix
-    )
-    rows = conn.execute(_page(query, limit, offset)).all()
-    return queue_rows(conn, rows, as_of=as_of, policy=policy)
-
-
-def queue_rows(
-    conn: Connection, rows: Sequence[Any], *, as_of: datetime, policy: SlaPolicy
-) -> list[QueueRow]:
-    """Queue rows from `order_classification` rows, with their lateness and discrepancies at `as_of`."""
-    codes = discrepancy_codes_for(conn, [r.order_id for r in rows], as_of=as_of, policy=policy)
-    today = policy.local_date(as_of)
-    by_day: dict[date, tuple[datetime, int]] = {}  # many orders share a due day
-    for r in rows:
-        if r.due_day not in by_day:
-            by_day[r.due_day] = (policy.due_at(r.due_day), business_days_between(policy, r.due_day, today))
-    return [
-        QueueRow(
-            order_id=r.order_id,
-            order=r.order_name,
-            created_at=r.created_at,
-            due_at=by_day[r.due_day][0],
-            business_days_late=by_day[r.due_day][1],
-            shipping_method=r.shipping_method,
-            warehouse=r.warehouse_name,
-            carrier=r.carrier,
-            own_open=r.own_open,
-            discrepancies=codes.get(r.order_id, ()),
-        )
-        for r in rows
-    ]
-
-
-def count_overdue(
-    conn: Connection,
-    *,
-    as_of: datetime,
-    policy: SlaPolicy,
-    shipping_method: str | None = None,
-    warehouse: str | None = None,
-    has_fix: bool = False,
-) -> int:
-    return _count(conn, _queue_query(as_of, policy, shipping_method, warehouse, has_fix=has_fix))
 
 
 # ---------------------------------------------------------------- informational view
@@ -277,7 +112,8 @@ def informational_counts(
     `due_from`/`due_to` keep the orders whose standard due day is in that period (the SLA page's range).
     """
     return {
-        c: _count(conn, _informational_query(c, as_of, policy, due_from, due_to)) for c in INFORMATIONAL_ORDER
+        c: count_rows(conn, _informational_query(c, as_of, policy, due_from, due_to))
+        for c in INFORMATIONAL_ORDER
     }
 
 
@@ -298,7 +134,9 @@ def informational_view(
 
     def part(category: str) -> Part:
         query = _informational_query(category, as_of, policy)
-        return Part(lambda: _count(conn, query), lambda lim, off: list(conn.execute(_page(query, lim, off))))
+        return Part(
+            lambda: count_rows(conn, query), lambda lim, off: list(conn.execute(page(query, lim, off)))
+        )
 
     if sort == "category" or not chosen:
         rows = concat_pages([part(c) for c in chosen], limit, offset)
@@ -314,7 +152,7 @@ def informational_view(
             )
             .order_by(column.desc() if descending else column, c.order_id)
         )
-        rows = list(conn.execute(_page(query, limit, offset)))
+        rows = list(conn.execute(page(query, limit, offset)))
     today = policy.local_date(as_of)
     return [
         InformationalRow(
@@ -333,20 +171,12 @@ def informational_view(
 # ---------------------------------------------------------------- discrepancies
 
 
-def _missing_cutoff(as_of: datetime, policy: SlaPolicy) -> datetime:
-    return as_of - timedelta(hours=policy.missing_after_hours)
-
-
-def _stalled_cutoff(as_of: datetime, policy: SlaPolicy) -> datetime:
-    return as_of - timedelta(days=policy.stalled_after_days)
-
-
-def _discrepancy_query(code: str, as_of: datetime, policy: SlaPolicy) -> Select[Any]:
+def discrepancy_query(code: str, as_of: datetime, policy: SlaPolicy) -> Select[Any]:
     if code == "missing_at_3pl":
         return (
             select(T_CLASS.c.order_id, T_CLASS.c.order_name, T_CLASS.c.missing_since.label("since"))
             # missing_since is only stored for open orders, so the missing_since index alone answers.
-            .where(T_CLASS.c.missing_since < _missing_cutoff(as_of, policy))
+            .where(T_CLASS.c.missing_since < missing_cutoff(as_of, policy))
             .order_by(T_CLASS.c.missing_since, T_CLASS.c.order_id)
         )
     if code == "stalled_in_transit":
@@ -357,7 +187,7 @@ def _discrepancy_query(code: str, as_of: datetime, policy: SlaPolicy) -> Select[
                 T_CLASS.c.stalled_since.label("since"),
                 T_CLASS.c.stalled_tracking_code,
             )
-            .where(T_CLASS.c.stalled_since < _stalled_cutoff(as_of, policy))
+            .where(T_CLASS.c.stalled_since < stalled_cutoff(as_of, policy))
             .order_by(T_CLASS.c.stalled_since, T_CLASS.c.order_id)
         )
     return (
@@ -372,17 +202,15 @@ def _discrepancy_count_query(code: str, as_of: datetime, policy: SlaPolicy) -> S
     """The same rows as `_discrepancy_query`, without the join that only names them (index-only count)."""
     if code in STATIC_CODES:
         return select(T_DISC.c.order_id).where(T_DISC.c.code == code)
-    return _discrepancy_query(code, as_of, policy)
+    return discrepancy_query(code, as_of, policy)
 
 
-def _discrepancy_row(code: str, row: Any, as_of: datetime) -> DiscrepancyRow:
+def discrepancy_row(code: str, row: Any, as_of: datetime) -> DiscrepancyRow:
     if code == "missing_at_3pl":
-        hours = (as_of - row.since).total_seconds() / 3600
-        detail = f"No 3PL order {hours:.0f} h after the order was placed."
+        detail = missing_at_3pl_detail(row.since, as_of)
     elif code == "stalled_in_transit":
-        days = (as_of - row.since).total_seconds() / 86400
-        detail = f"No carrier scan for {row.stalled_tracking_code} in {days:.1f} days."
-    else:
+        detail = stalled_detail(row.stalled_tracking_code, row.since, as_of)
+    else:  # stored by the rules when the order was classified
         detail = row.detail
     return DiscrepancyRow(order_id=row.order_id, order=row.order_name, code=code, detail=detail)
 
@@ -400,18 +228,18 @@ def discrepancies(
     chosen = [c for c in CODES if codes is None or c in codes]
 
     def part(code: str) -> Part:
-        query = _discrepancy_query(code, as_of, policy)
+        query = discrepancy_query(code, as_of, policy)
         counted = _discrepancy_count_query(code, as_of, policy)
         return Part(
-            lambda: _count(conn, counted),
-            lambda lim, off: [_discrepancy_row(code, r, as_of) for r in conn.execute(_page(query, lim, off))],
+            lambda: count_rows(conn, counted),
+            lambda lim, off: [discrepancy_row(code, r, as_of) for r in conn.execute(page(query, lim, off))],
         )
 
     return concat_pages([part(c) for c in chosen], limit, offset)
 
 
 def discrepancy_counts(conn: Connection, *, as_of: datetime, policy: SlaPolicy) -> dict[str, int]:
-    return {c: _count(conn, _discrepancy_count_query(c, as_of, policy)) for c in CODES}
+    return {c: count_rows(conn, _discrepancy_count_query(c, as_of, policy)) for c in CODES}
 
 
 def discrepancy_codes_for(
@@ -430,9 +258,9 @@ def discrepancy_codes_for(
         if (
             row.base_category == OPEN
             and row.missing_since is not None
-            and row.missing_since < _missing_cutoff(as_of, policy)
+            and row.missing_since < missing_cutoff(as_of, policy)
         ):
             found.setdefault(row.order_id, set()).add("missing_at_3pl")
-        if row.stalled_since is not None and row.stalled_since < _stalled_cutoff(as_of, policy):
+        if row.stalled_since is not None and row.stalled_since < stalled_cutoff(as_of, policy):
             found.setdefault(row.order_id, set()).add("stalled_in_transit")
     return {oid: tuple(c for c in CODES if c in codes) for oid, codes in found.items()}

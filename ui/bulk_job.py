@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from services import audit
-from services.bulk_refresh import BulkOutcome, BulkProgress, bulk_refresh
-from services.permissions import Actor, Permission, require
+from services.bulk_refresh import BulkOutcome, BulkProgress, bulk_refresh, permit_bulk_refresh
+from services.permissions import Actor
 from ui import resources
 
 KEY = "bulk.job"
@@ -31,17 +30,7 @@ class Job:
 def start(names: Sequence[str], actor: Actor) -> None:
     """Check `bulk_sync` (ops and admin), audit the request, and start refreshing `names`."""
     now = datetime.now(UTC)
-    with resources.session() as session:
-        require(session, actor, Permission.BULK_SYNC, action="sync.bulk", params={"orders": len(names)})
-        audit.append(
-            session,
-            actor=actor.username,
-            role=actor.role,
-            action="sync.bulk",
-            outcome=audit.Outcome.OK,
-            params={"orders": list(names)[:50], "count": len(names)},
-            at=now,
-        )
+    permit_bulk_refresh(resources.engine(), actor, names, now=now)
     job = Job(total=len(names))
     engine, settings, policy = resources.engine(), resources.settings(), resources.policy()
 

@@ -8,7 +8,6 @@ import streamlit as st
 
 from checks.results import CheckResult, Level
 from services import links
-from services.differences import order_differences
 from services.due_status import due_status
 from services.order_detail import OrderDetail
 from services.settings import Settings
@@ -65,7 +64,7 @@ def header(detail: OrderDetail) -> None:
 
 def differences(detail: OrderDetail) -> None:
     """The Differences box: the same list the summary is written from (services.differences)."""
-    found = order_differences(detail)
+    found = detail.differences
     with st.container(border=True, key="lookup.differences"):
         st.markdown("**Differences between the systems**" if found else "**The three systems agree.**")
         for difference in found:

@@ -76,7 +76,7 @@ def session() -> Iterator[Session]:
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _filter_values(url: str) -> dict[str, list[str]]:
-    from services.claims import queue_filter_values
+    from services.queue import queue_filter_values
 
     with _engine(url).connect() as conn:
         return queue_filter_values(conn)

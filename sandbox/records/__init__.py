@@ -29,7 +29,7 @@ rely on these names, imported from ``sandbox.records`` itself (the modules behin
 
 from __future__ import annotations
 
-from ..world import tracker_created_delay
+from ..timeline import tracker_created_delay
 from .easypost import tracker_bytes, tracker_schedule, tracker_str
 from .ids import (
     code_for,

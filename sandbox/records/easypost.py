@@ -8,8 +8,8 @@ from typing import Any
 
 from .. import catalog
 from ..rng import h64
-from ..timefmt import add_business_days, fmt_date_z, fmt_z, local_day, local_midnight
-from ..world import (
+from ..rows import Row
+from ..scenarios import (
     CARRIER_EXCEPTION,
     HOUR,
     NEVER,
@@ -20,10 +20,10 @@ from ..world import (
     OUT_STALL,
     OUT_STALL_RESUME,
     STALLED,
-    Row,
-    World,
-    tracker_created_delay,
 )
+from ..timefmt import add_business_days, fmt_date_z, fmt_z, local_day, local_midnight
+from ..timeline import tracker_created_delay
+from ..world import World
 from .common import K_1, K_2, SERVICES
 from .ids import code_for, shipment_carrier, shipment_fc, tracker_id
 from .static import static_for

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from ..rng import h64
-from ..world import CARRIERS, Row, World
+from ..rows import Row
+from ..scenarios import CARRIERS
+from ..world import World
 from .common import UPS_SHIPPER
 
 _M64 = (1 << 64) - 1

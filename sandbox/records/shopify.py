@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from .. import catalog
-from ..timefmt import fmt_local
-from ..world import (
+from ..rows import Row
+from ..scenarios import (
     AWAITING_PAYMENT,
     CANCELLED,
     CANCELLED_SHIPPED,
@@ -17,9 +17,9 @@ from ..world import (
     REFUNDED,
     REFUNDED_SHIPPED,
     TRACKING_MISMATCH,
-    Row,
-    World,
 )
+from ..timefmt import fmt_local
+from ..world import World
 from .common import (
     ADJ_BASE,
     BAD_STATUSES,

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from ..world import Row, World
+from ..rows import Row
+from ..world import World
 from .shopify import fulfillment_orders, shop_order_bytes
 
 _FULFILLMENT_STATUS = {None: "UNFULFILLED", "partial": "PARTIALLY_FULFILLED", "fulfilled": "FULFILLED"}

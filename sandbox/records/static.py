@@ -7,8 +7,8 @@ from json.encoder import encode_basestring as js
 from .. import catalog
 from ..catalog import SKU_BY_CODE, Sku
 from ..rng import h64
-from ..timefmt import fmt_local
-from ..world import (
+from ..rows import Row
+from ..scenarios import (
     AWAITING_PAYMENT,
     BACKORDER,
     METHODS,
@@ -16,10 +16,10 @@ from ..world import (
     NORMAL,
     SPLIT,
     VENDOR_ONLY,
-    Row,
-    World,
     order_id,
 )
+from ..timefmt import fmt_local
+from ..world import World
 from .common import (
     C_CUST1,
     C_CUST2,

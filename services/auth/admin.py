@@ -233,7 +233,7 @@ def ensure_demo_users(
 
 
 def _system_audit(session: Session, action: str, params: dict[str, Any], now: datetime) -> None:
-    from services.cli_system import SYSTEM_ACTOR, system_params
+    from services.cli.system import SYSTEM_ACTOR, system_params
 
     audit.append(
         session,

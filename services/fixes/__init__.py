@@ -6,7 +6,7 @@
     push-tracking      tracking_mismatch       Shopify fulfillmentTrackingInfoUpdate on the store fulfillment
 
 `dry_run` (agent, ops, admin) shows the checks, the exact request and a fingerprint; `execute` (ops,
-admin) sends it at most once (see `services.fixes.run`); `settle` reads the target back for a claim a
+admin) sends it at most once (see `services.fixes.run`); `settle` reads the target back for a reservation a
 dead process left pending.
 """
 

@@ -2,7 +2,7 @@
 
 A fix module defines one `Fix` subclass. The runner (`services.fixes.run`) does the rest the same way for
 all of them: permission, checks, dry run and fingerprint, typed confirmation, refresh and re-check,
-claim, the one call, settling an unknown outcome by reading the target back, audit, refresh afterwards.
+reservation, the one call, settling an unknown outcome by reading the target back, audit, refresh afterwards.
 """
 
 from __future__ import annotations

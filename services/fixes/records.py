@@ -1,7 +1,7 @@
-"""The `guided_fix` table: claim a fix under its unique key before the call, then record what happened.
+"""The `guided_fix` table: reserve a fix under its unique key before the call, then record what happened.
 
-Everything here runs on a `Connection` inside the caller's transaction. `claim` is the exactly-once gate:
-the unique `fix_key` lets one caller insert (or re-claim a `failed` row) and refuses the rest with
+Everything here runs on a `Connection` inside the caller's transaction. `reserve` is the exactly-once gate:
+the unique `fix_key` lets one caller insert (or take over a `failed` row) and refuses the rest with
 ConflictError, whatever the interleaving of threads, tabs or processes.
 """
 
@@ -59,7 +59,7 @@ def fixes_for(conn: Connection, order_id: int) -> list[FixRecord]:
     return [_from_row(r) for r in rows]
 
 
-def claim(
+def reserve(
     conn: Connection,
     *,
     fix_key: str,
@@ -73,7 +73,7 @@ def claim(
 ) -> FixRecord:
     """Claim the fix as `pending` for `actor`; the caller commits before any call to the target.
 
-    Inserts the row, or re-claims a `failed` one with the same key. Raises ConflictError naming who holds
+    Inserts the row, or takes over a `failed` one with the same key. Raises ConflictError naming who holds
     it when the row is pending or done.
     """
     values = {
@@ -130,4 +130,4 @@ def resolve(
     return changed is not None
 
 
-__all__ = ["T_FIX", "FixRecord", "by_key", "claim", "fixes_for", "get", "resolve"]
+__all__ = ["T_FIX", "FixRecord", "by_key", "fixes_for", "get", "reserve", "resolve"]

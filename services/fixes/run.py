@@ -1,9 +1,9 @@
 """Plan, execute and settle a guided fix (SPEC §8) under the controls a replacement has.
 
     dry_run(session, …)   checks + the exact request + fingerprint                 agent, ops, admin
-    execute(engine, …)    typed name → refresh → re-check → same fingerprint? → claim → one call →
+    execute(engine, …)    typed name → refresh → re-check → same fingerprint? → reserve → one call →
                           record → refresh from both systems → the order as it is now      ops, admin
-    settle(engine, …)     a claim left `pending` by a process that died: read the target back, record
+    settle(engine, …)     a reservation left `pending` by a process that died: read the target back, record
 
 No write transaction is open while a source is called. An unknown outcome (timeout, 5xx after sending)
 is settled by reading the target back, never by sending again.
@@ -52,7 +52,7 @@ from services.replacements.execute import Attempt, refresh_from_sources
 from services.settings import Settings
 
 DRY_RUN, EXECUTE, SETTLE = "fix.dry_run", "fix.execute", "fix.settle"
-STALE_AFTER = timedelta(minutes=5)  # a younger claim may still be waiting for the target's answer
+STALE_AFTER = timedelta(minutes=5)  # a younger reservation may still be waiting for the target's answer
 Clock = Callable[[], datetime]
 
 
@@ -145,7 +145,7 @@ def execute(
     """Send the request the dry run showed, at most once whatever the concurrency.
 
     Raises PermissionDenied (not ops/admin), InputError (confirmation), ActionBlocked (a check blocks),
-    StalePlanError (the refreshed plan differs from the preview), ConflictError (claimed or done already),
+    StalePlanError (the refreshed plan differs from the preview), ConflictError (reserved or done already),
     SourceError (the target refused, its words verbatim without secrets; or the outcome stays unknown).
     Every outcome is audited as `fix.execute`.
     """
@@ -184,7 +184,7 @@ def execute(
     attempt.params["request"] = plan.request.as_dict()
     try:
         with session_scope(engine) as session:
-            claimed = records.claim(
+            reserved = records.reserve(
                 session.connection(),
                 fix_key=plan.fix_key,
                 kind=fix.kind,
@@ -197,7 +197,7 @@ def execute(
             )
     except OrderReconError as exc:
         raise attempt.refuse(exc, reason="conflict") from exc
-    return _send_and_record(engine, settings, policy, fix, plan, claimed, attempt, transport)
+    return _send_and_record(engine, settings, policy, fix, plan, reserved, attempt, transport)
 
 
 def _send_and_record(
@@ -206,7 +206,7 @@ def _send_and_record(
     policy: SlaPolicy,
     fix: Fix,
     plan: FixPlan,
-    claimed: records.FixRecord,
+    reserved: records.FixRecord,
     attempt: Attempt,
     transport: httpx.BaseTransport | None,
 ) -> FixResult:
@@ -228,20 +228,20 @@ def _send_and_record(
     if failure is not None:
         words = failure.message if isinstance(failure, SourceError) else str(failure)
         said = strip_secrets(words or type(failure).__name__, settings)
-        _record(engine, claimed, attempt, done=False, resolution=None, error=said)
+        _record(engine, reserved, attempt, done=False, resolution=None, error=said)
         if isinstance(failure, SourceError):
             raise SourceError(
                 said, source=failure.source, call=failure.call, status=failure.status
             ) from failure
         raise failure
     assert resolution is not None
-    record = _record(engine, claimed, attempt, done=True, resolution=resolution, error=None)
+    record = _record(engine, reserved, attempt, done=True, resolution=resolution, error=None)
     return FixResult(record, _after(engine, settings, policy, plan.order, attempt.clock()))
 
 
 def _record(
     engine: Engine,
-    claimed: records.FixRecord,
+    reserved: records.FixRecord,
     attempt: Attempt,
     *,
     done: bool,
@@ -253,17 +253,17 @@ def _record(
         with session_scope(engine) as session:
             conn = session.connection()
             records.resolve(
-                conn, claimed.id, done=done, resolution=resolution, error=error, now=attempt.clock()
+                conn, reserved.id, done=done, resolution=resolution, error=error, now=attempt.clock()
             )
             attempt.record(
                 outcome or (audit.Outcome.OK if done else audit.Outcome.FAILED),
                 error,
                 session=session,
-                fix_key=claimed.fix_key,
+                fix_key=reserved.fix_key,
                 status="done" if done else "failed",
                 resolution=resolution,
             )
-            return records.get(conn, claimed.id)
+            return records.get(conn, reserved.id)
 
     # The target changed already: a deadlock or serialization failure must not lose its record.
     return retry_on_conflict(write)
@@ -293,9 +293,9 @@ def settle(
     stale_after: timedelta = STALE_AFTER,
     transport: httpx.BaseTransport | None = None,
 ) -> list[records.FixRecord]:
-    """Settle this kind's `pending` claims of `order` by reading the target back (nothing is sent).
+    """Settle this kind's `pending` reservations of `order` by reading the target back (nothing is sent).
 
-    Needs the fix execute permission. Raises InputError (nothing pending), ConflictError (a claim younger
+    Needs the fix execute permission. Raises InputError (nothing pending), ConflictError (a reservation younger
     than `stale_after`), SourceError (the target could not be read: nothing changes). Audited as `fix.settle`.
     """
     name = normalize_name(order)
@@ -319,21 +319,23 @@ def settle(
     young = [r for r in pending if now - r.requested_at < stale_after]
     if young:
         raise attempt.refuse(
-            ConflictError(f"The {fix.kind} fix of {name} was claimed by {young[0].requested_by} moments ago.")
+            ConflictError(
+                f"The {fix.kind} fix of {name} was reserved by {young[0].requested_by} moments ago."
+            )
         )
     settled = []
-    for claim in pending:
-        request = FixRequest(**claim.request, target=claim.fix_key.split(":", 1)[1])
+    for reservation in pending:
+        request = FixRequest(**reservation.request, target=reservation.fix_key.split(":", 1)[1])
         try:
             done = fix.landed(settings, request, transport)
         except OrderReconError as exc:
             raise attempt.refuse(exc) from exc
-        error = None if done else f"not at the target when {actor.username} settled the claim"
+        error = None if done else f"not at the target when {actor.username} settled the reservation"
         settled.append(
             # The settle itself succeeded either way: the record says what the target holds.
             _record(
                 engine,
-                claim,
+                reservation,
                 attempt,
                 done=done,
                 resolution="settled" if done else None,

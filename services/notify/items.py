@@ -1,6 +1,6 @@
 """What a channel has not been told yet: orders that entered the overdue queue, and new discrepancy rows.
 
-The queries are the queue's and the discrepancies' own (`services.queries`), each narrowed by an
+The queries are the queue's and the discrepancies' own (`services.queue`, `services.queries`), each narrowed by an
 anti-join on `alert_announcement`, so a run reads only what is new for that channel. Orders in the
 informational view are never alerted (SPEC §9): the queue holds none by construction, and discrepancy
 rows of such orders are left out here.
@@ -21,7 +21,8 @@ from checks.discrepancies import CODES
 from checks.policy import SlaPolicy
 from db.models.alerts import AlertAnnouncement
 from db.models.claims import OrderClaim
-from services.queries import _discrepancy_query, _discrepancy_row, _queue_query, business_days_between
+from services.queries import discrepancy_query, discrepancy_row
+from services.queue import queue_query
 from services.store import T_CLASS
 
 T_ANNOUNCED: Table = AlertAnnouncement.__table__  # type: ignore[attr-defined]
@@ -65,7 +66,7 @@ def new_breaches(
     """Orders in the overdue queue at `as_of` that `channel` has not been told of, oldest due first."""
     c = T_CLASS.c
     query = (
-        _queue_query(as_of, policy, None, None)
+        queue_query(as_of, policy, None, None)
         .with_only_columns(c.order_id, c.order_name, c.due_day, c.warehouse_name, c.shipping_method)
         .where(_not_announced(channel, OVERDUE, c.order_id))
     )
@@ -76,7 +77,7 @@ def new_breaches(
     items = []
     for row in conn.execute(query):
         if row.due_day not in late_by:
-            late_by[row.due_day] = business_days_between(policy, row.due_day, today)
+            late_by[row.due_day] = policy.business_days_between(row.due_day, today)
         where = " · ".join(v for v in (row.warehouse_name, row.shipping_method) if v)
         days = late_by[row.due_day]
         detail = f"{days} business day{'s' if days != 1 else ''} late" + (f" · {where}" if where else "")
@@ -95,7 +96,7 @@ def _informational(info: Any, today: date) -> Any:
 def _new_discrepancy_query(
     code: str, channel: str, as_of: datetime, policy: SlaPolicy, owner: str | None
 ) -> Select[Any]:
-    rows = _discrepancy_query(code, as_of, policy).order_by(None).subquery()
+    rows = discrepancy_query(code, as_of, policy).order_by(None).subquery()
     info = T_CLASS.alias("info")
     query = (
         select(rows, info.c.due_day.label("class_due_day"))
@@ -117,7 +118,7 @@ def new_discrepancies(
     items = []
     for code in CODES:
         for row in conn.execute(_new_discrepancy_query(code, channel, as_of, policy, owner)):
-            found = _discrepancy_row(code, row, as_of)
+            found = discrepancy_row(code, row, as_of)
             items.append(Item(code, found.order_id, found.order, row.class_due_day, found.detail))
     return items
 

@@ -2,19 +2,19 @@
 
     preflight(session, …)  the SPEC §5 checks on live 3PL inventory             agent, ops, admin
     dry_run(session, …)    + the exact ShipBob request and its fingerprint      agent, ops, admin
-    execute(engine, …)     refresh → re-check → same fingerprint? → claim → 3PL → record     ops, admin
+    execute(engine, …)     refresh → re-check → same fingerprint? → reserve → 3PL → record     ops, admin
 
-Exactly once. `execute` claims the replacement as a `pending` row under the unique (order_id, seq)
-and commits before calling the 3PL, so of two clicks, tabs, operators or processes one claims it and
+Exactly once. `execute` reserves the replacement as a `pending` row under the unique (order_id, seq)
+and commits before calling the 3PL, so of two clicks, tabs, operators or processes one reserves it and
 the others get ConflictError (or ActionBlocked once the first is recorded: `replacement.exists`).
 The 3PL's own guard is the reference: ShipBob refuses a second order with the same `reference_id`
 (422), and `execute` then looks the order up and records it instead of creating another.
 
 Retry rule. A `failed` row (the 3PL refused the request, or the outcome stayed unknown and the lookup
 by reference found nothing) does not count as a replacement, so the next execution for the order gets
-the same seq, re-claims that row and re-sends the same `reference_id`: if the earlier request did reach
+the same seq, takes over that row and re-sends the same `reference_id`: if the earlier request did reach
 ShipBob after all, the 422 leads to the lookup and the existing order is recorded, never a second one.
-A `pending` row is only left behind when the process dies between the claim and the settle; it keeps
+A `pending` row is only left behind when the process dies between the reservation and the settle; it keeps
 blocking (the order may exist at the 3PL) until `settle` (ops, admin) looks its `reference_id` up at the
 3PL and records the row `created` (with the 3PL order) or `failed`.
 """

@@ -1,10 +1,10 @@
-"""Execute a replacement exactly once: refresh, re-check, compare fingerprints, claim, call the 3PL, record.
+"""Execute a replacement exactly once: refresh, re-check, compare fingerprints, reserve, call the 3PL, record.
 
 Transactions, in order (no write transaction is open while a source is called):
 1. `require` (a refusal is audited in its own transaction);
 2. the order is refreshed from every configured source (`services.sync.refresh_order`);
 3. read: the order, the console's records and the live inventory → the plan, compared with the dry run's;
-4. claim: the `pending` row is inserted (or a `failed` one re-claimed) and committed;
+4. reserve: the `pending` row is inserted (or a `failed` one retaken) and committed;
 5. the 3PL call: `POST /2026-07/order`; on a duplicate-reference 422 or an unknown outcome (timeout, cut-off
    reply, 5xx) the order is looked up by `reference_id` instead of being posted again;
 6. settle: the row becomes `created` with the 3PL order written to the store tables and the order
@@ -216,7 +216,7 @@ def execute(
     assert plan.order_id is not None  # order.exists passed
     try:
         with session_scope(engine) as session:
-            claimed = records.claim(
+            reserved = records.reserve(
                 session.connection(),
                 order_id=plan.order_id,
                 order_name=name,
@@ -229,7 +229,7 @@ def execute(
             )
     except OrderReconError as exc:
         raise attempt.refuse(exc, reason="conflict") from exc
-    return _send_and_settle(engine, settings, policy, plan, claimed, attempt, transport)
+    return _send_and_settle(engine, settings, policy, plan, reserved, attempt, transport)
 
 
 def _send_and_settle(
@@ -237,7 +237,7 @@ def _send_and_settle(
     settings: Settings,
     policy: SlaPolicy,
     plan: ReplacementPlan,
-    claimed: records.Replacement,
+    reserved: records.Replacement,
     attempt: Attempt,
     transport: httpx.BaseTransport | None,
 ) -> records.Replacement:
@@ -248,7 +248,7 @@ def _send_and_settle(
 
         def record_failed() -> None:
             with session_scope(engine) as session:
-                records.mark_failed(session.connection(), claimed.id, error=error, now=attempt.clock())
+                records.mark_failed(session.connection(), reserved.id, error=error, now=attempt.clock())
                 attempt.record(audit.Outcome.FAILED, error, session=session, reason="3pl")
 
         retry_on_conflict(record_failed)
@@ -269,14 +269,14 @@ def _send_and_settle(
         with session_scope(engine) as session:
             conn, now = session.connection(), attempt.clock()
             apply_records(conn, policy, now, warehouse_orders=[warehouse_order], reclassify_unchanged=True)
-            records.mark_created(conn, claimed.id, warehouse_order_id=warehouse_order.id, now=now)
+            records.mark_created(conn, reserved.id, warehouse_order_id=warehouse_order.id, now=now)
             attempt.record(
                 audit.Outcome.OK,
                 session=session,
                 warehouse_order_id=warehouse_order.id,
                 resolution=resolution,
             )
-            return records.get(conn, claimed.id)
+            return records.get(conn, reserved.id)
 
     # The 3PL order exists now: a deadlock or serialization failure must not lose its record.
     return retry_on_conflict(record_created).with_resolution(resolution)

@@ -1,5 +1,8 @@
 """Preflight and dry run: the SPEC §5 checks on live inventory, the exact 3PL request, its fingerprint.
 
+Over 400 lines as one module because the plan, its request and its fingerprint must be built from the
+same reading of the order; `execute` rebuilds it with the same code to compare.
+
 Nothing here writes to the database except the dry run's audit entry. `assess` is shared with
 `execute`, which recomputes the plan after refreshing the order and compares fingerprints.
 """
@@ -17,6 +20,7 @@ import httpx
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from checks.join import parse_reference, replacement_reference
 from checks.model import InventoryItem, OrderView
 from checks.policy import SlaPolicy
 from checks.results import CheckResult, Level, is_actionable
@@ -27,7 +31,6 @@ from services.orders import find_order_id, normalize_name
 from services.permissions import Actor, Permission, require
 from services.replacements import records
 from services.settings import Settings
-from services.sources.shipbob import parse_reference, replacement_reference
 
 InventorySource = Literal["live", "stored"]
 DRY_RUN = "replacement.dry_run"
@@ -132,7 +135,7 @@ def assess(
     resend = picked if picked is not None else default_resend_items(view, policy)
     inventory, source = read_inventory(conn, settings, [i.sku for i in resend if i.sku], transport=transport)
     # The console's records after the live stock: a replacement another operator creates meanwhile moves
-    # the stock only after its claim is recorded, so it is seen here as `replacement.exists`.
+    # the stock only after its reservation is recorded, so it is seen here as `replacement.exists`.
     console = records.recorded_replacements(conn, view.store.id)
     seq = next_seq(conn, view)
     checks = run_checks(

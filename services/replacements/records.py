@@ -1,7 +1,7 @@
-"""The `replacement` table: count, list, claim and settle the console's replacement records.
+"""The `replacement` table: count, list, reserve and settle the console's replacement records.
 
-Everything here runs on a `Connection` inside the caller's transaction. `claim` is the exactly-once
-gate: the unique (order_id, seq) lets one caller insert (or re-claim a `failed` row) and refuses the
+Everything here runs on a `Connection` inside the caller's transaction. `reserve` is the exactly-once
+gate: the unique (order_id, seq) lets one caller insert (or take over a `failed` row) and refuses the
 rest with ConflictError, whatever the interleaving of threads, tabs or processes.
 """
 
@@ -126,7 +126,7 @@ def _held(row: Any) -> str:
     )
 
 
-def claim(
+def reserve(
     conn: Connection,
     *,
     order_id: int,
@@ -140,7 +140,7 @@ def claim(
 ) -> Replacement:
     """Claim replacement `seq` of the order as `pending` for `actor`; the caller commits before any 3PL call.
 
-    Inserts the row, or re-claims a `failed` row with the same (order_id, seq) (the retry rule). Raises
+    Inserts the row, or takes over a `failed` row with the same (order_id, seq) (the retry rule). Raises
     ConflictError naming who holds it when the row is pending or created.
     """
     values = {
@@ -164,7 +164,7 @@ def claim(
         dialect.insert(T_REPLACEMENT).values(**values).on_conflict_do_nothing().returning(T_REPLACEMENT.c.id)
     ).first()
     if inserted is None:
-        reclaimed = conn.execute(
+        retaken = conn.execute(
             update(T_REPLACEMENT)
             .where(
                 T_REPLACEMENT.c.order_id == order_id,
@@ -175,7 +175,7 @@ def claim(
             .values(**{k: v for k, v in values.items() if k not in ("order_id", "seq", "reference_id")})
             .returning(T_REPLACEMENT.c.id)
         ).first()
-        if reclaimed is None:
+        if retaken is None:
             row = conn.execute(
                 select(T_REPLACEMENT).where(
                     (T_REPLACEMENT.c.reference_id == reference_id)
@@ -238,7 +238,6 @@ __all__ = [
     "LIVE_STATUSES",
     "T_REPLACEMENT",
     "Replacement",
-    "claim",
     "get",
     "highest_live_seq",
     "items_as_json",
@@ -248,5 +247,6 @@ __all__ = [
     "pending_for",
     "recorded_replacements",
     "replacements_for",
+    "reserve",
     "resolve_pending",
 ]

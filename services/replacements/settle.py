@@ -1,7 +1,7 @@
-"""Settle a replacement left `pending`: a process died between claiming it and recording the 3PL's answer.
+"""Settle a replacement left `pending`: a process died between reserving it and recording the 3PL's answer.
 
-The claim keeps blocking the order (`replacement.exists`), because the 3PL order may exist. Settling
-asks the 3PL by the claim's `reference_id`, the same lookup `execute` does after an unknown outcome,
+The reservation keeps blocking the order (`replacement.exists`), because the 3PL order may exist. Settling
+asks the 3PL by the reservation's `reference_id`, the same lookup `execute` does after an unknown outcome,
 and records what is there: `created` with the 3PL order, or `failed` when there is none, after which
 creating the replacement again re-sends the same reference, which the 3PL never duplicates. Nothing is
 ever sent to the 3PL here.
@@ -28,12 +28,12 @@ from services.settings import Settings
 from services.write_lock import write_lock
 
 SETTLE = "replacement.settle"
-# An execution takes seconds; a claim younger than this may still be waiting for the 3PL's answer.
+# An execution takes seconds; a reservation younger than this may still be waiting for the 3PL's answer.
 STALE_AFTER = timedelta(minutes=5)
 
 
-def may_settle(claim: records.Replacement, now: datetime, stale_after: timedelta = STALE_AFTER) -> bool:
-    return now - claim.requested_at >= stale_after
+def may_settle(reservation: records.Replacement, now: datetime, stale_after: timedelta = STALE_AFTER) -> bool:
+    return now - reservation.requested_at >= stale_after
 
 
 def settle(
@@ -50,9 +50,9 @@ def settle(
     """Settle every pending replacement of `order` with what the 3PL holds under its reference.
 
     Needs the replacement execute permission (ops, admin). Raises NotFoundError (no such order),
-    InputError (nothing pending), ConflictError (a claim younger than `stale_after`: its execution may
+    InputError (nothing pending), ConflictError (a reservation younger than `stale_after`: its execution may
     still answer), SourceError (the 3PL could not be asked: nothing changes). Audited as
-    `replacement.settle`, one entry per claim. Returns the settled records.
+    `replacement.settle`, one entry per reservation. Returns the settled records.
     """
     name = normalize_name(order)
     with session_scope(engine) as session:
@@ -71,7 +71,7 @@ def settle(
         c = young[0]
         raise attempt.refuse(
             ConflictError(
-                f"Replacement {c.reference_id} of {name} was claimed by {c.requested_by} "
+                f"Replacement {c.reference_id} of {name} was reserved by {c.requested_by} "
                 f"{int((now - c.requested_at).total_seconds())} s ago and may still be waiting for the "
                 f"3PL: settle it after {int(stale_after.total_seconds() // 60)} minutes."
             )
@@ -83,13 +83,16 @@ def settle(
             found = at_3pl(client, [c.reference_id for c in pending])
     except OrderReconError as exc:  # configuration or the 3PL: nothing changes
         raise attempt.refuse(exc) from exc
-    return [_record(engine, policy, claim, found.get(claim.reference_id), attempt) for claim in pending]
+    return [
+        _record(engine, policy, reservation, found.get(reservation.reference_id), attempt)
+        for reservation in pending
+    ]
 
 
 def _record(
     engine: Engine,
     policy: SlaPolicy,
-    claim: records.Replacement,
+    reservation: records.Replacement,
     warehouse_order: WarehouseOrder | None,
     attempt: Attempt,
 ) -> records.Replacement:
@@ -105,13 +108,13 @@ def _record(
                 None
                 if warehouse_order is not None
                 else (
-                    f"not at the 3PL when {attempt.actor.username} settled the claim; creating the "
+                    f"not at the 3PL when {attempt.actor.username} settled the reservation; creating the "
                     "replacement again re-sends the same reference"
                 )
             )
             changed = records.resolve_pending(
                 conn,
-                claim.id,
+                reservation.id,
                 warehouse_order_id=None if warehouse_order is None else warehouse_order.id,
                 error=error,
                 now=now,
@@ -120,13 +123,13 @@ def _record(
                 apply_records(
                     conn, policy, now, warehouse_orders=[warehouse_order], reclassify_unchanged=True
                 )
-            settled = records.get(conn, claim.id)
+            settled = records.get(conn, reservation.id)
             attempt.record(
                 audit.Outcome.OK if changed else audit.Outcome.FAILED,
                 None if changed else "its execution answered first",
                 session=session,
-                reference_id=claim.reference_id,
-                claimed_by=claim.requested_by,
+                reference_id=reservation.reference_id,
+                claimed_by=reservation.requested_by,
                 status=settled.status,
                 warehouse_order_id=settled.warehouse_order_id,
             )
@@ -135,7 +138,7 @@ def _record(
     changed, settled = retry_on_conflict(record)
     if not changed:
         raise ConflictError(
-            f"Replacement {claim.reference_id} was recorded as {settled.status} by its own execution meanwhile."
+            f"Replacement {reservation.reference_id} was recorded as {settled.status} by its own execution meanwhile."
         )
     return settled
 

@@ -24,7 +24,8 @@ from checks.metrics import (
 )
 from checks.policy import SlaPolicy
 from services import sla
-from services.queries import QueueRow, _queue_query, informational_counts, queue_rows
+from services.queries import informational_counts
+from services.queue import QueueRow, queue_query, queue_rows
 from services.reports.stages import StageFigure, stages
 from services.store import T_CLASS
 
@@ -65,7 +66,7 @@ def oldest_open_breaches(
 ) -> list[QueueRow]:
     """The period's orders in the overdue queue at `as_of`, oldest due first."""
     query = (
-        _queue_query(as_of, policy, None, None)
+        queue_query(as_of, policy, None, None)
         .where(T_CLASS.c.due_day >= date_from, T_CLASS.c.due_day <= date_to)
         .limit(limit)
     )

@@ -1,5 +1,8 @@
 """The one HTTP layer the three connectors share, on httpx, blocking and async alike.
 
+Over 400 lines on purpose: retries, rate-limit waits, timeouts and the mapping of every failure to
+`SourceError` are one policy, read in one place for all three vendors.
+
     Call ──build_request()──► httpx.Request ──send()──► httpx.Response ──read_reply()──► Reply ──parse──► T
             (shared)                        Client | AsyncClient           (shared)          (shared)
 

@@ -10,30 +10,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from checks.model import Address, InventoryItem, Shipment, WarehouseOrder, WarehouseProduct
-from services.sources.fields import ID_MAX, field, integer, items, quantity, text, timestamp
-
-REPLACEMENT_REFERENCE = re.compile(r"^([0-9]{1,19})-R([0-9]{1,9})$")
-STORE_REFERENCE = re.compile(r"^[0-9]{1,19}$")
-
-
-def replacement_reference(store_order_id: int, seq: int) -> str:
-    """The 3PL reference of the n-th replacement of a store order (SPEC §1)."""
-    return f"{store_order_id}-R{seq}"
-
-
-def parse_reference(reference_id: str) -> tuple[int | None, int | None]:
-    """(store order id, replacement number) encoded in a reference_id; (id, None) for the original."""
-    match = REPLACEMENT_REFERENCE.match(reference_id)
-    if match and int(match.group(1)) <= ID_MAX:
-        return int(match.group(1)), int(match.group(2))
-    if STORE_REFERENCE.match(reference_id) and int(reference_id) <= ID_MAX:
-        return int(reference_id), None
-    # Not a store order id (or too large to be one): the order is matched by its order number.
-    return None, None
+from services.sources.fields import field, integer, items, quantity, text, timestamp
 
 
 def parse_order(raw: Any) -> WarehouseOrder:

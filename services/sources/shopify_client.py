@@ -1,5 +1,8 @@
 """Shopify GraphQL Admin API `2026-10` connector: order pages, one order, bulk full syncs, webhooks.
 
+Over 400 lines because the blocking and async clients share every call here as flows; the queries
+are shopify_queries.py, the reading shopify_graphql.py, the bulk download shopify_bulk.py.
+
 Every call is `POST {shop}/admin/api/2026-10/graphql.json` with `X-Shopify-Access-Token`. Calls are
 flows (see `services.sources.http`), so `ShopifyClient` and `AsyncShopifyClient` share every request
 and every reading of a reply. Pacing: `CostPacer` keeps the calculated-cost bucket from running dry,

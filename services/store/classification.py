@@ -11,18 +11,12 @@ from sqlalchemy.engine import Connection
 
 from checks.categories import classify
 from checks.discrepancies import static_discrepancies, timed_facts
+from checks.join import linked_tracking_codes
 from checks.model import (
     OrderView,
 )
 from checks.policy import SlaPolicy
-from checks.shipping import (
-    carrier_name,
-    first_scan_at,
-    handed_over_at,
-    linked_tracking_codes,
-    shipped_at,
-    warehouse_name,
-)
+from checks.shipping import carrier_name, first_scan_at, handed_over_at, shipped_at, warehouse_name
 from services import bulk
 from services.bulk import (
     bulk_select,

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy.engine import Connection
 
+from checks.join import parse_reference
 from checks.model import (
     Address,
     InventoryItem,
@@ -21,7 +22,6 @@ from services.bulk import (
     bulk_select,
     bulk_write_values,
 )
-from services.sources.shipbob import parse_reference
 from services.store.tables import (
     FULFILLMENT_COLUMNS,
     LINE_COLUMNS,

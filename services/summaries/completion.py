@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from services.differences import LABELS as DIFFERENCE_LABELS
+from checks.differences import LABELS as DIFFERENCE_LABELS
 
 Rule = tuple[str, ...]  # regexes that must all match one sentence
 

@@ -23,7 +23,6 @@ from checks.model import OrderView, StoreOrder, Tracker, WarehouseOrder
 from checks.policy import SlaPolicy
 from checks.quantities import open_quantity
 from checks.results import Level
-from services.differences import order_differences
 from services.order_detail import OrderDetail
 
 # Bump when the document's shape or the prompt changes: old cached answers then stop matching.
@@ -85,7 +84,7 @@ def facts_document(detail: OrderDetail) -> dict[str, Any]:
         "carrier": [_tracker_section(t, stamp) for t in sorted(view.trackers, key=lambda t: t.tracking_code)],
         # The same list as the lookup page's Differences box: the SPEC §4 discrepancies and then the
         # other differences between the systems (services.differences).
-        "discrepancies": [d.as_dict() for d in order_differences(detail)],
+        "discrepancies": [d.as_dict() for d in detail.differences],
         "checks": [c.as_dict() for c in detail.checks],
         "replacement_blocked_by": [c.code for c in blocked],
         "timeline": _timeline(view, stamp),

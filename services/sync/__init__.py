@@ -7,6 +7,8 @@ Public API (everything else in this package is internal):
         -> dict[source, SyncRunResult]
     refresh_order(engine, settings, policy, name, *, sources=("store", "3pl", "carrier"), now=None)
         -> RefreshResult
+    refresh_order_as / sync_all_as(engine, settings, policy, actor, ...)   what a person or the CLI starts:
+        the same, checked against the actor's stored role and audited (services.sync.audited)
     freshness(conn) -> dict[source, datetime | None]
     recent_runs(conn, limit) -> list[RunRecord]
     apply_records(conn, policy, now, *, store_orders=(), warehouse_orders=(), trackers=(), inventory=())
@@ -51,6 +53,7 @@ How a run works (the plain path: fetch a page, write it, reclassify what changed
 """
 
 from services.sync.apply import apply_records
+from services.sync.audited import refresh_order_as, sync_all_as
 from services.sync.engine import SYNC_ORDER, SyncProgress, busy_message, lock_name, sync_all, sync_source
 from services.sync.passes import SyncOptions
 from services.sync.refresh import RefreshResult, SourceRefresh, refresh_order, refresh_order_async
@@ -72,8 +75,10 @@ __all__ = [
     "lock_name",
     "recent_runs",
     "refresh_order",
+    "refresh_order_as",
     "refresh_order_async",
     "sync_all",
+    "sync_all_as",
     "sync_source",
     "write_lock",
 ]

@@ -32,11 +32,11 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
+from checks.join import parse_reference
 from checks.model import InventoryItem, StoreOrder, Tracker, WarehouseOrder
 from checks.policy import SlaPolicy
 from services import store
 from services.bulk import bulk_select
-from services.sources.shipbob import parse_reference
 from services.store import T_CODES, T_ORDER, T_WAREHOUSE, TrackerScans
 from services.write_lock import write_lock
 

@@ -1,4 +1,6 @@
-"""SPEC §3: open quantities, one category per order (first rule wins), and the informational view."""
+"""SPEC §3: open quantities, one category per order (first rule wins), and the informational view.
+
+Over 400 lines because it walks the §3 rules in order, one case each, with the boundary around each."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""SPEC §5: the validation checks before a replacement, the registry that runs them, resend items."""
+"""SPEC §5: the validation checks before a replacement, the registry that runs them, resend items.
+
+Over 400 lines because it follows the §5 table row by row, each check on the data that passes, informs
+and blocks it; the resend edge cases are test_validations_resend.py."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ import pytest
 
 from db.migrate import upgrade
 from db.session import make_engine, session_scope
-from services import auth
+from services import auth, queue
 from services.demo import render_secrets
 from tests.conftest import SMALL_STORE
 
@@ -97,13 +97,12 @@ def _fill_database(url: str, sources: dict[str, str] | None, work: Path) -> dict
 
 
 def _first_overdue(url: str, policy_path: Path | None) -> str:
-    from services import queries
     from services.settings import Settings
 
     engine = make_engine(url)
     policy = Settings(order_recon_config=policy_path).policy()
     with engine.connect() as conn:
-        rows = queries.overdue_queue(conn, as_of=datetime.now(UTC), policy=policy, limit=1)
+        rows = queue.overdue_queue(conn, as_of=datetime.now(UTC), policy=policy, limit=1)
     engine.dispose()
     return rows[0].order if rows else "#1001"
 

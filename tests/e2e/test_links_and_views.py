@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from db.session import make_engine
 from services import orders
-from services.differences import order_differences
 from services.settings import Settings
 from services.store import T_CLASS, T_ORDER
 from tests.e2e.conftest import Console, serve, wait_idle
@@ -85,7 +84,7 @@ def _orders(url: str) -> tuple[str, str]:
                 name
                 for name in names
                 if (detail := orders.order_detail(conn, name=name, as_of=now, policy=policy))
-                and any(not d.spec for d in order_differences(detail))
+                and any(not d.spec for d in detail.differences)
             )
     finally:
         engine.dispose()

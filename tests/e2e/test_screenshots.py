@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from db.session import make_engine
-from services import queries
+from services import queue
 from services.settings import Settings
 from tests.e2e.conftest import ROOT, shoot, sign_in, wait_idle
 
@@ -27,7 +27,7 @@ def _order_with_discrepancies(url: str) -> str | None:
     engine = make_engine(url)
     policy = Settings().policy()
     with engine.connect() as conn:
-        rows = queries.overdue_queue(conn, as_of=datetime.now(UTC), policy=policy, limit=200)
+        rows = queue.overdue_queue(conn, as_of=datetime.now(UTC), policy=policy, limit=200)
     engine.dispose()
     return next((r.order for r in rows if len(r.discrepancies) > 0), None)
 

@@ -11,9 +11,7 @@ from sqlalchemy import select
 
 from db.models import AuditEntry
 from db.session import session_scope
-from services import orders
-from services.differences import order_differences
-from services.queries import business_days_between
+from services import orders, queue
 from services.settings import Settings
 from services.store import T_CLASS
 from tests.pages.conftest import ROOT, app, titles
@@ -109,7 +107,7 @@ def test_a_shipped_order_is_judged_at_its_shipped_time(simulated_db, console_env
     console_env(console, sources)
     name, due_at, shipped_at = _shipped_late(console)
     policy = Settings().policy()
-    days = business_days_between(policy, policy.local_date(due_at), policy.local_date(shipped_at))
+    days = policy.business_days_between(policy.local_date(due_at), policy.local_date(shipped_at))
     at = app("agent", as_of=None, state={"lookup.query": name})
     assert not at.exception
     due = next(m for m in at.metric if m.label == "Due")
@@ -126,8 +124,8 @@ def test_the_summary_and_the_differences_box_agree(simulated_db, console_env) ->
     with console.engine.connect() as conn:
         names = [r[0] for r in conn.execute(select(T_CLASS.c.order_name).order_by(T_CLASS.c.order_name))]
         details = [orders.order_detail(conn, name=n, as_of=now, policy=policy) for n in names]
-    detail = next(d for d in details if d and any(not x.spec for x in order_differences(d)))
-    found = order_differences(detail)
+    detail = next(d for d in details if d and any(not x.spec for x in d.differences))
+    found = detail.differences
     at = app("agent", as_of=None, state={"lookup.query": detail.name})
     at.button(key="lookup.summarize").click().run()
     assert not at.exception
@@ -343,7 +341,6 @@ def test_sorting_the_informational_view_orders_every_page(simulated_db, console_
 
 
 def test_sorting_the_overdue_queue_orders_every_page(simulated_db, console_env) -> None:
-    from services import claims
 
     console, sources = simulated_db
     console_env(console, sources)
@@ -355,11 +352,13 @@ def test_sorting_the_overdue_queue_orders_every_page(simulated_db, console_env) 
     assert shown == sorted(shown, reverse=True)
     policy, now = Settings().policy(), datetime.now(UTC)
     with console.engine.connect() as conn:  # page by page, the database's order holds across pages
-        whole = claims.queue(conn, as_of=now, policy=policy, sort="warehouse")
+        whole = queue.overdue_queue(conn, as_of=now, policy=policy, sort="warehouse")
         paged = [
             row
             for offset in range(0, len(whole), 7)
-            for row in claims.queue(conn, as_of=now, policy=policy, sort="warehouse", limit=7, offset=offset)
+            for row in queue.overdue_queue(
+                conn, as_of=now, policy=policy, sort="warehouse", limit=7, offset=offset
+            )
         ]
     assert [r.order for r in paged] == [r.order for r in whole]
     keys = [r.warehouse or "" for r in whole]

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from db.migrate import upgrade
 from db.models import AppUser
 from db.session import make_engine, session_scope
-from services import auth
+from services import auth, queue
 from services.sync import sync_all
 from tests.pages.conftest import Console, app, console_env
 from tests.services.fixes.support import World
@@ -103,14 +103,13 @@ def test_ops_runs_a_fix_after_typing_the_name_and_sees_the_order_again(synced: W
 
 
 def test_the_overdue_queue_filters_by_has_a_fix(synced: World) -> None:
-    from services import queries
 
     at = app("ops", "overdue", as_of=synced.now.isoformat())
     assert not at.exception
     at.toggle(key="overdue.has_fix").set_value(True).run()
     assert not at.exception
     with synced.engine.connect() as conn:
-        expected = queries.count_overdue(conn, as_of=synced.now, policy=synced.policy, has_fix=True)
-        everything = queries.count_overdue(conn, as_of=synced.now, policy=synced.policy)
+        expected = queue.count_overdue(conn, as_of=synced.now, policy=synced.policy, has_fix=True)
+        everything = queue.count_overdue(conn, as_of=synced.now, policy=synced.policy)
     assert 0 < expected < everything
     assert at.metric[0].value == f"{expected:,}"

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from sandbox import records
+from sandbox.scenarios import index_of_order_id
 from sandbox.server import RunningSimulator, start_in_thread
-from sandbox.world import index_of_order_id
 
 ORDER_IDS = """query Ids($after: String, $query: String) {
   orders(first: 250, after: $after, sortKey: ID, query: $query) { nodes { id } pageInfo { hasNextPage endCursor } }

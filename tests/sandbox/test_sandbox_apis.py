@@ -1,4 +1,6 @@
-"""The three APIs over real HTTP: shapes, paging, filters, auth, the data mix (held clock, read-only)."""
+"""The three APIs over real HTTP: shapes, paging, filters, auth, the data mix (held clock, read-only).
+
+Over 400 lines because the three APIs share one running simulator and one held clock here."""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from typing import Any
 import pytest
 
 from sandbox import catalog, records
+from sandbox.scenarios import ON_HOLD
 from sandbox.server import start_in_thread
 from sandbox.snapshot import write_snapshot
-from sandbox.world import ON_HOLD
 from tests.conftest import SMALL_STORE
 
 from .conftest import CLOCK, Api, load_snapshot

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from sandbox import records
+from sandbox.scenarios import SB_ORDER_BASE
 from sandbox.webhooks import WebhookFaults, WebhookSender
-from sandbox.world import SB_ORDER_BASE
 from services.sources.shopify import parse_order
 from services.store import T_ORDER, T_SHIPMENT
 from services.webhooks.events import T_EVENT
@@ -77,7 +77,7 @@ def test_duplicates_and_late_deliveries_end_as_the_world_is(sim: Sim, engine: En
         stored = conn.execute(select(T_ORDER.c.id, T_ORDER.c.updated_at, T_ORDER.c.fulfillment_status,
                                      T_ORDER.c.financial_status, T_ORDER.c.cancelled_at)).all()  # fmt: skip
     assert stored
-    from sandbox.world import index_of_order_id
+    from sandbox.scenarios import index_of_order_id
 
     for row in stored:
         index = index_of_order_id(row.id, world.n)

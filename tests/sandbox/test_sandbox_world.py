@@ -10,8 +10,10 @@ import numpy as np
 
 from sandbox import records
 from sandbox.clock import Clock
+from sandbox.scenarios import COLS, NEVER, SCENARIO_NAMES, index_of_order_id, order_id
 from sandbox.timefmt import epoch, fmt_local, ny_offset
-from sandbox.world import COLS, NEVER, SCENARIO_NAMES, World, index_of_order_id, order_id, plan_chunk
+from sandbox.timeline import plan_chunk
+from sandbox.world import World
 
 from .conftest import CLOCK
 

@@ -3,7 +3,7 @@ Actor. A test module lists its actors in `ACTORS`; they are added to every datab
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from db.session import session_scope
 from services.auth.users import USER, insert_ignore
 from services.permissions import Actor
+from tests.services.sources.simulator import Sim, simulator
 
 _ENGINE_FIXTURES = ("engine", "sqlite_engine", "pg_engine", "store")
 
@@ -47,3 +48,19 @@ def _module_actors(request: pytest.FixtureRequest) -> None:
             engine = request.getfixturevalue(name)
             if isinstance(engine, Engine):
                 register_actors(engine, actors)
+
+
+@pytest.fixture(scope="module")
+def sim(request: pytest.FixtureRequest) -> Iterator[Sim]:
+    """One simulator for a module's tests; the module's `SIM` dict (e.g. `{"orders": 60}`) sizes it."""
+    with simulator(**getattr(request.module, "SIM", {})) as running:
+        yield running
+
+
+@pytest.fixture
+def clean_sim(sim: Sim) -> Iterator[Sim]:
+    """The module's simulator with no faults and an empty request log, its faults cleared afterwards."""
+    sim.clear_faults()
+    sim.reset_requests()
+    yield sim
+    sim.clear_faults()

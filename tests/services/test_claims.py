@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from db.models import AuditEntry
 from db.session import session_scope
-from services import claims
+from services import claims, queue
 from services.errors import ConflictError, NotFoundError, PermissionDenied
 from services.orders import find_order_id
 from services.permissions import Actor, Role
@@ -79,12 +79,18 @@ def test_queue_by_owner_pages_in_sql(store: Engine) -> None:
     with session_scope(store) as session:
         claims.claim(session, order="#2001", actor=AGENT, now=AS_OF)
     with store.connect() as conn:
-        everyone = [r.order for r in claims.queue(conn, as_of=AS_OF, policy=POLICY)]
-        mine = [r.order for r in claims.queue(conn, as_of=AS_OF, policy=POLICY, owner="me", username="agent")]
-        free = [r.order for r in claims.queue(conn, as_of=AS_OF, policy=POLICY, owner="unclaimed")]
+        everyone = [r.order for r in queue.overdue_queue(conn, as_of=AS_OF, policy=POLICY)]
+        mine = [
+            r.order
+            for r in queue.overdue_queue(conn, as_of=AS_OF, policy=POLICY, owner="me", username="agent")
+        ]
+        free = [r.order for r in queue.overdue_queue(conn, as_of=AS_OF, policy=POLICY, owner="unclaimed")]
         assert mine == ["#2001"] and "#2001" not in free and sorted(mine + free) == sorted(everyone)
-        assert claims.count_queue(conn, as_of=AS_OF, policy=POLICY, owner="unclaimed") == len(free)
+        assert queue.count_overdue(conn, as_of=AS_OF, policy=POLICY, owner="unclaimed") == len(free)
         assert (
-            claims.queue(conn, as_of=AS_OF, policy=POLICY, owner="unclaimed", limit=1, offset=len(free)) == []
+            queue.overdue_queue(
+                conn, as_of=AS_OF, policy=POLICY, owner="unclaimed", limit=1, offset=len(free)
+            )
+            == []
         )
-        assert claims.queue_filter_values(conn)["shipping_method"]
+        assert queue.queue_filter_values(conn)["shipping_method"]

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from db.session import make_engine
 from services import audit, auth
 from services.cli import main
-from services.cli_system import os_user
+from services.cli.system import os_user
 from services.errors import AuthenticationError
 
 PASSWORD = "first admin's long password"

@@ -81,19 +81,19 @@ def test_held_across_threads(engine: Engine) -> None:
 
 
 def test_waiting_acquirer_gets_it_when_released(engine: Engine) -> None:
-    acquired = threading.Event()
+    acquired, releasing = threading.Event(), threading.Event()
 
     def holder() -> None:
         with named_lock(engine, "sync:wait"):
             acquired.set()
             time.sleep(0.5)
+            releasing.set()  # the last thing done while holding it
 
     thread = threading.Thread(target=holder)
     thread.start()
     assert acquired.wait(10)
-    started = time.monotonic()
     with named_lock(engine, "sync:wait", wait=True, timeout_s=10):
-        assert time.monotonic() - started >= 0.2
+        assert releasing.is_set()  # an order, not a duration: holds however loaded the machine is
     thread.join()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from checks.categories import category_at, classify, is_informational_at
 from checks.discrepancies import discrepancies_at
 from checks.policy import load_policy
-from services import queries, sla, store
+from services import queries, queue, sla, store
 from services.orders import order_detail, search_orders
 from services.permissions import Actor, Role
 from services.snapshot import import_snapshot
@@ -33,7 +33,7 @@ def loaded(engine: Engine) -> Engine:
 
 def test_queue_matches_expected(loaded: Engine) -> None:
     with loaded.connect() as conn:
-        rows = queries.overdue_queue(conn, as_of=AS_OF, policy=POLICY)
+        rows = queue.overdue_queue(conn, as_of=AS_OF, policy=POLICY)
     assert [{"order": r.order, "due_at": r.due_at.isoformat()} for r in rows] == EXPECTED["queue"]
     assert [r.business_days_late for r in rows] == [1, 1]  # Jul 3 is a holiday, Jul 4-5 a weekend
 
@@ -99,14 +99,14 @@ def test_sql_answers_agree_with_the_pure_rules_at_any_as_of(loaded: Engine, as_o
     with loaded.connect() as conn:
         all_ids = list(conn.scalars(select(store.T_ORDER.c.id)))
         views = store.load_views(conn, all_ids)
-        queue = [r.order for r in queries.overdue_queue(conn, as_of=as_of, policy=POLICY)]
+        overdue = [r.order for r in queue.overdue_queue(conn, as_of=as_of, policy=POLICY)]
         info = {r.order for r in queries.informational_view(conn, as_of=as_of, policy=POLICY)}
         found = {(r.order, r.code) for r in queries.discrepancies(conn, as_of=as_of, policy=POLICY)}
     expected_queue = sorted(
         (v for v in views if category_at(classify(v, POLICY), as_of, POLICY) == "overdue"),
         key=lambda v: (classify(v, POLICY).due_day, v.store.id),
     )
-    assert queue == [v.store.name for v in expected_queue]
+    assert overdue == [v.store.name for v in expected_queue]
     assert info == {v.store.name for v in views if is_informational_at(classify(v, POLICY), as_of, POLICY)}
     assert found == {
         (v.store.name, d.code) for v in views for d in discrepancies_at(v, classify(v, POLICY), as_of, POLICY)

@@ -89,16 +89,16 @@ ACTORS = ACTORS_IN_DB  # known to the database (tests/services/conftest.py)
 def test_two_operators_clicking_at_once_create_one_order(
     engine: Engine, sim: SimApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Both pass every check before either claims (a barrier in front of the claim): the database decides."""
+    """Both pass every check before either reserves (a barrier in front of the reservation): the database decides."""
     settings, plan = _prepare(engine, sim, 60 if engine.dialect.name == "sqlite" else 160)
     barrier = threading.Barrier(2, timeout=30)
-    claim = records.claim
+    reserve = records.reserve
 
-    def claim_together(*args: Any, **kwargs: Any) -> Any:
+    def reserve_together(*args: Any, **kwargs: Any) -> Any:
         barrier.wait()
-        return claim(*args, **kwargs)
+        return reserve(*args, **kwargs)
 
-    monkeypatch.setattr(records, "claim", claim_together)
+    monkeypatch.setattr(records, "reserve", reserve_together)
     before = sim.posts()
     work = [
         lambda actor=actor: replacements.execute(
@@ -226,9 +226,9 @@ def test_two_processes_create_one_order(
         process.join(timeout=30)
     assert [p.exitcode for p in processes] == [0, 0]
     kinds = sorted(kind for _, kind, _ in outcomes)
-    # The loser is refused by the claim (ConflictError) or by the recorded replacement (ActionBlocked).
+    # The loser is refused by the reservation (ConflictError) or by the recorded replacement (ActionBlocked).
     # `assess` reads the console's records after the live stock, so the winner's stock change is seen
-    # with its claim; a stale-plan refusal would still be a safe one. Never a second order.
+    # with its reservation; a stale-plan refusal would still be a safe one. Never a second order.
     assert kinds in (
         ["ConflictError", "created"],
         ["ActionBlocked", "created"],
@@ -286,7 +286,7 @@ def test_recording_a_created_order_while_a_refresh_writes_the_same_order_lands(
 def test_eight_operators_and_two_refreshes_at_once_record_the_one_created_order(
     pg_engine: Engine, sim: SimApi
 ) -> None:
-    """Executions refresh the order, claim, create and record, while refreshes write the same order:
+    """Executions refresh the order, reserve, create and record, while refreshes write the same order:
     every writer takes its locks in one order, so the one created order is recorded (no deadlock)."""
     from services import sync
 

@@ -71,7 +71,7 @@ def test_an_error_from_create_is_shown_once_in_the_dialog(console_db: Any, conso
     assert at.session_state["replacement.open"] == "#2006"  # the dialog stays open with the plan
 
 
-def _stale_claim(console: Any, order_id: int, name: str) -> str:
+def _stale_reservation(console: Any, order_id: int, name: str) -> str:
     """A `pending` replacement an hour old: its process stopped before the 3PL's answer was recorded."""
     from datetime import UTC, datetime, timedelta
 
@@ -80,7 +80,7 @@ def _stale_claim(console: Any, order_id: int, name: str) -> str:
     from services.replacements import records
 
     with session_scope(console.engine) as s:
-        claim = records.claim(
+        reservation = records.reserve(
             s.connection(),
             order_id=order_id,
             order_name=name,
@@ -91,14 +91,14 @@ def _stale_claim(console: Any, order_id: int, name: str) -> str:
             actor=Actor("olga", Role.OPS),
             now=datetime.now(UTC) - timedelta(hours=1),
         )
-    return claim.reference_id
+    return reservation.reference_id
 
 
 def test_ops_settles_a_replacement_left_pending(fresh_db: Any, console_env: Any) -> None:
     from tests.conftest import SMALL_STORE
     from tests.services.sources.simulator import simulator
 
-    reference = _stale_claim(fresh_db, 5410000000006, "#2006")
+    reference = _stale_reservation(fresh_db, 5410000000006, "#2006")
     with simulator(50) as sim:  # a 3PL that never received the reference
         console_env(
             fresh_db, sources=sim.running.settings(), ORDER_RECON_CONFIG=str(SMALL_STORE / "sla.toml")
@@ -110,7 +110,7 @@ def test_ops_settles_a_replacement_left_pending(fresh_db: Any, console_env: Any)
 
         at = app("ops", "lookup")
         at.text_input(key="lookup.query").input("#2006").run()
-        assert at.button(key="replacement.open_button").disabled  # the claim blocks: replacement.exists
+        assert at.button(key="replacement.open_button").disabled  # the reservation blocks: replacement.exists
         at.button(key="replacement.settle").click().run()
         assert not at.exception and not at.error
         assert f"{reference} is not at the 3PL: recorded as failed" in _texts(at)

@@ -1,4 +1,4 @@
-"""Settling a replacement left `pending` by a process that died between the claim and the 3PL's answer."""
+"""Settling a replacement left `pending` by a process that died between the reservation and the 3PL's answer."""
 
 from __future__ import annotations
 
@@ -32,14 +32,14 @@ LATER = NOW + timedelta(minutes=10)
 ACTORS = ACTORS_IN_DB  # known to the database (tests/services/conftest.py)
 
 
-def _claimed(engine: Engine, settings: Any, n: int, *, sent: bool) -> replacements.ReplacementPlan:
-    """What a process leaves when it dies after its claim: the row `pending`, the 3PL order made or not."""
+def _reserved(engine: Engine, settings: Any, n: int, *, sent: bool) -> replacements.ReplacementPlan:
+    """What a process leaves when it dies after its reservation: the row `pending`, the 3PL order made or not."""
     order, warehouse = shipped_order(n)
     seed(engine, order, warehouse)
     with session(engine) as s:
         plan = replacements.dry_run(s, settings, POLICY, order=order.name, actor=OPS, now=NOW)
     with session(engine) as s:
-        records.claim(
+        records.reserve(
             s.connection(),
             order_id=order.id,
             order_name=order.name,
@@ -65,7 +65,7 @@ def test_a_claim_whose_order_reached_the_3pl_is_settled_as_created(
     sqlite_engine: Engine, sim: SimApi
 ) -> None:
     settings = settings_for(sim)
-    plan = _claimed(sqlite_engine, settings, 80, sent=True)
+    plan = _reserved(sqlite_engine, settings, 80, sent=True)
     [at_3pl] = sim.orders_with_reference(plan.reference_id)
 
     [settled] = _settle(sqlite_engine, settings, plan.order)
@@ -87,7 +87,7 @@ def test_a_claim_the_3pl_never_saw_is_settled_as_failed_and_can_be_created_again
     sqlite_engine: Engine, sim: SimApi
 ) -> None:
     settings = settings_for(sim)
-    plan = _claimed(sqlite_engine, settings, 81, sent=False)
+    plan = _reserved(sqlite_engine, settings, 81, sent=False)
 
     [settled] = _settle(sqlite_engine, settings, plan.order)
     assert settled.status == "failed" and settled.error is not None and "olga settled" in settled.error
@@ -109,8 +109,8 @@ def test_a_claim_the_3pl_never_saw_is_settled_as_failed_and_can_be_created_again
 
 def test_a_young_claim_is_left_alone(sqlite_engine: Engine, sim: SimApi) -> None:
     settings = settings_for(sim)
-    plan = _claimed(sqlite_engine, settings, 82, sent=False)
-    with pytest.raises(ConflictError, match=r"claimed by olga 60 s ago"):
+    plan = _reserved(sqlite_engine, settings, 82, sent=False)
+    with pytest.raises(ConflictError, match=r"reserved by olga 60 s ago"):
         _settle(sqlite_engine, settings, plan.order, clock=lambda: NOW + timedelta(seconds=60))
     with sqlite_engine.connect() as conn:
         assert [c.reference_id for c in records.pending_for(conn, plan.order_id)] == [plan.reference_id]
@@ -120,7 +120,7 @@ def test_a_young_claim_is_left_alone(sqlite_engine: Engine, sim: SimApi) -> None
 
 def test_settling_needs_ops_and_something_pending(sqlite_engine: Engine, sim: SimApi) -> None:
     settings = settings_for(sim)
-    plan = _claimed(sqlite_engine, settings, 83, sent=False)
+    plan = _reserved(sqlite_engine, settings, 83, sent=False)
     with pytest.raises(PermissionDenied):
         _settle(sqlite_engine, settings, plan.order, actor=AGENT)
     _settle(sqlite_engine, settings, plan.order)

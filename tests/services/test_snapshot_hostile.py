@@ -1,5 +1,7 @@
 """Hostile and real-world snapshots fed to `order-recon import` (SPEC §1 "Records"): each is refused with
 exit 2, one line naming file, record and field, and nothing written; or it is accepted as the SPEC says.
+
+Over 400 lines because it is one catalogue of hostile inputs, each a few lines, run through one import.
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 
 from checks.categories import classify
 from checks.discrepancies import static_discrepancies
+from checks.join import linked_tracking_codes, parse_reference
 from checks.model import OrderView, StoreOrder, Tracker, WarehouseOrder
 from checks.policy import load_policy
-from checks.shipping import linked_tracking_codes
 from services.snapshot.jsonstream import JsonStreamError, loads
 from services.sources import easypost, shipbob, shopify
 from services.sources.fields import RecordError
@@ -201,15 +201,15 @@ def _expected(files: dict[str, Any]) -> dict[str, tuple[str, list[tuple[str, str
     carrier: list[Tracker] = sorted(
         (easypost.parse_tracker(t) for t in files["easypost/trackers.json"]["trackers"]), key=lambda t: t.id
     )
-    originals = [w for w in warehouse if shipbob.parse_reference(w.reference_id)[1] is None]
+    originals = [w for w in warehouse if parse_reference(w.reference_id)[1] is None]
     out = {}
     for order in orders:
         match = next((w for w in originals if w.reference_id == str(order.id)), None) or next(
             (w for w in originals if w.order_number == order.number), None
         )
         replacements = tuple(
-            w for w in warehouse if shipbob.parse_reference(w.reference_id) [0] == order.id
-            and shipbob.parse_reference(w.reference_id)[1] is not None
+            w for w in warehouse if parse_reference(w.reference_id) [0] == order.id
+            and parse_reference(w.reference_id)[1] is not None
         )  # fmt: skip
         linked = linked_tracking_codes(OrderView(store=order, warehouse=match))
         view = OrderView(

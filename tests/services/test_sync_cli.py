@@ -1,4 +1,4 @@
-"""`order-recon sync` through `services.cli.main`, with `cli_sync.register` as an extension."""
+"""`order-recon sync` through `services.cli.main`, with `services.cli.sync.register` as an extension."""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@ or stops with a recorded error, keeps what it committed, and the next run finish
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -15,16 +14,11 @@ from db.migrate import upgrade
 from db.session import make_engine
 from services.sync import SYNC_ORDER, SyncOptions, SyncRunResult, sync_source
 from services.sync.runs import T_RUN
-from tests.services.sources.simulator import Sim, canonical_dump, simulator
+from tests.services.sources.simulator import Sim, canonical_dump
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("clean_sim")]
+SIM = {"orders": 300}  # the module's simulator (tests/services/conftest.py)
 PATIENT = SyncOptions(backoff_s=0.02, store_page=100, warehouse_page=100, tracker_page=50)
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
-    with simulator(orders=300) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +28,6 @@ def reference(sim: Sim, tmp_path_factory: pytest.TempPathFactory) -> dict[str, l
     dump = canonical_dump(engine)
     engine.dispose()
     return dump
-
-
-@pytest.fixture(autouse=True)
-def _clean(sim: Sim) -> Iterator[None]:
-    sim.clear_faults()
-    sim.reset_requests()
-    yield
-    sim.clear_faults()
 
 
 def _engine(directory: Path) -> Engine:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from checks.model import StoreOrder
-from services import queries
+from services import queries, queue
 from services.errors import ConfigurationError
 from services.settings import Settings
 from services.sources.shopify_client import ShopifyClient
@@ -39,7 +39,7 @@ def _answers(engine: Engine, sim: Sim) -> dict[str, Any]:
     policy = Settings().policy()
     as_of = sim.now()
     with engine.connect() as conn:
-        queue = [r.as_dict()["order"] for r in queries.overdue_queue(conn, as_of=as_of, policy=policy)]
+        overdue = [r.as_dict()["order"] for r in queue.overdue_queue(conn, as_of=as_of, policy=policy)]
         info = [
             (r.as_dict()["order"], r.as_dict()["category"])
             for r in queries.informational_view(conn, as_of=as_of, policy=policy)
@@ -47,7 +47,7 @@ def _answers(engine: Engine, sim: Sim) -> dict[str, Any]:
         discrepancies = sorted(conn.execute(select(T_DISC.c.order_id, T_DISC.c.code)).tuples().all())
         categories = dict(conn.execute(select(T_CLASS.c.order_id, T_CLASS.c.base_category)).tuples().all())
     return {
-        "queue": sorted(queue),
+        "queue": sorted(overdue),
         "informational": sorted(info),
         "discrepancies": discrepancies,
         "categories": categories,

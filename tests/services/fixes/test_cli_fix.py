@@ -13,7 +13,8 @@ import pytest
 from db.migrate import upgrade
 from db.session import make_engine, session_scope
 from services import cli
-from services.auth.admin import _new_user
+from services.auth import create_user
+from services.cli.system import system_actor
 from services.sync import sync_all
 from tests.services.fixes.support import World, audit_rows, fix_rows
 from tests.services.sources.simulator import Sim, simulator
@@ -38,13 +39,12 @@ def world(running: Sim, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Worl
     upgrade(engine)
     with session_scope(engine) as session:
         for username, role in (("olga", "ops"), ("ann", "agent")):
-            _new_user(
+            create_user(
                 session,
                 username=username,
                 password=PASSWORD,
                 role=role,
-                display_name=None,
-                email=None,
+                actor=system_actor(),
                 now=datetime.now(UTC),
             )
     settings = running.settings(database_url=url)

@@ -1,4 +1,4 @@
-"""Exactly one request reaches the target whatever the concurrency; a claim left by a killed process is
+"""Exactly one request reaches the target whatever the concurrency; a reservation left by a killed process is
 settled by reading the target back, never by sending again."""
 
 from __future__ import annotations
@@ -50,17 +50,17 @@ def _together(work: list[Any]) -> list[Any]:
 def test_two_operators_at_once_send_one_request(
     engine: Engine, sim: Sim, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Both pass every check before either claims (a barrier in front of the claim): the database decides."""
+    """Both pass every check before either reserves (a barrier in front of the reservation): the database decides."""
     world = World(engine, sim)
     plan = world.dry_run(kind, world.pick(kind))
     barrier = threading.Barrier(2, timeout=60)
-    claim = records.claim
+    reserve = records.reserve
 
-    def claim_together(*args: Any, **kwargs: Any) -> Any:
+    def reserve_together(*args: Any, **kwargs: Any) -> Any:
         barrier.wait()
-        return claim(*args, **kwargs)
+        return reserve(*args, **kwargs)
 
-    monkeypatch.setattr(records, "claim", claim_together)
+    monkeypatch.setattr(records, "reserve", reserve_together)
     before = world.calls(kind)
     outcomes = _together([lambda actor=actor: world.execute(plan, actor=actor) for actor in (OPS, ADMIN)])
     done = [o for o in outcomes if isinstance(o, fixes.FixResult)]
@@ -182,8 +182,8 @@ def test_two_processes_send_one_request(engine: Engine, sim: Sim, monkeypatch: p
 
 
 def _kill_after_claim(world: World, plan: fixes.FixPlan, hang: str) -> None:
-    """Start an execution in a process, wait until its claim is in and (`after_send`) its call arrived,
-    then kill it: the claim stays `pending`."""
+    """Start an execution in a process, wait until its reservation is in and (`after_send`) its call arrived,
+    then kill it: the reservation stays `pending`."""
     url, schema = _where(world.engine)
     before = world.calls("cancel-at-3pl")
     context = multiprocessing.get_context("spawn")
@@ -235,7 +235,7 @@ def test_a_kill_between_claim_and_answer_is_settled_by_reading_back(
         assert (settled.status, settled.resolution) == ("done", "settled")
     else:
         assert settled.status == "failed"
-        again = world.execute(plan)  # the failed claim is taken again; now the one request goes out
+        again = world.execute(plan)  # the failed reservation is taken again; now the one request goes out
         assert again.record.status == "done"
         assert world.calls("cancel-at-3pl") - before == 1
     assert [a.outcome for a in audit_rows(engine, "fix.settle")] == ["ok"]

@@ -188,7 +188,7 @@ def test_an_unknown_outcome_is_settled_by_reading_the_target_back(
             world.execute(plan, transport=LostReply(forward=False))
         [row] = fix_rows(sqlite_engine)
         assert row.status == "failed"
-        assert world.execute(plan).record.status == "done"  # the failed claim is taken again
+        assert world.execute(plan).record.status == "done"  # the failed reservation is taken again
     assert world.calls("cancel-at-3pl") - before == 1  # never sent twice
 
 

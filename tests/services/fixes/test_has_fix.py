@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from services import claims, fixes, queries
+from services import fixes, queries, queue
 from tests.services.fixes.support import World, sim
 from tests.services.sources.simulator import Sim
 
@@ -22,10 +22,12 @@ def test_the_queue_filtered_by_has_a_fix_is_the_queue_rows_with_a_fixable_code(
 ) -> None:
     world = World(engine, sim)
     with engine.connect() as conn:
-        everything = queries.overdue_queue(conn, as_of=world.now, policy=world.policy)
-        fixable = queries.overdue_queue(conn, as_of=world.now, policy=world.policy, has_fix=True)
-        count = queries.count_overdue(conn, as_of=world.now, policy=world.policy, has_fix=True)
-        unclaimed = claims.queue(conn, as_of=world.now, policy=world.policy, owner="unclaimed", has_fix=True)
+        everything = queue.overdue_queue(conn, as_of=world.now, policy=world.policy)
+        fixable = queue.overdue_queue(conn, as_of=world.now, policy=world.policy, has_fix=True)
+        count = queue.count_overdue(conn, as_of=world.now, policy=world.policy, has_fix=True)
+        unclaimed = queue.overdue_queue(
+            conn, as_of=world.now, policy=world.policy, owner="unclaimed", has_fix=True
+        )
     expected = [r.order for r in everything if set(r.discrepancies) & set(queries.FIXABLE_CODES)]
     assert expected and [r.order for r in fixable] == expected and count == len(expected)
     assert [r.order for r in unclaimed] == expected

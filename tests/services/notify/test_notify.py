@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from db.models.audit import AuditEntry
 from db.session import session_scope
-from services import claims, queries
+from services import claims, queries, queue
 from services.auth.admin import create_user
 from services.errors import ConfigurationError
 from services.notify import AlertConfig, notify, save_config, set_own_claims_digest
@@ -48,11 +48,11 @@ def run(engine: Engine, settings: Settings, as_of: datetime, **kwargs: object): 
 def expected_items(engine: Engine, as_of: datetime) -> set[tuple[str, str]]:
     """(kind, order) of the queue and of the discrepancies, without any order in the informational view."""
     with engine.connect() as conn:
-        queue = queries.overdue_queue(conn, as_of=as_of, policy=POLICY)
+        overdue = queue.overdue_queue(conn, as_of=as_of, policy=POLICY)
         found = queries.discrepancies(conn, as_of=as_of, policy=POLICY)
         informational = {r.order for r in queries.informational_view(conn, as_of=as_of, policy=POLICY)}
     assert informational, "the store must have informational orders for the test to mean anything"
-    return {("overdue", r.order) for r in queue} | {
+    return {("overdue", r.order) for r in overdue} | {
         (d.code, d.order) for d in found if d.order not in informational
     }
 
@@ -150,7 +150,7 @@ def test_a_later_run_announces_only_what_is_new_and_never_an_informational_order
 
 def test_a_digest_groups_by_owner(loaded: Engine, slack: SlackSink, smtp: SmtpSink) -> None:
     with loaded.connect() as conn:
-        oldest = [r.order for r in queries.overdue_queue(conn, as_of=T0, policy=POLICY, limit=3)]
+        oldest = [r.order for r in queue.overdue_queue(conn, as_of=T0, policy=POLICY, limit=3)]
     alice, bob = Actor("alice", Role.AGENT), Actor("bob", Role.OPS)
     register_actors(loaded, [alice, bob])
     with session_scope(loaded) as session:
@@ -231,7 +231,7 @@ def test_a_user_who_opted_in_gets_their_own_claims_only(loaded: Engine, smtp: Sm
         save_config(session, AlertConfig(email_enabled=False), actor=ADMIN, now=T0)
         set_own_claims_digest(session, enabled=True, actor=alice, now=T0)
     with loaded.connect() as conn:
-        oldest = [r.order for r in queries.overdue_queue(conn, as_of=T0, policy=POLICY, limit=2)]
+        oldest = [r.order for r in queue.overdue_queue(conn, as_of=T0, policy=POLICY, limit=2)]
     with session_scope(loaded) as session:
         claims.claim(session, order=oldest[1], actor=alice, now=T0)
     result = run(loaded, settings_for(None, smtp), T0)

@@ -10,23 +10,15 @@ import pytest
 
 from services.errors import SourceAuthError
 from services.sources.easypost_client import AsyncEasyPostClient, EasyPostClient
-from tests.services.sources.simulator import Sim, simulator
+from tests.services.sources.simulator import Sim
 
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
-    with simulator() as running:
-        yield running
-
-
 @pytest.fixture(autouse=True)
-def _clean(sim: Sim) -> Iterator[None]:
-    sim.clear_faults()
-    sim.reset_requests()
+def _clean(clean_sim: Sim) -> Iterator[None]:
     yield
-    sim.clear_faults()
+    sim = clean_sim
     sim.faults(
         shopify_bucket={"capacity": 100_000, "leak_per_s": 100_000},
         shopify_graphql_bucket={"capacity": 2000, "restore_per_s": 1e7},

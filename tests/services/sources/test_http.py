@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from services.errors import SourceError, SourceProtocolError, SourceRateLimited, SourceUnavailable
 from services.sources.shopify_client import ShopifyClient
-from tests.services.sources.simulator import Sim, simulator
+from tests.services.sources.simulator import Sim
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("clean_sim")]
+SIM = {"orders": 60}  # the module's simulator (tests/services/conftest.py)
 TIMEOUT_S = 0.3
 HANG_S = 0.6  # a hung request is logged when the simulator finally answers it
 
@@ -19,20 +19,6 @@ HANG_S = 0.6  # a hung request is logged when the simulator finally answers it
 def _settle(kind: str) -> None:
     if kind == "timeout":
         time.sleep(HANG_S)
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
-    with simulator(orders=60) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _clean(sim: Sim) -> Iterator[None]:
-    sim.clear_faults()
-    sim.reset_requests()
-    yield
-    sim.clear_faults()
 
 
 @pytest.mark.parametrize("kind", ["500", "malformed", "truncated", "timeout", "latency"])

@@ -14,7 +14,9 @@ from services.errors import ConfigurationError, SourceProtocolError
 from services.settings import Settings
 from services.sources.http import Call
 from services.sources.shopify_client import ShopifyClient
-from tests.services.sources.simulator import Sim, simulator
+from tests.services.sources.simulator import Sim
+
+SIM = {"orders": 5}  # the module's simulator (tests/services/conftest.py)
 
 TOKEN = "shpat_secret_token"
 
@@ -43,12 +45,6 @@ def elsewhere() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
-    with simulator(orders=5) as running:
-        yield running
 
 
 def test_a_next_page_link_to_another_origin_is_refused_before_sending(sim: Sim, elsewhere: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,23 +18,9 @@ from services.sources.shipbob_client import (
     fetch_inventory_for_skus,
     orders_page_call,
 )
-from tests.services.sources.simulator import Sim, simulator
+from tests.services.sources.simulator import Sim
 
-pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
-    with simulator() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _clean(sim: Sim) -> Iterator[None]:
-    sim.clear_faults()
-    sim.reset_requests()
-    yield
-    sim.clear_faults()
+pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("clean_sim")]
 
 
 def _counts(sim: Sim) -> dict[str, int]:

@@ -22,24 +22,17 @@ from services.sources.shopify_client import (
     search_since,
 )
 from services.sources.shopify_queries import ORDER_COST, data_of
-from tests.services.sources.simulator import Sim, simulator
+from tests.services.sources.simulator import Sim
 
 pytestmark = pytest.mark.timeout(120)
+SIM = {"orders": 300}  # the module's simulator (tests/services/conftest.py)
 GRAPHQL = "POST /shopify/admin/api/2026-10/graphql.json"
 
 
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
-    with simulator(orders=300) as running:
-        yield running
-
-
 @pytest.fixture(autouse=True)
-def _clean(sim: Sim) -> Iterator[None]:
-    sim.clear_faults()
-    sim.reset_requests()
+def _clean(clean_sim: Sim) -> Iterator[None]:
     yield
-    sim.clear_faults()
+    sim = clean_sim
     sim.faults(
         shopify_gone=False,
         shopify_bulk_fail=None,

@@ -13,7 +13,6 @@ from checks.model import Tracker, TrackingEvent
 from services import store
 from services.bulk import bulk_select
 from services.sources.easypost_client import EasyPostClient
-from services.store.views import TRACKER_READ, _tracker_from_row
 from tests.services.sources.simulator import simulator
 
 
@@ -29,14 +28,14 @@ def test_trackers_round_trip_with_their_scans(engine: Engine) -> None:
     with engine.begin() as conn:
         store.write_trackers(conn, trackers, now)
     with engine.connect() as conn:
-        rows = bulk_select(conn, store.T_TRACKER, TRACKER_READ, "id", [t.id for t in trackers])
+        stored = store.load_trackers(conn, [t.id for t in trackers])
         newest = dict(
             bulk_select(conn, store.T_TRACKER, ("id", "last_scan_at"), "id", [t.id for t in trackers])
         )
         oldest = dict(
             bulk_select(conn, store.T_TRACKER, ("id", "first_scan_at"), "id", [t.id for t in trackers])
         )
-    assert {r[0]: _tracker_from_row(r) for r in rows} == {t.id: t for t in trackers}
+    assert stored == {t.id: t for t in trackers}
     assert newest == {t.id: t.last_scan_at for t in trackers}
     assert oldest == {t.id: t.first_scan_at for t in trackers}
     assert any(t.first_scan_at for t in trackers)

@@ -3,21 +3,15 @@ run changes nothing; the command reports each service."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from services.cli import main
 from services.sources.easypost_client import EasyPostClient
 from services.webhooks.subscribe import subscribe_all
-from tests.services.sources.simulator import Sim, simulator
+from tests.services.sources.simulator import Sim
 from tests.services.webhooks.support import SECRETS
 
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Sim]:
-    with simulator(50) as running:
-        yield running
+SIM = {"orders": 50}  # the module's simulator (tests/services/conftest.py)
 
 
 def test_easypost_registers_once_with_the_secret(sim: Sim) -> None:

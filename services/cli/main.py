@@ -4,112 +4,18 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from checks.policy import SlaPolicy
 from checks.results import is_actionable
-from db.migrate import upgrade
-from db.session import make_engine
-from services import queries
+from services import queries, queue
+from services.cli.context import Context, Parser, parse_day
+from services.cli.output import emit, format_table
 from services.database_errors import as_database_error
 from services.errors import InputError, NotFoundError, OrderReconError
-from services.policy_state import ensure_policy
-from services.settings import Settings
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, no usage dump
-        raise InputError(f"{self.prog}: {message}")
-
-
-class Context:
-    """What a command needs: settings, policy, the migrated engine, the clock."""
-
-    def __init__(self, args: argparse.Namespace, settings: Settings | None = None) -> None:
-        self.args = args
-        self.settings = settings or Settings()
-        config = getattr(args, "config", None) or os.environ.get("ORDER_RECON_CONFIG")
-        if config:
-            self.settings = self.settings.model_copy(update={"order_recon_config": Path(config)})
-        self.policy: SlaPolicy = self.settings.policy()
-        self.now = datetime.now(UTC)
-        self.as_of = parse_as_of(getattr(args, "as_of", None), self.policy, self.now)
-        self._engine: Engine | None = None
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = make_engine(self.settings.database_url)
-            upgrade(self._engine)
-            with self._engine.begin() as conn:
-                ensure_policy(conn, self.policy, self.now)
-        return self._engine
-
-
-def parse_as_of(text: str | None, policy: SlaPolicy, now: datetime) -> datetime:
-    """ISO time with an offset; without one it is store time; a bare date means the end of that store day."""
-    if not text:
-        return now
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(23, 59, 59), tzinfo=policy.tz).astimezone(
-                UTC
-            )
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--as-of {text!r} is not an ISO 8601 time (e.g. 2026-07-06T14:00:00Z)") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=policy.tz)
-    return moment.astimezone(UTC)
-
-
-def parse_day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
-
-
-# ---------------------------------------------------------------- output
-
-
-def emit(args: argparse.Namespace, payload: Any, table: Callable[[], str]) -> None:
-    if getattr(args, "json", False):
-        # Compact on purpose: an indented dump falls back to the pure-Python encoder, 5x slower.
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(table() + "\n")
-
-
-def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], empty: str) -> str:
-    if not rows:
-        return empty
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    return "\n".join(lines)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value) or "-"
-    return str(value)
-
 
 # ---------------------------------------------------------------- commands
 
@@ -126,7 +32,7 @@ def cmd_import(ctx: Context) -> int:
 
 def cmd_queue(ctx: Context) -> int:
     with ctx.engine.connect() as conn:
-        found = queries.overdue_queue(conn, as_of=ctx.as_of, policy=ctx.policy, has_fix=ctx.args.has_fix)
+        found = queue.overdue_queue(conn, as_of=ctx.as_of, policy=ctx.policy, has_fix=ctx.args.has_fix)
         rows = [r.as_dict() for r in found]
     emit(
         ctx.args,
@@ -204,7 +110,7 @@ def live_inventory_or_none(ctx: Context) -> Any:
 
 def cmd_metrics(ctx: Context) -> int:
     from services import sla
-    from services.cli_users import system_actor
+    from services.cli.system import system_actor
 
     start, end = parse_day(ctx.args.date_from, "--from"), parse_day(ctx.args.date_to, "--to")
     if start > end:
@@ -222,7 +128,7 @@ def cmd_summarize(ctx: Context) -> int:
     from sqlmodel import Session
 
     from services import orders
-    from services.cli_users import system_actor
+    from services.cli.system import system_actor
     from services.summaries import summarize, summary_as_json
 
     with Session(ctx.engine) as session:
@@ -251,30 +157,30 @@ Extension = Callable[[Any, argparse.ArgumentParser], None]
 
 def _extensions() -> list[Extension]:
     """Commands that live in their own modules (imported lazily: they pull in HTTP clients)."""
-    from services.cli_audit import register as register_audit
-    from services.cli_fix import register as register_fix
-    from services.cli_notify import register as register_notify
-    from services.cli_sync import register as register_sync
-    from services.cli_users import register as register_users
-    from services.cli_webhooks import register as register_webhooks
+    from services.cli.audit import register as register_audit
+    from services.cli.fix import register as register_fix
+    from services.cli.notify import register as register_notify
+    from services.cli.sync import register as register_sync
+    from services.cli.users import register as register_users
+    from services.cli.webhooks import register as register_webhooks
 
     return [register_sync, register_notify, register_webhooks, register_fix, register_audit, register_users]
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; commands in their own modules are loaded only when asked for (or for help)."""
-    common = _Parser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument(
         "--config",
         default=argparse.SUPPRESS,
         help="SLA policy TOML (default: ORDER_RECON_CONFIG or the packaged policy)",
     )
-    timed = _Parser(add_help=False)
+    timed = Parser(add_help=False)
     timed.add_argument("--as-of", dest="as_of", default=None, help="ISO time to evaluate at (default: now)")
     timed.add_argument("--json", action="store_true", help="print JSON")
-    parser = _Parser(prog="order-recon", description="Reconcile store, 3PL and carrier data.")
+    parser = Parser(prog="order-recon", description="Reconcile store, 3PL and carrier data.")
     parser.add_argument("--config", default=None, help=argparse.SUPPRESS)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     p = sub.add_parser("import", parents=[common], help="import a snapshot directory")
     p.add_argument("directory")
     p = sub.add_parser("queue", parents=[common, timed], help="the overdue queue")
@@ -322,7 +228,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `order-recon queue | head` is fine
         sys.stderr.close()
         return 0
-
-
-if __name__ == "__main__":  # python -m services.cli
-    sys.exit(main())

@@ -21,16 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from db.session import session_scope
 from services import auth
-from services.cli_system import SYSTEM_ACTOR, os_user
+from services.cli.system import system_actor
 from services.errors import InputError
-from services.permissions import Actor, Role
+from services.permissions import Role
 
 if TYPE_CHECKING:
-    from services.cli import Context
-
-
-def system_actor() -> Actor:
-    return Actor(SYSTEM_ACTOR, Role.ADMIN, "command line", os_user=os_user())
+    from services.cli.context import Context
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -14,7 +14,6 @@ Progress goes to stderr as pages are committed, the summary to stdout. Exit code
 from __future__ import annotations
 
 import argparse
-import getpass
 import signal
 import sys
 import threading
@@ -23,13 +22,12 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from db.session import session_scope
-from services import audit
+from services.cli.system import system_actor
 from services.errors import InputError
-from services.sync import SOURCES, SyncProgress, busy_message, refresh_order, sync_all
+from services.sync import SOURCES, SyncProgress, busy_message, refresh_order_as, sync_all_as
 
 if TYPE_CHECKING:
-    from services.cli import Context
+    from services.cli.context import Context
 
 ROLE = {"shopify": "store", "shipbob": "3pl", "easypost": "carrier"}
 
@@ -59,10 +57,11 @@ def cmd_sync(ctx: Context) -> int:
         return _refresh(ctx, args.order, sources)
     try:
         with _sigterm_as_interrupt():
-            results = sync_all(
+            results = sync_all_as(
                 ctx.engine,
                 ctx.settings,
                 ctx.policy,
+                system_actor(),
                 sources=sources,
                 full=args.full,
                 now=ctx.now,
@@ -91,16 +90,6 @@ def cmd_sync(ctx: Context) -> int:
             print(f"          {result.error}")
         elif result.watermark:
             print(f"          data as of {result.watermark.isoformat(timespec='seconds')}")
-    for result in results.values():
-        _audit(
-            ctx,
-            "sync.source",
-            result.ok,
-            source=result.source,
-            mode=result.mode,
-            records=result.records,
-            error=result.error,
-        )
     return 0 if all(r.ok for r in results.values()) else 1
 
 
@@ -125,24 +114,15 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _audit(ctx: Context, action: str, ok: bool, *, order: str | None = None, **params: Any) -> None:
-    """Syncs started from the command line are audited like the console's, as `cli:<OS user>`."""
-    with session_scope(ctx.engine) as session:
-        audit.append(
-            session,
-            actor=f"cli:{getpass.getuser()}",
-            role=None,
-            action=action,
-            outcome=audit.Outcome.OK if ok else audit.Outcome.FAILED,
-            order=order,
-            params=params,
-            at=ctx.now,
-        )
-
-
 def _refresh(ctx: Context, name: str, sources: list[str]) -> int:
-    result = refresh_order(
-        ctx.engine, ctx.settings, ctx.policy, name, sources=[ROLE[s] for s in sources], now=ctx.now
+    result = refresh_order_as(
+        ctx.engine,
+        ctx.settings,
+        ctx.policy,
+        system_actor(),
+        name,
+        sources=[ROLE[s] for s in sources],
+        now=ctx.now,
     )
     print(f"{result.name}: refreshed in {result.seconds * 1000:.0f} ms")
     for report in result.sources.values():
@@ -152,14 +132,6 @@ def _refresh(ctx: Context, name: str, sources: list[str]) -> int:
             print(f"  {report.source:<8} FAILED  {report.error}")
     if result.category_before != result.category_after:
         print(f"  category {result.category_before} → {result.category_after}")
-    _audit(
-        ctx,
-        "sync.order",
-        result.ok,
-        order=result.name,
-        sources=sources,
-        failed=[s for s, r in result.sources.items() if not r.ok],
-    )
     return 0 if result.ok else 1
 
 

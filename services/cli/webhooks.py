@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from services.errors import InputError
 
 if TYPE_CHECKING:
-    from services.cli import Context
+    from services.cli.context import Context
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

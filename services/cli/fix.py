@@ -10,7 +10,7 @@ role (previewing needs no sign-in; it sends nothing).
 
 Exit codes: 0 success; 2 bad input (unknown order or kind, wrong fingerprint format, failed sign-in);
 3 a check blocks (each blocked check's code and message on stderr); 1 a source failed, or the fix was
-refused for another reason (stale preview, already claimed, no permission).
+refused for another reason (stale preview, already reserved, no permission).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from db.session import session_scope
-from services.cli_users import system_actor
+from services.cli.system import system_actor
 from services.errors import ActionBlocked, AuthenticationError, InputError
 from services.orders import normalize_name
 
 if TYPE_CHECKING:
-    from services.cli import Context
+    from services.cli.context import Context
 
 KINDS = ("cancel-at-3pl", "send-to-3pl", "fulfill-in-store", "push-tracking")
 BLOCKED_EXIT = 3

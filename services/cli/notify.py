@@ -17,11 +17,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services.cli_users import system_actor
+from services.cli.system import system_actor
 from services.errors import InputError
 
 if TYPE_CHECKING:
-    from services.cli import Context
+    from services.cli.context import Context
     from services.notify import NotifyResult
 
 
@@ -65,7 +65,7 @@ def _describe(result: NotifyResult) -> str:
 
 
 def cmd_notify(ctx: Context) -> int:
-    from services.cli import emit
+    from services.cli.output import emit
     from services.notify import notify
 
     result = notify(
@@ -85,7 +85,7 @@ def cmd_notify(ctx: Context) -> int:
 
 
 def _period(ctx: Context) -> tuple[Any, Any]:
-    from services.cli import parse_day
+    from services.cli.context import parse_day
 
     args = ctx.args
     if args.last_week:

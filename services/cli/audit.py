@@ -20,7 +20,7 @@ from sqlalchemy import Table, select
 from db.models.audit import AuditEntry
 from db.session import session_scope
 from services import audit, audit_head
-from services.cli_system import system_params
+from services.cli.system import system_params
 from services.errors import InputError
 from services.exports import EXPORT_AUDIT_ACTION
 

@@ -1,4 +1,5 @@
-"""Where the three systems disagree about one order: one list, read by the lookup page and the summary.
+"""Where the three systems disagree about one order: one list, read by the lookup page and the summary
+(through `OrderDetail.differences`).
 
 The SPEC §4 discrepancies come first (`spec=True`, their own codes); then the status and shipment
 differences a person would also want to know about. Both the page's Differences box and the summary's
@@ -8,13 +9,14 @@ discrepancies are always a subset of what is shown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.order_detail import OrderDetail
+from checks.discrepancies import EXCEPTION_STATUSES, Discrepancy
+from checks.model import OrderView
 
 SHIPPED_STORE = frozenset({"fulfilled"})
 PROBLEM_SHIPMENTS = frozenset({"Exception", "OnHold"})
-FAILED_TRACKERS = frozenset({"return_to_sender", "failure", "error"})
 CLOSED_CATEGORIES = frozenset({"cancelled", "refunded", "fulfilled"})
 
 # Plain words for every code; the SPEC §4 ones match the summaries' wording.
@@ -48,17 +50,19 @@ class Difference:
         return {"code": self.code, "detail": self.detail}
 
 
-def order_differences(detail: OrderDetail) -> list[Difference]:
-    """Every difference between the systems for one order, SPEC §4 discrepancies first, without repeats."""
-    found = [Difference(d.code, d.detail, True) for d in detail.discrepancies]
-    codes = {d.code for d in detail.discrepancies}
-    view = detail.view
+def order_differences(
+    view: OrderView, category: str, discrepancies: Sequence[Discrepancy]
+) -> list[Difference]:
+    """Every difference between the systems for one order in `category` (SPEC §3, at the as-of) whose
+    SPEC §4 `discrepancies` are given: those first, then the others, without repeats."""
+    found = [Difference(d.code, d.detail, True) for d in discrepancies]
+    codes = {d.code for d in discrepancies}
     store, warehouse = view.store, view.warehouse
     store_shipped = store.fulfillment_status in SHIPPED_STORE
     if warehouse is None:
-        if detail.category not in CLOSED_CATEGORIES and "missing_at_3pl" not in codes:
+        if category not in CLOSED_CATEGORIES and "missing_at_3pl" not in codes:
             found.append(Difference("no_3pl_order", "The 3PL has no order for this store order.", False))
-    elif warehouse.is_shipped and not store_shipped and detail.category not in ("cancelled", "refunded"):
+    elif warehouse.is_shipped and not store_shipped and category not in ("cancelled", "refunded"):
         found.append(
             Difference(
                 "shipped_not_synced",
@@ -95,7 +99,7 @@ def order_differences(detail: OrderDetail) -> list[Difference]:
             )
     if store_shipped and "carrier_exception" not in codes:
         for tracker in view.trackers:
-            if tracker.status in FAILED_TRACKERS:
+            if tracker.status in EXCEPTION_STATUSES:
                 found.append(
                     Difference(
                         "delivery_failed",
