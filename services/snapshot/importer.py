@@ -22,6 +22,7 @@ from services import store
 from services.errors import SnapshotError
 from services.snapshot import pipeline, shopify_jsonl
 from services.snapshot.jsonstream import JsonStreamError, iter_array
+from services.snapshot.search_index import deferred_on_first_backfill
 from services.snapshot.uniqueness import SeenKeys, refuse_stored_elsewhere, shown
 from services.sources import easypost, shipbob, shopify
 from services.sources.fields import RecordError
@@ -165,7 +166,7 @@ def _import(
     # First, as every writer does (services.sync.apply): a sync or refresh waits for the import.
     write_lock(conn)
     seen = SeenKeys(conn)
-    with _parsed(present, batch_size) as batches:
+    with deferred_on_first_backfill(conn), _parsed(present, batch_size) as batches:
         for name, batch in batches:
             relative = writing[0] = FILES[name].relative
             start = report.counts[name]
