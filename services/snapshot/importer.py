@@ -21,6 +21,7 @@ from checks.policy import SlaPolicy
 from services import store
 from services.errors import SnapshotError
 from services.snapshot import pipeline, shopify_jsonl
+from services.snapshot.collections_paced import fewer_collections
 from services.snapshot.jsonstream import JsonStreamError, iter_array
 from services.snapshot.search_index import deferred_on_first_backfill
 from services.snapshot.uniqueness import SeenKeys, refuse_stored_elsewhere, shown
@@ -136,7 +137,7 @@ def import_snapshot(
         )
     writing = [""]  # the file whose records are being written, for the message below
     try:
-        with engine.begin() as conn:
+        with fewer_collections(), engine.begin() as conn:
             _import(conn, present, report, policy, now, batch_size, writing)
     except IntegrityError as exc:
         # The checks in `uniqueness` name the records of every conflict they know of; this is the
