@@ -1,15 +1,14 @@
 """Fewer cyclic garbage collections while an import runs.
 
-Python's collector runs each time 700 more container objects are alive than before, and every third
-run or so goes through the older generations too. An import keeps a batch of records, rows and views
-alive at once, so the collector ran about 60 times per 1,000 compact orders (6 of them through the
-older generations) and found nothing: these objects form no cycles and are freed by their reference
-counts. The threshold is raised for the
-import; cycles made meanwhile are still collected, later.
+Python's collector runs each time 700 more container objects are alive than before, and every tenth
+run goes through the older generations too. An import keeps a batch of records, rows and views alive at
+once, so the collector ran about 60 times per 1,000 compact orders (6 of them through the older
+generations) and found nothing: these objects form no cycles and are freed by their reference counts.
+The threshold is raised for the import; cycles made meanwhile are still collected, later.
 
-A speed trick, needed by the backfill figures (README "Backfill figures", `bench/bulk_backfill.py`):
-a fifth to a quarter of the CPU time of a compact backfill. The threshold is the process's: an import in a
-process that does other work makes that work's collections rarer too until it ends.
+A speed trick, needed by the backfill figures (README "Backfill figures", `bench/bulk_backfill.py`): a
+fifth to a quarter of the CPU time of a compact backfill. The threshold is the process's: an import in
+a process that does other work makes that work's collections rarer too, until it ends.
 """
 
 from __future__ import annotations
