@@ -6,16 +6,27 @@ flattened rows (orders, line items, fulfillments and their lines). Two shapes: c
 of all of them). Each side runs in its own process: time, and peak memory as ru_maxrss. The goal is at
 most 2x the floor's time with less peak memory.
 
-Figures (100,000 orders, 7 December 2026, this 2-core machine shared with other work, load 6-15):
-compact 7.71x the floor's time (58.1 s against 7.5 s) at 0.41x its memory (108 MB against 266 MB);
-full 3.19x (261 s against 82 s) at 0.09x (217 MB against 2.3 GB). Memory meets the goal; time does
-not, and no trick is in the reader yet. The compact figure is the one that needs one: in a profile of
-10,000 compact orders about half the time is reading (line assembly and the record mapping, about 100
-µs an order) and half is the store's writes and classification (`services.store`), which alone take
-about twice the floor. A file of 8 MB or more is read in the import's helper
-process (`services.snapshot.pipeline`), overlapping the writes, so on an idle machine the store's
-writes set the pace; a typed decoder for the JSONL (as `services.sources.wire` is for REST pages) would
-only help where that overlap does not happen.
+Each side reports its wall time and its CPU time (its own process and any helper it waited for).
+
+Figures (100,000 orders, 7 December 2026 15:01-15:05 UTC, this 2-core machine shared with other work,
+load average 6-9): compact 3.66x the floor's time (25.4 s against 6.9 s; CPU 15.2 s against 4.2 s) at
+0.43x its memory (113 MB against 266 MB); full 1.70x (104 s against 61 s; CPU 64 s against 37 s) at
+0.08x (189 MB against 2.3 GB). The full shape meets the goal; the compact one does not. Earlier the same
+day, at load 7-11: compact 8.87x (63.2 s against 7.1 s; CPU 29.1 s against 3.7 s), full 3.02x (284 s
+against 94 s; CPU 135 s against 30 s).
+
+What changed, each measured on 20,000-50,000 compact orders: the collector ran about 60 times per 1,000
+orders and found nothing (`services.snapshot.collections_paced`: a fifth to a quarter of the CPU); the
+search index of a first backfill is rebuilt once at the end rather than one FTS insert per order
+(`services.snapshot.search_index`: about 9%); and the JSONL is read in the importing process, since
+taking its records from a helper process cost more than reading them.
+
+Where a compact order's time goes now (about 130 µs of CPU, against the floor's 30-40 µs): reading it (line
+assembly, orjson and the record mapping into `checks.model`) about 40 µs; the store's writes (orders,
+children, classifications, with their indexes) about 45 µs; views and classification (the SPEC's rules,
+`checks`) about 20 µs; the uniqueness checks of SPEC §1 "Records" about 12 µs. The floor writes four
+narrow tables and classifies nothing, so each of these alone is a large part of it; 2x would need the
+rules and the record mapping to cost about as little as `json.loads` does.
 
     python -m bench.bulk_backfill [--orders 100000]
 """
@@ -177,14 +188,24 @@ def ours(root: Path, db: Path) -> int:
     from services.snapshot import import_snapshot
 
     engine, policy = _migrated(db)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     report = import_snapshot(root, engine=engine, policy=policy, now=START + timedelta(days=200))
     global _STARTED
-    _STARTED = started
+    _STARTED = started, cpu
     return report.counts.get("store_jsonl", 0)
 
 
-_STARTED: float | None = None
+_STARTED: tuple[float, float] | None = None
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of the helpers it has waited for (the import's parser)."""
+    import resource
+
+    return sum(
+        u.ru_utime + u.ru_stime
+        for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
 
 
 def _migrated(db: Path) -> tuple[Any, Any]:
@@ -205,11 +226,12 @@ def job(kind: str, root: Path, db: Path) -> dict[str, float]:
     """One measurement in this process: seconds and peak resident memory (ru_maxrss)."""
     import resource
 
-    started = time.perf_counter()
+    started = time.perf_counter(), _cpu()
     count = floor(root / "shopify" / "orders.jsonl", db) if kind == "floor" else ours(root, db)
-    seconds = time.perf_counter() - (_STARTED or started)
+    wall, cpu = _STARTED or started  # the import's clock starts once its schema is made
+    seconds, cpu = time.perf_counter() - wall, _cpu() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "peak_mb": peak, "orders": count}
+    return {"seconds": seconds, "cpu_s": cpu, "peak_mb": peak, "orders": count}
 
 
 def _isolated(kind: str, root: Path, db: Path) -> dict[str, float]:
@@ -253,8 +275,8 @@ def main(argv: list[str] | None = None) -> None:
         base, ours_ = m["floor"], m["ours"]
         print(
             f"{shape}: {m['orders']:,} orders, {m['kb_per_order']:.1f} KB each; "
-            f"floor {base['seconds']:.2f} s, peak {base['peak_mb']:.0f} MB; "
-            f"import {ours_['seconds']:.2f} s, peak {ours_['peak_mb']:.0f} MB; "
+            f"floor {base['seconds']:.2f} s ({base['cpu_s']:.1f} s CPU), peak {base['peak_mb']:.0f} MB; "
+            f"import {ours_['seconds']:.2f} s ({ours_['cpu_s']:.1f} s CPU), peak {ours_['peak_mb']:.0f} MB; "
             f"{ours_['seconds'] / base['seconds']:.2f}x time, {ours_['peak_mb'] / base['peak_mb']:.2f}x memory",
             flush=True,
         )

@@ -97,6 +97,15 @@ def _start_receiver(url: str, secret: str) -> tuple[subprocess.Popen[bytes], str
     raise RuntimeError("the receiver did not start")
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU seconds a running process has used (seed included), from /proc; None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Watcher:
     """Reads the stored categories every 10 ms; records when each awaited (order, category) shows."""
 
@@ -198,7 +207,10 @@ class CatchUp:
     """`order-recon sync` from a simulator into the bench's database, back to back, until stopped."""
 
     def __init__(self, url: str, sources: dict[str, str]) -> None:
-        self.env = {**os.environ, **sources, "DATABASE_URL": url}
+        # The sync records its runs in the audit log, which needs a key outside demo mode.
+        audit = {"AUDIT_KEY": os.environ.get("AUDIT_KEY") or secrets.token_urlsafe(48)}
+        self.env = {**os.environ, **sources, **audit, "DATABASE_URL": url}
+        self.last_error = ""
         self.runs: list[float] = []
         self.failed = 0
         self.stop = threading.Event()
@@ -210,7 +222,10 @@ class CatchUp:
             started = time.perf_counter()
             done = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, check=False)
             self.runs.append(time.perf_counter() - started)
-            self.failed += done.returncode != 0
+            if done.returncode != 0:
+                self.failed += 1
+                lines = done.stderr.decode(errors="replace").strip().splitlines()
+                self.last_error = lines[-1] if lines else f"exit {done.returncode}"
 
 
 def bench_webhooks(
@@ -318,6 +333,7 @@ def _bench(
                     if stored.get(ORDER_BASE + k) != CATEGORY["paid" if version % 2 == 0 else "refunded"]
                 )
                 watcher.engine.dispose()
+                receiver_cpu = _cpu_seconds(process.pid)
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -334,12 +350,15 @@ def _bench(
         "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))] if latencies else None,
         "max_ms": 1000 * latencies[-1] if latencies else None,
         "reply_p95_ms": 1000 * sorted(replies)[int(0.95 * (len(replies) - 1))],
+        "receiver_cpu_s": receiver_cpu,
+        "load": os.getloadavg()[0],
         "lost": counts["new"] - len(latencies) + final.get("received", 0) + final.get("failed", 0),
         "wrong_final": wrong,
         "events_stored": sum(final.values()),
         "syncs": len(catch_up.runs) if catch_up else 0,
         "sync_failed": catch_up.failed if catch_up else 0,
         "sync_s": statistics.median(catch_up.runs) if catch_up and catch_up.runs else None,
+        "sync_error": catch_up.last_error if catch_up else "",
     }
 
 
@@ -355,7 +374,8 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
             f"({result['duplicates']} duplicates, {result['late']} out of order{sync})",
             f"p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, max {result['max_ms']:.0f} ms",
             f"goal p95 < 1000 ms; reply p95 {result['reply_p95_ms']:.0f} ms; lost {result['lost']}; "
-            f"wrong at the end {result['wrong_final']}",
+            f"wrong at the end {result['wrong_final']}; receiver CPU {result['receiver_cpu_s'] or 0:.0f} s; "
+            f"load average {result['load']:.1f}",
         )
     ]
 

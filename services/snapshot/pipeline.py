@@ -1,4 +1,5 @@
-"""Run the parsing of a large snapshot in a helper process, overlapped with the database writes.
+"""Run the parsing of a large snapshot's JSON files in a helper process, overlapped with the database
+writes (the bulk JSONL is read in the importing process: `services.snapshot.importer._parsed` says why).
 
 Decoding JSON and reading records into domain objects is about a third of an import's CPU time and
 needs no database, so a forked helper (`services.forked`) does it while this process writes and

@@ -31,3 +31,4 @@ def test_both_sides_import_every_order() -> None:
     measured = measure_shape(30, "compact")
     assert measured["floor"]["orders"] == measured["ours"]["orders"] == 30
     assert measured["floor"]["seconds"] > 0 and measured["ours"]["peak_mb"] > 0
+    assert measured["floor"]["cpu_s"] > 0 and measured["ours"]["cpu_s"] > 0
