@@ -4,7 +4,8 @@ render as a user sees it in Chromium.
 - search: `services.search.search_orders` on the imported database, for each kind of key (goal < 300 ms);
 - bulk refresh: 100 orders from a simulator whose every request takes 200 ms (goal < 10 s);
 - pages: a real `streamlit run` of the console on a copy of the database, Debian's Chromium driven by
-  Playwright; per page, from navigation to the page drawn and Streamlit idle (goal < 1.5 s).
+  Playwright; per page, from navigation to the page drawn, Streamlit idle and the browser's next
+  painted frame (goal < 1.5 s).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ LINKS = {
     "audit": "Audit log",
 }
 Row = tuple[str, str, str]
+# Two animation frames: the browser has laid out and painted what the run sent (charts included), not
+# only received it; a frame waits for any long task (a chart library loading) to end.
+PAINTED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
 def _timed(fn: Any, repeat: int = 5) -> tuple[float, float]:
@@ -164,7 +168,7 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
     from playwright.sync_api import sync_playwright
 
     from db.session import make_engine, session_scope
-    from services import auth
+    from services import audit_key, auth
     from services.demo import render_secrets
 
     if not Path(CHROMIUM).exists():
@@ -175,8 +179,12 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
     (work / ".streamlit").mkdir()
     shutil.copy(ROOT / ".streamlit" / "config.toml", work / ".streamlit" / "config.toml")
     engine = make_engine(f"sqlite:///{copy}")
-    with session_scope(engine) as session:
-        passwords = auth.ensure_demo_users(session, datetime.now(UTC))
+    audit_key.use_key(audit_key.DEMO_KEY)  # the demo server's key: its audit chain stays intact
+    try:
+        with session_scope(engine) as session:
+            passwords = auth.ensure_demo_users(session, datetime.now(UTC), demo_mode=True)
+    finally:
+        audit_key.use_key(None)
     engine.dispose()
     secrets = work / ".streamlit" / "secrets.toml"
     secrets.write_text(render_secrets({"cookie_key": "b" * 48, "demo_mode": True, "demo_users": passwords}))
@@ -244,6 +252,7 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
                 page.get_by_role("heading", name=heading).wait_for()
                 page.wait_for_timeout(50)
                 page.wait_for_function(idle)
+                page.evaluate(PAINTED)
                 rows.append(
                     (
                         f"page first render in Chromium at {orders:,} orders: {name} (menu link)",
@@ -258,6 +267,7 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
             page.get_by_role("heading", name="Order lookup").wait_for()
             page.wait_for_timeout(50)
             page.wait_for_function(idle)
+            page.evaluate(PAINTED)
             rows.append(
                 (
                     f"page first render in Chromium at {orders:,} orders: lookup (link in a new tab)",
