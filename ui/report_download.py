@@ -2,32 +2,43 @@
 
 The download is the very file `order-recon report sla` writes, made when clicked (never on render);
 `services.reports.render_report` checks the role again and audits it.
+
+`services.reports` is imported only where it is used: the package loads matplotlib for the report's
+charts, 1.2 s of imports that the SLA page's first render waited for (figure "Chromium, menu link: SLA
+metrics" in README "Console figures"). The server's background warm-up (ui.warmup) loads it after the
+first page is drawn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from services.permissions import Actor, Permission, allowed
-from services.reports import render_report
-from services.reports.stages import ALL_WAREHOUSES, STAGE_TITLES, STAGES, StageFigure, stages
 from ui import charts, resources
+
+if TYPE_CHECKING:
+    from services.reports.stages import StageFigure
 
 STAGE_COLORS = {"handoff": "#5c6bc0", "3pl": "#26a69a", "first_scan": "#8d6e63"}
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=16)
 def _stages(url: str, date_from: date, date_to: date) -> list[StageFigure]:
+    from services.reports.stages import stages
+
     with resources.connect() as conn:
         return stages(conn, date_from=date_from, date_to=date_to)
 
 
 def stage_figure(figures: Sequence[StageFigure]) -> go.Figure:
     """Median hours per warehouse and stage as bars, the 90th percentile as a marker on each."""
+    from services.reports.stages import ALL_WAREHOUSES, STAGE_TITLES, STAGES
+
     shown = [f for f in figures if f.warehouse != ALL_WAREHOUSES]
     figure = go.Figure()
     for stage in STAGES:
@@ -51,6 +62,8 @@ def stage_figure(figures: Sequence[StageFigure]) -> go.Figure:
 
 
 def _build(actor: Actor, date_from: date, date_to: date, fmt: str) -> bytes:
+    from services.reports import render_report
+
     now = datetime.now(UTC)
     report = render_report(
         resources.engine(),
@@ -66,10 +79,14 @@ def _build(actor: Actor, date_from: date, date_to: date, fmt: str) -> bytes:
     return report.content
 
 
-def report_section(actor: Actor, date_from: date, date_to: date) -> None:
-    """The stage breakdown chart, then (for roles that may) the report as HTML and as PDF."""
+def stage_chart(date_from: date, date_to: date) -> None:
+    """The stage breakdown chart of the period (a query of its own, cached a few minutes)."""
     figures = _stages(resources.settings().database_url, date_from, date_to)
     charts.show(stage_figure(figures), "sla.stages")
+
+
+def report_buttons(actor: Actor, date_from: date, date_to: date) -> None:
+    """For roles that may: the leadership report as HTML and as PDF, made when clicked."""
     if not allowed(actor.role, Permission.METRICS):
         return
     buttons = st.container(horizontal=True)
