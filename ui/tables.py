@@ -1,10 +1,17 @@
-"""Tables that never load a whole list: a page of rows, a pager, and a CSV export made on click."""
+"""Tables that never load a whole list: a page of rows, a pager, and a CSV export made on click.
+
+A page of a list is drawn with `st.table`, not `st.dataframe`: a click on a dataframe's column header
+sorts only the rows in the browser (one page of the list), and Streamlit offers no way to switch that
+off or to hand the click to the server. A static table has no header to click; each list's "Sort by"
+sorts it in the query, so every page follows the order chosen.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
+from urllib.parse import quote
 
 import streamlit as st
 from sqlalchemy.engine import Connection
@@ -15,7 +22,7 @@ from db.session import session_scope
 from services import exports
 from services.permissions import Actor, Permission, allowed
 from ui import resources
-from ui.formatting import ISO_MOMENT
+from ui.formatting import ISO_MOMENT, md
 
 PAGE_SIZE = 100
 EXPORT_BATCH = 1000
@@ -35,6 +42,22 @@ def pager(total: int, *, key: str, page_size: int = PAGE_SIZE) -> int:
         f"Page {page} of {pages} · rows {min(total, first + 1)}–{min(total, first + page_size)} of {total:,}"
     )
     return first
+
+
+def order_link(order: str) -> str:
+    """The order as a Markdown link to its lookup page (`/lookup?order=%232095`)."""
+    return f"[{md(order)}](lookup?order={quote(order, safe='')})"
+
+
+def page_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, links: Sequence[str] = ()) -> None:
+    """One page of a list, in the order the query gave: every cell escaped (its text is the sources' or a
+    person's, never Markdown), but the `links` columns, which hold `order_link`s. No rows: the headers."""
+    cells = [{c: row[c] if c in links else md(row[c]) for c in columns} for row in rows]
+    st.table(
+        cells or {c: [] for c in columns},
+        hide_index=True,
+        height=min(40 + 36 * len(cells), 740) if cells else "content",
+    )
 
 
 def batches(fetch: Callable[[Connection, int, int], list[Any]], conn: Connection) -> Iterable[Any]:

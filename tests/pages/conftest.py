@@ -7,6 +7,7 @@ checked against the database on every run as for everyone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -163,6 +164,17 @@ def app(
     if page is not None:
         at.switch_page(PAGES[page][0]).run()
     return at
+
+
+_ESCAPED = re.compile(r"\\(.)")
+_LINK = re.compile(r"^\[(.*)\]\([^)]*\)$")
+
+
+def column(at: AppTest, name: str, index: int = 0) -> list[str]:
+    """A column of a page's table (`ui.tables.page_table`) as a person reads it: Markdown escapes
+    removed, an order link as its order name."""
+    cells = [str(v) for v in at.table[index].value[name]]
+    return [_ESCAPED.sub(r"\1", m.group(1) if (m := _LINK.match(c)) else c) for c in cells]
 
 
 def titles(at: AppTest) -> list[str]:

@@ -16,7 +16,7 @@ from services.differences import order_differences
 from services.queries import business_days_between
 from services.settings import Settings
 from services.store import T_CLASS
-from tests.pages.conftest import ROOT, app, titles
+from tests.pages.conftest import ROOT, app, column, titles
 
 
 def _texts(at) -> str:
@@ -65,7 +65,7 @@ def test_a_page_the_role_may_not_open_says_so_and_the_visit_is_audited(fresh_db,
     at = app("agent", "audit")
     assert not at.exception
     assert any(e.value.startswith("Not permitted") for e in at.error)
-    assert not at.dataframe  # nothing of the page itself
+    assert not at.table and not at.dataframe  # nothing of the page itself
     at.run()  # a rerun of the same page is the same visit
     with session_scope(fresh_db.engine) as session:
         denied = session.execute(select(AuditEntry).where(AuditEntry.action == "page.audit")).scalars().all()
@@ -153,10 +153,8 @@ def test_bulk_refresh_runs_beside_the_page_and_says_what_changed(simulated_db, c
     console, sources = simulated_db
     console_env(console, sources)
     at = app("ops", "overdue", as_of=None)
-    shown = len(at.dataframe(key="overdue.table").value)
-    rows = list(range(min(shown, 10)))
-    at.session_state["overdue.table"] = {"selection": {"rows": rows, "columns": [], "cells": []}}
-    at.run()
+    rows = column(at, "order")[:10]
+    at.multiselect(key="overdue.selected").set_value(rows).run()
     at.button(key="overdue.refresh").click().run()
     assert not at.exception, [e.message for e in at.exception]
     deadline = time.monotonic() + 60
@@ -253,14 +251,14 @@ def test_audit_filters_match_parts_and_offer_the_actions(fresh_db, console_env) 
     at = app("admin", "audit")
     assert "page.sla" in at.selectbox(key="audit.action").options
     at.text_input(key="audit.actor").set_value("AGE").run()
-    actors = set(at.dataframe[0].value["actor"])
+    actors = set(column(at, "actor"))
     assert actors == {"agent"}
     at.selectbox(key="audit.action").set_value("page.sla").run()
-    assert list(at.dataframe[0].value["outcome"]) == ["denied"]
+    assert column(at, "outcome") == ["denied"]
     at.text_input(key="audit.order").set_value("2095").run()
     assert not at.exception
     assert any("No audit entry matches" in i.value for i in at.info)
-    assert list(at.dataframe[0].value.columns)[:3] == ["id", "at", "actor"]
+    assert list(at.table[0].value.columns)[:3] == ["id", "at", "actor"]
 
 
 # ---------------------------------------------------------------- 11. admin forms keep their input
@@ -294,7 +292,7 @@ def test_reasons_read_in_store_time(console_db, console_env) -> None:
     reason = reason.replace("\\", "")  # as read: the source text is Markdown-escaped
     assert "+00:00" not in reason and re.search(r"\d{2}:\d{2} E[DS]T", reason)
     informational = app("agent", "informational")
-    why = " ".join(informational.dataframe[0].value["why"])
+    why = " ".join(column(informational, "why"))
     assert "+00:00" not in why
 
 
@@ -332,6 +330,19 @@ def test_contact_details_links_and_codes_as_words(simulated_db, console_env) -> 
 # ---------------------------------------------------------------- 8. sorting in the query
 
 
+def test_paged_lists_have_no_header_that_sorts_only_the_page(console_db, console_env) -> None:
+    """Overdue, informational and audit show a page of a longer list: a static table (no column header
+    to click), in the order of the query; an order is a link to its lookup."""
+    console_env(console_db)
+    for role, page in (("agent", "overdue"), ("agent", "informational"), ("admin", "audit")):
+        at = app(role, page)
+        assert not at.exception, [e.message for e in at.exception]
+        assert not at.dataframe and len(at.table) == 1, page
+    at = app("agent", "overdue")
+    first = at.table[0].value["order"][0]
+    assert re.fullmatch(r"\[\\#\d+\]\(lookup\?order=%23\d+\)", first), first
+
+
 def test_sorting_the_informational_view_orders_every_page(simulated_db, console_env) -> None:
     console, sources = simulated_db
     console_env(console, sources)
@@ -339,10 +350,10 @@ def test_sorting_the_informational_view_orders_every_page(simulated_db, console_
     at.selectbox(key="informational.sort").set_value("standard deadline").run()
     at.toggle(key="informational.descending").set_value(True).run()
     assert not at.exception
-    shown = list(at.dataframe[0].value["standard deadline"])
+    shown = column(at, "standard deadline")
     assert shown == sorted(shown, reverse=True)
     at.selectbox(key="informational.sort").set_value("order").run()
-    orders = [int(o.split("%23")[1]) for o in at.dataframe[0].value["order"]]
+    orders = [int(o.lstrip("#")) for o in column(at, "order")]
     assert orders == sorted(orders, reverse=True)
 
 
@@ -355,7 +366,7 @@ def test_sorting_the_overdue_queue_orders_every_page(simulated_db, console_env) 
     at.selectbox(key="overdue.sort").set_value("order").run()
     at.toggle(key="overdue.descending").set_value(True).run()
     assert not at.exception
-    shown = [int(o.split("%23")[1]) for o in at.dataframe(key="overdue.table").value["order"]]
+    shown = [int(o.lstrip("#")) for o in column(at, "order")]
     assert shown == sorted(shown, reverse=True)
     policy, now = Settings().policy(), datetime.now(UTC)
     with console.engine.connect() as conn:  # page by page, the database's order holds across pages
