@@ -86,4 +86,5 @@ with shown_once():
             for e in entries
         ],
         ("id", "at", "actor", "role", "action", "order", "outcome", "details"),
+        links=("order",),
     )

@@ -79,7 +79,7 @@ with shown_once():
     tables.page_table(
         [
             {
-                "order": tables.order_link(r.order),
+                "order": r.order,
                 "category": LABELS.get(r.category, r.category),
                 "why": local_times(r.reason, policy),
                 "standard deadline": store_time(r.standard_due_at, policy),

@@ -113,7 +113,7 @@ with shown_once():
     tables.page_table(
         [
             {
-                "order": tables.order_link(r.order),
+                "order": r.order,
                 "due": store_time(r.due_at, policy),
                 "business days late": r.business_days_late,
                 "shipping method": r.shipping_method,

@@ -51,12 +51,12 @@ def test_links_on_a_fresh_server_sign_in_return_and_role_gate(fresh_console, pag
     assert page.get_by_text(NOT_FOUND).count() == 0
     assert page.get_by_role("link", name="Audit log").count() == 0  # only the agent's own pages
 
-    table = page.locator("[data-testid='stTable']").first
+    table = page.locator(".order-recon-page-table").first
     table.hover()
     page.wait_for_timeout(500)
     assert page.get_by_role("button", name=re.compile("Download as CSV")).count() == 0
     assert page.get_by_role("button", name="Export CSV").count() == 0
-    # A page of the queue is a static table: a click on a column header sorts nothing in the browser
+    # A page of the queue is a plain table: a click on a column header sorts nothing in the browser
     # (the "Sort by" control sorts the whole queue in the query).
     before = table.locator("tbody tr").all_inner_texts()
     table.locator("th").nth(2).click()

@@ -16,7 +16,7 @@ from services.differences import order_differences
 from services.queries import business_days_between
 from services.settings import Settings
 from services.store import T_CLASS
-from tests.pages.conftest import ROOT, app, column, titles
+from tests.pages.conftest import ROOT, app, column, page_table, titles
 
 
 def _texts(at) -> str:
@@ -38,8 +38,8 @@ def test_sla_period_without_orders_shows_an_empty_state_on_every_chart(console_d
         at.run()
         assert not at.exception, [e.message for e in at.exception]
         empty += [i.value for i in at.info if "No orders were due in this period" in i.value]
-        assert not at.get("plotly_chart") or all(
-            chart.proto.spec for chart in at.get("plotly_chart")
+        assert not at.get("vega_lite_chart") or all(
+            chart.proto.spec for chart in at.get("vega_lite_chart")
         )  # any chart left is the naive-versus-true one, drawn with its days
     assert len(empty) >= 5  # daily, weekly, three breakdowns and time to ship
 
@@ -65,7 +65,9 @@ def test_a_page_the_role_may_not_open_says_so_and_the_visit_is_audited(fresh_db,
     at = app("agent", "audit")
     assert not at.exception
     assert any(e.value.startswith("Not permitted") for e in at.error)
-    assert not at.table and not at.dataframe  # nothing of the page itself
+    assert not at.dataframe and not [
+        h for h in at.get("html") if "page-table" in h.proto.body
+    ]  # nothing of the page
     at.run()  # a rerun of the same page is the same visit
     with session_scope(fresh_db.engine) as session:
         denied = session.execute(select(AuditEntry).where(AuditEntry.action == "page.audit")).scalars().all()
@@ -258,7 +260,7 @@ def test_audit_filters_match_parts_and_offer_the_actions(fresh_db, console_env) 
     at.text_input(key="audit.order").set_value("2095").run()
     assert not at.exception
     assert any("No audit entry matches" in i.value for i in at.info)
-    assert list(at.table[0].value.columns)[:3] == ["id", "at", "actor"]
+    assert page_table(at).headers[:3] == ["id", "at", "actor"]
 
 
 # ---------------------------------------------------------------- 11. admin forms keep their input
@@ -331,16 +333,17 @@ def test_contact_details_links_and_codes_as_words(simulated_db, console_env) -> 
 
 
 def test_paged_lists_have_no_header_that_sorts_only_the_page(console_db, console_env) -> None:
-    """Overdue, informational and audit show a page of a longer list: a static table (no column header
-    to click), in the order of the query; an order is a link to its lookup."""
+    """Overdue, informational and audit show a page of a longer list: a plain table (no column header
+    that sorts), in the order of the query; an order is a link to its lookup."""
     console_env(console_db)
     for role, page in (("agent", "overdue"), ("agent", "informational"), ("admin", "audit")):
         at = app(role, page)
         assert not at.exception, [e.message for e in at.exception]
-        assert not at.dataframe and len(at.table) == 1, page
+        assert not at.dataframe and not at.table, page
+        assert page_table(at).headers, page
     at = app("agent", "overdue")
-    first = at.table[0].value["order"][0]
-    assert re.fullmatch(r"\[\\#\d+\]\(lookup\?order=%23\d+\)", first), first
+    first, link = column(at, "order")[0], page_table(at).links[0]
+    assert re.fullmatch(r"#\d+", first) and link == f"lookup?order=%23{first[1:]}", (first, link)
 
 
 def test_sorting_the_informational_view_orders_every_page(simulated_db, console_env) -> None:
