@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from services.permissions import Actor, Permission, allowed
@@ -35,30 +34,53 @@ def _stages(url: str, date_from: date, date_to: date) -> list[StageFigure]:
         return stages(conn, date_from=date_from, date_to=date_to)
 
 
-def stage_figure(figures: Sequence[StageFigure]) -> go.Figure:
-    """Median hours per warehouse and stage as bars, the 90th percentile as a marker on each."""
+def stage_figure(figures: Sequence[StageFigure]) -> charts.Chart:
+    """Median hours per warehouse and stage as grouped bars; the 90th percentile and orders on hover."""
     from services.reports.stages import ALL_WAREHOUSES, STAGE_TITLES, STAGES
 
-    shown = [f for f in figures if f.warehouse != ALL_WAREHOUSES]
-    figure = go.Figure()
-    for stage in STAGES:
-        rows = [f for f in shown if f.stage == stage and f.median_hours is not None]
-        figure.add_bar(
-            y=[f.warehouse for f in rows],
-            x=[f.median_hours for f in rows],
-            name=f"{STAGE_TITLES[stage]}: median",
-            orientation="h",
-            marker_color=STAGE_COLORS[stage],
-            customdata=[[f.p90_hours, f.orders] for f in rows],
-            hovertemplate="%{y}: median %{x:.1f} h, p90 %{customdata[0]:.1f} h, %{customdata[1]} orders",
-        )
-    figure.update_layout(
-        title="Where the time went: median hours per stage (p90 on hover)",
-        barmode="group",
-        xaxis_title="hours",
-        **charts.LAYOUT,
+    title = "Where the time went: median hours per stage (p90 on hover)"
+    rows = [
+        {
+            "warehouse": f.warehouse,
+            "stage": STAGE_TITLES[f.stage],
+            "median": f.median_hours,
+            "p90": f.p90_hours,
+            "orders": f.orders,
+        }
+        for f in figures
+        if f.warehouse != ALL_WAREHOUSES and f.median_hours is not None
+    ]
+    stages = [STAGE_TITLES[s] for s in STAGES]
+    return charts.Chart(
+        title,
+        {
+            "title": title,
+            "height": charts.HEIGHT,
+            "data": {"values": rows},
+            "config": {"legend": {"orient": "bottom"}},
+            "mark": "bar",
+            "encoding": {
+                "y": {"field": "warehouse", "type": "nominal", "title": None},
+                "yOffset": {"field": "stage", "type": "nominal", "sort": stages},
+                "x": {"field": "median", "type": "quantitative", "title": "hours"},
+                "color": {
+                    "field": "stage",
+                    "type": "nominal",
+                    "title": None,
+                    "sort": stages,
+                    "scale": {"domain": stages, "range": [STAGE_COLORS[s] for s in STAGES]},
+                },
+                "tooltip": [
+                    {"field": "warehouse"},
+                    {"field": "stage"},
+                    {"field": "median", "format": ".1f", "title": "median hours"},
+                    {"field": "p90", "format": ".1f", "title": "p90 hours"},
+                    {"field": "orders"},
+                ],
+            },
+        },
+        empty=not rows,
     )
-    return figure
 
 
 def _build(actor: Actor, date_from: date, date_to: date, fmt: str) -> bytes:

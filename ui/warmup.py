@@ -1,11 +1,11 @@
 """Load the libraries the table and chart pages need in the background, once per server process.
 
-Streamlit imports pandas on a page's first table and the charts import plotly: together about a second,
-which the first person to open the overdue queue or the SLA page after a restart would otherwise wait
-for. Started by the entrypoint, the imports run while the first visitor signs in or reads the lookup
-page; then the leadership report (`services.reports`, which loads matplotlib: another second), for the
-SLA page's "Where the time went" tab and its downloads. A page that needs a library before it is loaded waits for the same import (Python's per-module
-import lock), so nothing is loaded twice.
+Streamlit imports pandas on a page's first table and chart: most of a second, which the first person
+to open the overdue queue or the SLA page after a restart would otherwise wait for. Started by the
+entrypoint, the imports run while the first visitor signs in or reads the lookup page; then the
+leadership report (`services.reports`, which loads matplotlib: another second), for the SLA page's
+"Where the time went" tab and its downloads. A page that needs a library before it is loaded waits for
+the same import (Python's per-module import lock), so nothing is loaded twice.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def test_docs_screenshots(console, page) -> None:
     ]:
         _open(page, link)
         if name == "sla":
-            page.locator(".js-plotly-plot").first.wait_for()
+            page.locator("[data-testid='stVegaLiteChart']").first.wait_for()
             page.wait_for_timeout(1500)
         shoot(page, name, DOCS)
     assert all((DOCS / f"{n}.png").exists() for n in ("lookup", "overdue", "sla"))
