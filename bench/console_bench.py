@@ -4,8 +4,8 @@ render as a user sees it in Chromium.
 - search: `services.search.search_orders` on the imported database, for each kind of key (goal < 300 ms);
 - bulk refresh: 100 orders from a simulator whose every request takes 200 ms (goal < 10 s);
 - pages: a real `streamlit run` of the console on a copy of the database, Debian's Chromium driven by
-  Playwright; per page, from navigation to the page drawn, Streamlit idle and the browser's next
-  painted frame (goal < 1.5 s).
+  Playwright; per page, from navigation to the page drawn, Streamlit idle, no element still loading
+  its code and the browser's next painted frame (goal < 1.5 s).
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ LINKS = {
     "audit": "Audit log",
 }
 Row = tuple[str, str, str]
-# Two animation frames: the browser has laid out and painted what the run sent (charts included), not
-# only received it; a frame waits for any long task (a chart library loading) to end.
+# Drawn as a person sees it: no placeholder left of an element whose code the browser is still loading
+# (a chart library), then two animation frames: laid out and painted, any long task ended.
+LOADED = "() => !document.querySelector(\"[data-testid='stSkeleton']\")"
 PAINTED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
@@ -252,6 +253,7 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
                 page.get_by_role("heading", name=heading).wait_for()
                 page.wait_for_timeout(50)
                 page.wait_for_function(idle)
+                page.wait_for_function(LOADED)
                 page.evaluate(PAINTED)
                 rows.append(
                     (
@@ -267,6 +269,7 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
             page.get_by_role("heading", name="Order lookup").wait_for()
             page.wait_for_timeout(50)
             page.wait_for_function(idle)
+            page.wait_for_function(LOADED)
             page.evaluate(PAINTED)
             rows.append(
                 (
