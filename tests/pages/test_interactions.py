@@ -143,7 +143,7 @@ def test_admin_adds_and_disables_a_user_who_is_then_signed_out(fresh_db, console
     at.selectbox(key="admin.add.role").set_value(Role.OPS)
     at.button(key="FormSubmitter:admin.add-Add user").click().run()
     assert not at.exception and not at.error
-    assert "dana" in list(at.dataframe[0].value["username"])
+    assert "dana" in column(at, "username")
 
     dana = app("dana", "overdue")
     assert "Overdue queue" in titles(dana)
