@@ -158,6 +158,12 @@ def _faults(base_url: str, latency_ms: float) -> None:
     httpx.post(f"{base_url}/_sim/faults", json={"latency_ms": latency_ms}, timeout=10).raise_for_status()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -248,7 +254,7 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
             for name, heading in PAGE_HEADINGS.items():
                 if name == "lookup":
                     continue
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), _cpu_seconds(server.pid)
                 page.get_by_role("link", name=LINKS[name]).click()
                 page.get_by_role("heading", name=heading).wait_for()
                 page.wait_for_timeout(50)
@@ -259,12 +265,12 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
                     (
                         f"page first render in Chromium at {orders:,} orders: {name} (menu link)",
                         f"{time.perf_counter() - start:.2f} s",
-                        "goal < 1.5 s",
+                        f"server CPU {_cpu_seconds(server.pid) - cpu:.2f} s (goal < 1.5 s)",
                     )
                 )
             # A link opened in a new tab: a new session, which signs in from its cookie first.
             query = f"?order=%23{lookup_order.lstrip('#')}" if lookup_order else ""
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu_seconds(server.pid)
             page.goto(f"{base}/lookup{query}")
             page.get_by_role("heading", name="Order lookup").wait_for()
             page.wait_for_timeout(50)
@@ -275,7 +281,7 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
                 (
                     f"page first render in Chromium at {orders:,} orders: lookup (link in a new tab)",
                     f"{time.perf_counter() - start:.2f} s",
-                    "goal < 1.5 s",
+                    f"server CPU {_cpu_seconds(server.pid) - cpu:.2f} s (goal < 1.5 s)",
                 )
             )
             browser.close()
