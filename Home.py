@@ -18,7 +18,7 @@ try:
     st.session_state["actor"] = actor
     if route is None or navigation.permitted(actor, route):
         if route is not navigation.START:
-            # Tables and charts need pandas and plotly: wait for the background import rather than race
+            # Tables and charts need pandas: wait for the background import rather than race
             # it (two threads importing pandas at once can see it half-initialized).
             warmup.start().wait(timeout=60)
         page.run()

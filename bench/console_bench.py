@@ -4,7 +4,8 @@ render as a user sees it in Chromium.
 - search: `services.search.search_orders` on the imported database, for each kind of key (goal < 300 ms);
 - bulk refresh: 100 orders from a simulator whose every request takes 200 ms (goal < 10 s);
 - pages: a real `streamlit run` of the console on a copy of the database, Debian's Chromium driven by
-  Playwright; per page, from navigation to the page drawn and Streamlit idle (goal < 1.5 s).
+  Playwright; per page, from navigation to the page drawn, Streamlit idle, no element still loading
+  its code and the browser's next painted frame (goal < 1.5 s).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ LINKS = {
     "audit": "Audit log",
 }
 Row = tuple[str, str, str]
+# Drawn as a person sees it: no placeholder left of an element whose code the browser is still loading
+# (a chart library), then two animation frames: laid out and painted, any long task ended.
+LOADED = "() => !document.querySelector(\"[data-testid='stSkeleton']\")"
+PAINTED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 
 def _timed(fn: Any, repeat: int = 5) -> tuple[float, float]:
@@ -153,6 +158,12 @@ def _faults(base_url: str, latency_ms: float) -> None:
     httpx.post(f"{base_url}/_sim/faults", json={"latency_ms": latency_ms}, timeout=10).raise_for_status()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -164,7 +175,7 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
     from playwright.sync_api import sync_playwright
 
     from db.session import make_engine, session_scope
-    from services import auth
+    from services import audit_key, auth
     from services.demo import render_secrets
 
     if not Path(CHROMIUM).exists():
@@ -175,8 +186,12 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
     (work / ".streamlit").mkdir()
     shutil.copy(ROOT / ".streamlit" / "config.toml", work / ".streamlit" / "config.toml")
     engine = make_engine(f"sqlite:///{copy}")
-    with session_scope(engine) as session:
-        passwords = auth.ensure_demo_users(session, datetime.now(UTC))
+    audit_key.use_key(audit_key.DEMO_KEY)  # the demo server's key: its audit chain stays intact
+    try:
+        with session_scope(engine) as session:
+            passwords = auth.ensure_demo_users(session, datetime.now(UTC), demo_mode=True)
+    finally:
+        audit_key.use_key(None)
     engine.dispose()
     secrets = work / ".streamlit" / "secrets.toml"
     secrets.write_text(render_secrets({"cookie_key": "b" * 48, "demo_mode": True, "demo_users": passwords}))
@@ -239,30 +254,34 @@ def browser_rows(db: Path, orders: int, lookup_order: str | None) -> list[Row]:
             for name, heading in PAGE_HEADINGS.items():
                 if name == "lookup":
                     continue
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), _cpu_seconds(server.pid)
                 page.get_by_role("link", name=LINKS[name]).click()
                 page.get_by_role("heading", name=heading).wait_for()
                 page.wait_for_timeout(50)
                 page.wait_for_function(idle)
+                page.wait_for_function(LOADED)
+                page.evaluate(PAINTED)
                 rows.append(
                     (
                         f"page first render in Chromium at {orders:,} orders: {name} (menu link)",
                         f"{time.perf_counter() - start:.2f} s",
-                        "goal < 1.5 s",
+                        f"server CPU {_cpu_seconds(server.pid) - cpu:.2f} s (goal < 1.5 s)",
                     )
                 )
             # A link opened in a new tab: a new session, which signs in from its cookie first.
             query = f"?order=%23{lookup_order.lstrip('#')}" if lookup_order else ""
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu_seconds(server.pid)
             page.goto(f"{base}/lookup{query}")
             page.get_by_role("heading", name="Order lookup").wait_for()
             page.wait_for_timeout(50)
             page.wait_for_function(idle)
+            page.wait_for_function(LOADED)
+            page.evaluate(PAINTED)
             rows.append(
                 (
                     f"page first render in Chromium at {orders:,} orders: lookup (link in a new tab)",
                     f"{time.perf_counter() - start:.2f} s",
-                    "goal < 1.5 s",
+                    f"server CPU {_cpu_seconds(server.pid) - cpu:.2f} s (goal < 1.5 s)",
                 )
             )
             browser.close()

@@ -11,7 +11,7 @@ import streamlit as st
 from services import auth
 from services.errors import OrderReconError
 from services.permissions import Role
-from ui import resources
+from ui import resources, tables
 from ui.auth import current_actor
 from ui.errors import shown_once
 from ui.formatting import store_time
@@ -57,7 +57,7 @@ with shown_once():
         st.success(notice)
     with resources.session() as session:
         users = auth.list_users(session, actor=actor)
-    st.dataframe(
+    tables.page_table(  # every user, by username (the query's order)
         [
             {
                 "username": u.username,
@@ -69,9 +69,7 @@ with shown_once():
             }
             for u in users
         ],
-        hide_index=True,
-        width="stretch",
-        key="admin.users",
+        ("username", "name", "email", "role", "status", "changed"),
     )
 
     add_column, edit_column = st.columns(2, border=True)

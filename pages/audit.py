@@ -69,7 +69,9 @@ with shown_once():
     )
     if not entries:
         st.info("No audit entry matches these filters.", icon=":material/search_off:")
-    st.dataframe(
+    else:
+        st.caption("Newest first, as the database keeps them: every page follows that order.")
+    tables.page_table(
         [
             {
                 "id": e.id,
@@ -82,9 +84,7 @@ with shown_once():
                 "details": e.detail or (audit.canonical_json(e.params) if e.params else ""),
             }
             for e in entries
-        ]
-        or {name: [] for name in ("id", "at", "actor", "role", "action", "order", "outcome", "details")},
-        hide_index=True,
-        width="stretch",
-        key="audit.table",
+        ],
+        ("id", "at", "actor", "role", "action", "order", "outcome", "details"),
+        links=("order",),
     )

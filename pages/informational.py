@@ -45,7 +45,7 @@ with shown_once():
         "Sort by",
         SORTS,
         key="informational.sort",
-        help="Sorted by the database, so every page follows it (a column header sorts only the rows shown).",
+        help="Sorted by the database, so every page of the list follows it.",
     )
     descending = order_column.toggle(
         "Descending", key="informational.descending", disabled=sort == "category"
@@ -76,10 +76,10 @@ with shown_once():
     offset = tables.pager(total, key="informational.page")
     with resources.connect() as conn:
         rows = queries.informational_view(conn, limit=tables.PAGE_SIZE, offset=offset, **scope)
-    st.dataframe(
+    tables.page_table(
         [
             {
-                "order": f"lookup?order=%23{r.order.lstrip('#')}",
+                "order": r.order,
                 "category": LABELS.get(r.category, r.category),
                 "why": local_times(r.reason, policy),
                 "standard deadline": store_time(r.standard_due_at, policy),
@@ -88,11 +88,6 @@ with shown_once():
             }
             for r in rows
         ],
-        hide_index=True,
-        width="stretch",
-        key="informational.table",
-        column_config={
-            "order": st.column_config.LinkColumn("order", display_text=r"order=%23(.*)$"),
-            "why": st.column_config.TextColumn("why", width="large"),
-        },
+        ("order", "category", "why", "standard deadline", "vendor deadline", "vendor late"),
+        links=("order",),
     )

@@ -63,12 +63,23 @@ with shown_once():
             "Sort by",
             queue.QUEUE_SORTS,
             key="overdue.sort",
-            help="Sorted by the database, so every page follows it (a column header sorts only the rows shown).",
+            help="Sorted by the database, so every page of the queue follows it.",
         ),
         "descending": direction_column.toggle("Descending", key="overdue.descending"),
     }
 
-    selected = ui_claims.selected_rows("overdue.table", "overdue.shown")
+    with resources.connect() as conn:
+        total = queue.count_overdue(conn, **scope)
+        st.metric("Overdue orders", f"{total:,}")
+        offset = tables.pager(total, key="overdue.page")
+        rows = queue.overdue_queue(conn, limit=tables.PAGE_SIZE, offset=offset, **scope, **order)
+    # The orders of this page to act on (a new page, a new choice: the options are part of the widget).
+    selected = st.multiselect(
+        "Orders to act on",
+        [r.order for r in rows],
+        key="overdue.selected",
+        placeholder="Choose orders of this page to claim, release or refresh",
+    )
     actions = st.container(horizontal=True, vertical_alignment="center")
     if actions.button("Claim", key="overdue.claim", disabled=not selected, icon=":material/back_hand:"):
         ui_claims.claim(selected, actor)
@@ -98,21 +109,13 @@ with shown_once():
                 )
             ),
         )
-        st.caption(
-            f"{len(selected)} selected" if selected else "Select rows to claim, release or refresh them."
-        )
 
-    with resources.connect() as conn:
-        total = queue.count_overdue(conn, **scope)
-        st.metric("Overdue orders", f"{total:,}")
-        offset = tables.pager(total, key="overdue.page")
-        rows = queue.overdue_queue(conn, limit=tables.PAGE_SIZE, offset=offset, **scope, **order)
+    with resources.connect() as conn:  # read after a claim or release, so the owners are current
         owners = claims.claims_for(conn, [r.order_id for r in rows])
-    st.session_state["overdue.shown"] = [r.order for r in rows]
-    st.dataframe(
+    tables.page_table(
         [
             {
-                "order": f"lookup?order=%23{r.order.lstrip('#')}",
+                "order": r.order,
                 "due": store_time(r.due_at, policy),
                 "business days late": r.business_days_late,
                 "shipping method": r.shipping_method,
@@ -123,15 +126,15 @@ with shown_once():
             }
             for r in rows
         ],
-        key="overdue.table",
-        on_select="rerun",
-        selection_mode="multi-row",
-        hide_index=True,
-        width="stretch",
-        height=min(38 + 35 * len(rows), 740),
-        column_config={
-            "order": st.column_config.LinkColumn(
-                "order", display_text=r"order=%23(.*)$", help="Open in order lookup"
-            )
-        },
+        (
+            "order",
+            "due",
+            "business days late",
+            "shipping method",
+            "warehouse",
+            "carrier",
+            "discrepancies",
+            "owner",
+        ),
+        links=("order",),
     )

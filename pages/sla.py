@@ -14,6 +14,8 @@ BREAKDOWN_TITLES = {
     "carrier": "Breaches by carrier",
 }
 
+TABS = ("On-time rate", "Overdue, naive versus true", "Breaches", "Time to ship", "Where the time went")
+
 actor, policy = current_actor(), resources.policy()
 today = policy.local_date(resources.as_of())
 st.title("SLA metrics")
@@ -58,21 +60,38 @@ with shown_once():
     for column, (label, value) in zip(st.columns(len(figures)), figures, strict=True):
         column.metric(label, f"{value:,}" if isinstance(value, int) else value, help=helps.get(label))
 
-    left, right = st.columns(2, border=True)
-    with left:
-        charts.show(charts.rate_chart(report.daily, "On-time rate per day"), "sla.daily")
-    with right:
-        charts.show(charts.rate_chart(report.weekly, "On-time rate per week"), "sla.weekly")
-    charts.show(
-        charts.naive_chart(report.overdue),
-        "sla.naive",
-        empty="No order was overdue, or flagged by a naive dashboard, at any day's end of this period.",
-    )
-    for column, (key, title) in zip(st.columns(3, border=True), BREAKDOWN_TITLES.items(), strict=True):
-        with column:
-            charts.show(charts.breach_chart(report.breaches[key], title), f"sla.{key}")
-    charts.show(charts.ship_time_chart(report.ship_hours), "sla.ship_time")
-    report_download.report_section(actor, date_from, date_to)
+    # One tab drawn at a time (lazy tabs: the others' charts are neither built nor sent until opened).
+    # Every chart is a Plotly figure the browser lays out, and the stage breakdown is a query of its own:
+    # all seven at once made the page's first render wait seconds, in the browser as on the server.
+    rates, overdue, breaches, ship_time, stages = st.tabs(TABS, key="sla.tab", on_change="rerun")
+    if rates.open:
+        with rates:
+            left, right = st.columns(2, border=True)
+            with left:
+                charts.show(charts.rate_chart(report.daily, "On-time rate per day"), "sla.daily")
+            with right:
+                charts.show(charts.rate_chart(report.weekly, "On-time rate per week"), "sla.weekly")
+    if overdue.open:
+        with overdue:
+            charts.show(
+                charts.naive_chart(report.overdue),
+                "sla.naive",
+                empty="No order was overdue, or flagged by a naive dashboard, at any day's end of this period.",
+            )
+    if breaches.open:
+        with breaches:
+            for column, (key, title) in zip(
+                st.columns(3, border=True), BREAKDOWN_TITLES.items(), strict=True
+            ):
+                with column:
+                    charts.show(charts.breach_chart(report.breaches[key], title), f"sla.{key}")
+    if ship_time.open:
+        with ship_time:
+            charts.show(charts.ship_time_chart(report.ship_hours), "sla.ship_time")
+    if stages.open:
+        with stages:
+            report_download.stage_chart(date_from, date_to)
+    report_download.report_buttons(actor, date_from, date_to)
 
     overdue_by_day = {s["day"]: s for s in report.overdue}
     tables.export_button(

@@ -1,13 +1,23 @@
-"""Plotly figures for the SLA page, from the pure series in `checks.metrics`."""
+"""Vega-Lite charts for the SLA page, from the pure series in `checks.metrics`.
+
+Vega-Lite, not Plotly: the browser loads Streamlit's Plotly bundle (4.7 MB of JavaScript) on the first
+chart of a session and was busy over a second with it, on top of the page; Vega's is a fifth of that.
+The specs are plain dicts (`st.vega_lite_chart`), not Altair objects: building and validating two
+Altair charts took a third of a second of the server's CPU per render. Both for the figure "Chromium,
+menu link: SLA metrics" in README "Console figures".
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from checks.metrics import BreachCount, RatePoint
+
+Spec = dict[str, Any]
 
 COLORS = {
     "on_time": "#2e7d32",
@@ -19,19 +29,23 @@ COLORS = {
 }
 # One name per outcome, the same as the page's figures (SPEC §6 `open_breach` is "open, late").
 OUTCOME_NAMES = {"on_time": "on time", "late": "shipped late", "open_breach": "open, late"}
-LAYOUT = {
-    "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-    "height": 320,
-    "legend": {"orientation": "h", "y": -0.2},
-}
+HEIGHT = 280
+EMPTY = "No orders were due in this period."
 
 
-def round_ticks(top: int, ticks: int = 5) -> dict[str, object]:
-    """An axis from 0 with whole, round steps (1, 2, 5 × 10ⁿ), never ticks such as 19.9 or 39.7."""
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    spec: Spec  # a Vega-Lite specification, its data inline
+    empty: bool  # nothing to draw: the page says so instead of drawing empty axes
+
+
+def round_ticks(top: int, ticks: int = 5) -> list[int]:
+    """Axis values from 0 in whole, round steps (1, 2, 5 × 10ⁿ), never ticks such as 19.9 or 39.7."""
     step = 1
     while top / step > ticks:
         step = _next_round(step)
-    return {"tickmode": "linear", "tick0": 0, "dtick": step, "range": [0, max(step, -(-top // step) * step)]}
+    return list(range(0, max(step, -(-top // step) * step) + 1, step))
 
 
 def _next_round(step: int) -> int:
@@ -40,118 +54,138 @@ def _next_round(step: int) -> int:
     return {1: 2, 2: 5, 5: 10}[head] * 10**zeros
 
 
-def rate_chart(points: Sequence[RatePoint], title: str) -> go.Figure:
-    figure = go.Figure()
-    for outcome in ("on_time", "late", "open_breach"):
-        figure.add_bar(
-            x=[p.period for p in points],
-            y=[getattr(p, outcome) for p in points],
-            name=OUTCOME_NAMES[outcome],
-            marker_color=COLORS[outcome],
-            yaxis="y2",
-            opacity=0.35,
-        )
-    figure.add_scatter(
-        x=[p.period for p in points],
-        y=[p.rate for p in points],
-        name="on-time rate",
-        mode="lines+markers",
-        line={"color": "#1565c0", "width": 3},
-    )
-    figure.update_layout(
-        title=title,
-        barmode="stack",
-        yaxis={"tickformat": ".0%", "range": [0, 1.05]},
-        yaxis2={
-            "overlaying": "y",
-            "side": "right",
-            "showgrid": False,
-            "title": "orders",
-            **round_ticks(max((p.on_time + p.late + p.open_breach for p in points), default=0)),
+def _counts(field: str, top: int, orient: str) -> Spec:
+    """A quantitative channel of order counts, from 0 with round ticks."""
+    values = round_ticks(top)
+    return {
+        "field": field,
+        "type": "quantitative",
+        "stack": "zero",
+        "scale": {"domain": [0, values[-1]]},
+        "axis": {"values": values, "title": "orders", "orient": orient, "format": "d"},
+    }
+
+
+def _colors(names: dict[str, str]) -> Spec:
+    return {"domain": list(names.values()), "range": [COLORS[k] for k in names]}
+
+
+def _chart(title: str, rows: list[dict[str, Any]], *, empty: bool, **spec: Any) -> Chart:
+    return Chart(
+        title,
+        {
+            "title": title,
+            "height": HEIGHT,
+            "data": {"values": rows},
+            "config": {"legend": {"orient": "bottom"}},
+            **spec,
         },
-        **LAYOUT,
+        empty=empty,
     )
-    return figure
 
 
-def breach_chart(counts: Sequence[BreachCount], title: str) -> go.Figure:
-    labels = [c.value or "unknown" for c in counts]
-    figure = go.Figure()
-    figure.add_bar(
-        y=labels,
-        x=[c.late for c in counts],
-        name="shipped late",
-        orientation="h",
-        marker_color=COLORS["late"],
-    )
-    figure.add_bar(
-        y=labels,
-        x=[c.open_breach for c in counts],
-        name=OUTCOME_NAMES["open_breach"],
-        orientation="h",
-        marker_color=COLORS["open_breach"],
-    )
-    figure.update_layout(
-        title=title,
-        barmode="stack",
-        yaxis={"autorange": "reversed"},
-        xaxis={"title": "orders", **round_ticks(max((c.late + c.open_breach for c in counts), default=0))},
-        **LAYOUT,
-    )
-    return figure
+def rate_chart(points: Sequence[RatePoint], title: str) -> Chart:
+    """Orders per period by outcome as stacked bars (right axis), the on-time rate as a line (left)."""
+    names = {o: OUTCOME_NAMES[o] for o in ("on_time", "late", "open_breach")}
+    rows = [
+        {"period": str(p.period), "outcome": name, "orders": getattr(p, o), "rate": p.rate}
+        for p in points
+        for o, name in names.items()
+    ]
+    top = max((p.on_time + p.late + p.open_breach for p in points), default=0)
+    period = {"field": "period", "type": "ordinal", "title": None}
+    bars = {
+        "mark": {"type": "bar", "opacity": 0.35},
+        "encoding": {
+            "x": period,
+            "y": _counts("orders", top, "right"),
+            "color": {"field": "outcome", "type": "nominal", "title": None, "scale": _colors(names)},
+            "tooltip": [{"field": "period"}, {"field": "outcome"}, {"field": "orders"}],
+        },
+    }
+    line = {  # one point per period: the rows of its first outcome
+        "transform": [{"filter": {"field": "outcome", "equal": names["on_time"]}}],
+        "mark": {"type": "line", "point": True, "color": "#1565c0", "strokeWidth": 3},
+        "encoding": {
+            "x": period,
+            "y": {
+                "field": "rate",
+                "type": "quantitative",
+                "title": "on-time rate",
+                "scale": {"domain": [0, 1]},
+                "axis": {"format": ".0%", "orient": "left"},
+            },
+            "tooltip": [{"field": "period"}, {"field": "rate", "format": ".1%"}],
+        },
+    }
+    return _chart(title, rows, empty=top == 0, layer=[bars, line], resolve={"scale": {"y": "independent"}})
 
 
-def ship_time_chart(histogram: Sequence[tuple[int, int]]) -> go.Figure:
+def breach_chart(counts: Sequence[BreachCount], title: str) -> Chart:
+    """Breaches per value of a breakdown key, most first, as stacked horizontal bars."""
+    names = {"late": "shipped late", "open_breach": OUTCOME_NAMES["open_breach"]}
+    rows = [
+        {"value": c.value or "unknown", "outcome": name, "orders": getattr(c, o)}
+        for c in counts
+        for o, name in names.items()
+    ]
+    top = max((c.late + c.open_breach for c in counts), default=0)
+    return _chart(
+        title,
+        rows,
+        empty=top == 0,
+        mark="bar",
+        encoding={
+            "y": {
+                "field": "value",
+                "type": "nominal",
+                "title": None,
+                "sort": [c.value or "unknown" for c in counts],
+            },
+            "x": _counts("orders", top, "bottom"),
+            "color": {"field": "outcome", "type": "nominal", "title": None, "scale": _colors(names)},
+            "tooltip": [{"field": "value"}, {"field": "outcome"}, {"field": "orders"}],
+        },
+    )
+
+
+def ship_time_chart(histogram: Sequence[tuple[int, int]]) -> Chart:
     """Bars of (whole hours from order to shipment, orders), counted by the database."""
-    figure = go.Figure()
-    figure.add_bar(
-        x=[h for h, _ in histogram], y=[n for _, n in histogram], name="orders", marker_color="#1565c0"
+    return _chart(
+        "Time to ship",
+        [{"hours": h, "orders": n} for h, n in histogram],
+        empty=not any(n for _, n in histogram),
+        mark={"type": "bar", "color": "#1565c0"},
+        encoding={
+            "x": {"field": "hours", "type": "quantitative", "title": "hours from order to shipment"},
+            "y": {"field": "orders", "type": "quantitative", "title": "orders"},
+            "tooltip": [{"field": "hours"}, {"field": "orders"}],
+        },
     )
-    figure.update_layout(
-        title="Time to ship", xaxis_title="hours from order to shipment", yaxis_title="orders", **LAYOUT
+
+
+def naive_chart(series: Sequence[dict[str, object]]) -> Chart:
+    """At each day's end: what a naive dashboard calls overdue against the true queue."""
+    names = {"naive": "naive dashboard", "true": "true overdue (queue)"}
+    return _chart(
+        "Naive versus true overdue, at each day's end",
+        [{"day": str(s["day"]), "series": name, "orders": s[k]} for s in series for k, name in names.items()],
+        empty=not any(s[k] for s in series for k in names),
+        mark={"type": "area", "opacity": 0.45, "line": True},
+        encoding={
+            "x": {"field": "day", "type": "ordinal", "title": None},
+            "y": {"field": "orders", "type": "quantitative", "title": "orders", "stack": None},
+            "color": {"field": "series", "type": "nominal", "title": None, "scale": _colors(names)},
+            "tooltip": [{"field": "day"}, {"field": "series"}, {"field": "orders"}],
+        },
     )
-    return figure
 
 
-def naive_chart(series: Sequence[dict[str, object]]) -> go.Figure:
-    figure = go.Figure()
-    figure.add_scatter(
-        x=[s["day"] for s in series],
-        y=[s["naive"] for s in series],
-        name="naive dashboard",
-        fill="tozeroy",
-        line={"color": COLORS["naive"]},
-    )
-    figure.add_scatter(
-        x=[s["day"] for s in series],
-        y=[s["true"] for s in series],
-        name="true overdue (queue)",
-        fill="tozeroy",
-        line={"color": COLORS["true"], "width": 3},
-    )
-    figure.update_layout(title="Naive versus true overdue, at each day's end", yaxis_title="orders", **LAYOUT)
-    return figure
-
-
-EMPTY = "No orders were due in this period."
-
-
-def is_empty(figure: go.Figure) -> bool:
-    """True when no trace has a value to draw (an empty period, or one whose values are all zero)."""
-    for trace in figure.data:
-        values = trace.x if getattr(trace, "orientation", None) == "h" else trace.y
-        if values is not None and any(v for v in values if v is not None):
-            return False
-    return True
-
-
-def show(figure: go.Figure, key: str, empty: str = EMPTY) -> None:
+def show(chart: Chart, key: str, empty: str = EMPTY) -> None:
     """The chart, or under its title a plain note when there is nothing to draw (never empty axes)."""
-    if is_empty(figure):
-        title = figure.layout.title.text or ""
-        with st.container(key=f"{key}.empty", height=LAYOUT["height"], border=False):
-            if title:
-                st.markdown(f"**{title}**")
+    if chart.empty:
+        with st.container(key=f"{key}.empty", height=HEIGHT + 40, border=False):
+            st.markdown(f"**{chart.title}**")
             st.info(empty, icon=":material/event_busy:")
         return
-    st.plotly_chart(figure, key=key, config={"displayModeBar": False}, width="stretch")
+    st.vega_lite_chart(chart.spec, key=key, width="stretch")

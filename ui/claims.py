@@ -29,12 +29,5 @@ def release(names: Sequence[str], actor: Actor) -> None:
             claims.release(session, order=name, actor=actor, now=datetime.now(UTC))
 
 
-def selected_rows(table_key: str, shown_key: str) -> list[str]:
-    """The order names selected in a table, as it was last shown (its names kept under `shown_key`)."""
-    shown: list[str] = st.session_state.get(shown_key, [])
-    picked = st.session_state.get(table_key, {}).get("selection", {}).get("rows", [])
-    return [shown[i] for i in picked if i < len(shown)]
-
-
 def owner(claim_of: dict[int, claims.Claim], order_id: int) -> str:
     return claim_of[order_id].username if order_id in claim_of else ""

@@ -1,10 +1,20 @@
-"""Tables that never load a whole list: a page of rows, a pager, and a CSV export made on click."""
+"""Tables that never load a whole list: a page of rows, a pager, and a CSV export made on click.
+
+A page of a list is drawn as a plain HTML table (`st.html`), not with `st.dataframe`: a click on a
+dataframe's column header sorts only the rows in the browser (one page of the list), and Streamlit offers
+no way to switch that off or to hand the click to the server. Each list's "Sort by" sorts it in the
+query, so every page follows the order chosen. Not `st.table` either: it renders every cell as Markdown,
+800 renders for a page of the queue, which kept the browser busy for most of a second (figure "Chromium,
+menu link" in README "Console figures"); one sanitized HTML table costs the browser almost nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from html import escape
 from typing import Any, TextIO
+from urllib.parse import quote
 
 import streamlit as st
 from sqlalchemy.engine import Connection
@@ -15,7 +25,7 @@ from db.session import session_scope
 from services import exports
 from services.permissions import Actor, Permission, allowed
 from ui import resources
-from ui.formatting import ISO_MOMENT
+from ui.formatting import ISO_MOMENT, NOTHING
 
 PAGE_SIZE = 100
 EXPORT_BATCH = 1000
@@ -35,6 +45,43 @@ def pager(total: int, *, key: str, page_size: int = PAGE_SIZE) -> int:
         f"Page {page} of {pages} · rows {min(total, first + 1)}–{min(total, first + page_size)} of {total:,}"
     )
     return first
+
+
+PAGE_TABLE_STYLE = """<style>
+.order-recon-page-table { overflow-x: auto; }
+.order-recon-page-table table { border-collapse: collapse; width: 100%; font-size: 0.875rem; }
+.order-recon-page-table th { text-align: left; font-weight: 600; opacity: 0.8; }
+.order-recon-page-table a { color: inherit; text-decoration: underline; }
+.order-recon-page-table th, .order-recon-page-table td {
+  padding: 0.3rem 0.6rem; border-bottom: 1px solid rgba(128, 128, 128, 0.25); vertical-align: top;
+}
+</style>"""
+
+
+def order_link(order: str) -> str:
+    """The order as a link to its lookup page (`lookup?order=%232095`), escaped for HTML."""
+    return f'<a href="lookup?order={quote(order, safe="")}">{escape(order)}</a>'
+
+
+def page_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, links: Sequence[str] = ()) -> None:
+    """One page of a list, in the order the query gave. Every cell is text (escaped: it is the sources'
+    or a person's), but those of the `links` columns, order names drawn as links to their lookup. No
+    rows: the headers alone."""
+
+    def cell(row: dict[str, Any], name: str) -> str:
+        value = row[name]
+        if value is None or value == "":
+            return NOTHING
+        return order_link(str(value)) if name in links else escape(str(value))
+
+    head = "".join(f"<th>{escape(name)}</th>" for name in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell(row, name)}</td>" for name in columns) + "</tr>" for row in rows
+    )
+    st.html(
+        f'{PAGE_TABLE_STYLE}<div class="order-recon-page-table"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def batches(fetch: Callable[[Connection, int, int], list[Any]], conn: Connection) -> Iterable[Any]:

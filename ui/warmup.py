@@ -1,10 +1,11 @@
 """Load the libraries the table and chart pages need in the background, once per server process.
 
-Streamlit imports pandas on a page's first table and the charts import plotly: together about a second,
-which the first person to open the overdue queue or the SLA page after a restart would otherwise wait
-for. Started by the entrypoint, the imports run while the first visitor signs in or reads the lookup
-page. A page that needs a library before it is loaded waits for the same import (Python's per-module
-import lock), so nothing is loaded twice.
+Streamlit imports pandas on a page's first table and chart: most of a second, which the first person
+to open the overdue queue or the SLA page after a restart would otherwise wait for. Started by the
+entrypoint, the imports run while the first visitor signs in or reads the lookup page; then the
+leadership report (`services.reports`, which loads matplotlib: another second), for the SLA page's
+"Where the time went" tab and its downloads. A page that needs a library before it is loaded waits for
+the same import (Python's per-module import lock), so nothing is loaded twice.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import threading
 from collections.abc import Sequence
 
 MODULES = ("pandas", "ui.charts")
+# Loaded next, waited for by no page: only the SLA page's "Where the time went" tab and its report
+# downloads need it.
+AFTER = ("services.reports",)
 
 _lock = threading.Lock()
 _loaded: threading.Event | None = None
@@ -32,8 +36,9 @@ def load(modules: Sequence[str]) -> list[str]:
     return done
 
 
-def start(modules: Sequence[str] = MODULES) -> threading.Event:
-    """Start loading `modules` in a daemon thread unless it was started already; set once it is done."""
+def start(modules: Sequence[str] = MODULES, after: Sequence[str] = AFTER) -> threading.Event:
+    """Start loading `modules`, then `after`, in a daemon thread unless it was started already; the event
+    is set once `modules` are done."""
     global _loaded
     with _lock:
         if _loaded is None:
@@ -44,6 +49,7 @@ def start(modules: Sequence[str] = MODULES) -> threading.Event:
                     load(modules)
                 finally:
                     event.set()
+                load(after)
 
             threading.Thread(target=run, name="order-recon-warmup", daemon=True).start()
         return _loaded

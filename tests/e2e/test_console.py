@@ -48,7 +48,7 @@ def test_sign_in_lookup_refresh_queue_chart(console, page) -> None:
 
     page.get_by_role("link", name="SLA metrics").click()
     page.get_by_role("heading", name="SLA metrics").wait_for()
-    page.locator(".js-plotly-plot").first.wait_for()
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for()
     wait_idle(page)
     shoot(page, "05-sla")
 

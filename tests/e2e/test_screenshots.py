@@ -39,7 +39,7 @@ def _open(page, name: str) -> None:
 
 def test_docs_screenshots(console, page) -> None:
     page.goto(console.base_url)
-    page.locator("iframe[title*='CookieManager']").wait_for(state="attached")
+    page.get_by_role("textbox", name="Username").wait_for()  # the sign-in form (no cookie component on it)
     wait_idle(page)
     shoot(page, "sign-in", DOCS)
 
@@ -63,7 +63,7 @@ def test_docs_screenshots(console, page) -> None:
     ]:
         _open(page, link)
         if name == "sla":
-            page.locator(".js-plotly-plot").first.wait_for()
+            page.locator("[data-testid='stVegaLiteChart']").first.wait_for()
             page.wait_for_timeout(1500)
         shoot(page, name, DOCS)
     assert all((DOCS / f"{n}.png").exists() for n in ("lookup", "overdue", "sla"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,49 @@ def app(
     if page is not None:
         at.switch_page(PAGES[page][0]).run()
     return at
+
+
+class _PageTable(HTMLParser):
+    """The headers, cell texts and links of a page's table (`ui.tables.page_table`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers: list[str] = []
+        self.rows: list[list[str]] = []
+        self.links: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr" and self.headers:
+            self.rows.append([])
+        if tag in ("th", "td"):
+            self._cell = []
+        if tag == "a":
+            self.links.append(dict(attrs).get("href") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "td") and self._cell is not None:
+            text = "".join(self._cell)
+            (self.headers if tag == "th" else self.rows[-1]).append(text)
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def page_table(at: AppTest, index: int = 0) -> _PageTable:
+    tables = [h for h in at.get("html") if "order-recon-page-table" in h.proto.body]
+    parsed = _PageTable()
+    parsed.feed(tables[index].proto.body)
+    return parsed
+
+
+def column(at: AppTest, name: str, index: int = 0) -> list[str]:
+    """A column of a page's table as a person reads it (an order link as its order name)."""
+    table = page_table(at, index)
+    position = table.headers.index(name)
+    return [row[position] for row in table.rows]
 
 
 def titles(at: AppTest) -> list[str]:

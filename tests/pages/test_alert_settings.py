@@ -67,5 +67,11 @@ def test_the_sla_page_charts_the_stages_and_offers_the_report(console_db, consol
     keys = [getattr(e, "key", None) for e in at.get("download_button")]
     labels = [e.proto.label for e in at.get("download_button")]
     assert "Leadership report (HTML)" in labels and "Leadership report (PDF)" in labels, (keys, labels)
-    charts = [e.proto.spec for e in at.get("plotly_chart")]
+    charts = [e.proto.spec for e in at.get("vega_lite_chart")]
+    assert any("On-time rate per day" in spec for spec in charts)
+    assert not any("Where the time went" in spec for spec in charts)  # drawn when its tab is opened
+    at.session_state["sla.tab"] = "Where the time went"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    charts = [e.proto.spec for e in at.get("vega_lite_chart")]
     assert any("Where the time went" in spec for spec in charts)

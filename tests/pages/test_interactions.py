@@ -13,7 +13,7 @@ from db.session import session_scope
 from services import auth, claims
 from services.errors import ConflictError
 from services.permissions import Actor, Role
-from tests.pages.conftest import app, titles
+from tests.pages.conftest import app, column, titles
 
 
 def markdown(at) -> str:
@@ -60,22 +60,20 @@ def test_offline_summary_is_labelled(console_db, console_env) -> None:
 
 
 def _queue_orders(at) -> list[str]:
-    return [link.split("%23", 1)[1] for link in at.dataframe(key="overdue.table").value["order"]]
+    return [name.lstrip("#") for name in column(at, "order")]
 
 
 def test_claim_release_and_conflict(fresh_db, console_env) -> None:
     console_env(fresh_db)
     at = app("agent", "overdue")
     first = _queue_orders(at)[0]
-    at.session_state["overdue.table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
-    at.run()
+    at.multiselect(key="overdue.selected").set_value([f"#{first}"]).run()
     at.button(key="overdue.claim").click().run()
     assert not at.exception
-    assert at.dataframe(key="overdue.table").value["owner"][0] == "agent"
+    assert column(at, "owner")[0] == "agent"
 
     other = app("ops", "overdue")
-    other.session_state["overdue.table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
-    other.run()
+    other.multiselect(key="overdue.selected").set_value([f"#{first}"]).run()
     other.button(key="overdue.claim").click().run()
     assert any(f"#{first} is already claimed by agent" in w.value for w in other.warning)
 
@@ -85,7 +83,7 @@ def test_claim_release_and_conflict(fresh_db, console_env) -> None:
     assert first not in _queue_orders(unclaimed)
 
     at.button(key="overdue.release").click().run()
-    assert at.dataframe(key="overdue.table").value["owner"][0] == ""
+    assert column(at, "owner")[0] == "—"
     with session_scope(fresh_db.engine) as session:
         actions = [e.action for e in session.execute(select(AuditEntry)).scalars()]
     assert actions.count("order.claim") == 1 and actions.count("order.release") == 1
@@ -111,8 +109,8 @@ def test_filters_narrow_the_queue(simulated_db, console_env) -> None:
     method = at.selectbox(key="overdue.method").options[1]
     at.selectbox(key="overdue.method").set_value(method).run()
     assert not at.exception
-    shown = at.dataframe(key="overdue.table").value
-    assert len(shown) > 0 and set(shown["shipping method"]) == {method}
+    shown = column(at, "shipping method")
+    assert len(shown) > 0 and set(shown) == {method}
     assert int(at.metric[0].value.replace(",", "")) <= int(total.replace(",", ""))
 
 
@@ -133,7 +131,7 @@ def test_informational_counts_and_rows(console_db, console_env) -> None:
     assert not at.exception
     labels = [m.label for m in at.metric]
     assert "False alarms kept out of the queue" in labels
-    assert len(at.dataframe[0].value) > 0
+    assert len(column(at, "order")) > 0
 
 
 def test_admin_adds_and_disables_a_user_who_is_then_signed_out(fresh_db, console_env, monkeypatch) -> None:
@@ -145,7 +143,7 @@ def test_admin_adds_and_disables_a_user_who_is_then_signed_out(fresh_db, console
     at.selectbox(key="admin.add.role").set_value(Role.OPS)
     at.button(key="FormSubmitter:admin.add-Add user").click().run()
     assert not at.exception and not at.error
-    assert "dana" in list(at.dataframe[0].value["username"])
+    assert "dana" in column(at, "username")
 
     dana = app("dana", "overdue")
     assert "Overdue queue" in titles(dana)
