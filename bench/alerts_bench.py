@@ -126,7 +126,7 @@ def bench_alerts(db: Path, clock: str, new_breaches: int = NEW_BREACHES) -> list
 
 
 def main() -> None:
-    from bench.__main__ import CLOCK, OUT, generate, print_table, run_job_isolated
+    from bench.common import CLOCK, OUT, generate, print_table, run_job_isolated
 
     parser = argparse.ArgumentParser(prog="python -m bench.alerts_bench")
     parser.add_argument("--orders", type=int, default=100_000)
