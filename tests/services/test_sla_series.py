@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from services import sla
-from services.queries import count_overdue, informational_counts
+from services.queries import informational_counts
+from services.queue import count_overdue
 from services.settings import Settings
 from services.snapshot import import_snapshot
 from tests.conftest import SMALL_STORE
