@@ -146,7 +146,7 @@ def summary_rows(db: Path) -> list[tuple[str, str, str]]:
     from sqlalchemy import select
 
     from db.session import make_engine
-    from services.orders import order_detail
+    from services.lookup.orders import order_detail
     from services.settings import Settings
     from services.store import T_CLASS
     from services.summaries import bench_fallback

@@ -1,7 +1,7 @@
 """The console's goals: search per kind of key, bulk refresh against slow sources, and every page's first
 render as a user sees it in Chromium.
 
-- search: `services.search.search_orders` on the imported database, for each kind of key (goal < 300 ms);
+- search: `services.lookup.search.search_orders` on the imported database, for each kind of key (goal < 300 ms);
 - bulk refresh: 100 orders from a simulator whose every request takes 200 ms (goal < 10 s);
 - pages: a real `streamlit run` of the console on a copy of the database, Debian's Chromium driven by
   Playwright; per page, from navigation to the page drawn, Streamlit idle, no element still loading
@@ -91,7 +91,7 @@ def search_keys(db: Path) -> dict[str, str]:
 
 def search_rows(db: Path, orders: int) -> list[Row]:
     from db.session import make_engine
-    from services.search import search_orders
+    from services.lookup.search import search_orders
 
     keys = search_keys(db)
     engine = make_engine(f"sqlite:///{db}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from services import links, orders, search
+from services import links
+from services.lookup import orders, search
 from services.summaries import escape_markdown, stream_summary
 from ui import fix_dialog, order_panels, replacement_dialog, resources, sync
 from ui.auth import current_actor

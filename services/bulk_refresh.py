@@ -25,7 +25,7 @@ from checks.categories import OPEN
 from checks.policy import SlaPolicy
 from db.session import session_scope
 from services import audit, sync
-from services.orders import normalize_name
+from services.lookup.orders import normalize_name
 from services.permissions import Actor, Permission, audit_as, require
 from services.queries import discrepancy_codes_for
 from services.settings import Settings

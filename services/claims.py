@@ -20,7 +20,7 @@ from sqlmodel import Session
 from db.models.claims import OrderClaim
 from services import audit
 from services.errors import ConflictError, NotFoundError
-from services.orders import find_order_id, normalize_name
+from services.lookup.orders import find_order_id, normalize_name
 from services.permissions import Actor, Permission, Role, require
 
 __all__ = [

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from checks.shipping import shipped_at
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 
 SHIPPED_CATEGORIES = frozenset({"fulfilled", "sync_delay"})
 CLOSED_CATEGORIES = frozenset({"cancelled", "refunded"})

@@ -20,7 +20,7 @@ import streamlit as st
 from services import fixes
 from services.errors import StalePlanError
 from services.fixes.records import fixes_for
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 from services.permissions import Actor, Permission, allowed
 from ui import resources
 from ui.errors import shown_once

@@ -9,7 +9,7 @@ import streamlit as st
 from checks.results import CheckResult, Level
 from services import links
 from services.due_status import due_status
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 from services.settings import Settings
 from services.summaries import escape_markdown
 from ui.formatting import ago, local_times, md, store_time, text, words

@@ -25,7 +25,7 @@ from checks.results import Level
 from checks.validations import ResendItem, default_resend_items
 from services import replacements
 from services.errors import StalePlanError
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 from services.permissions import Actor, Permission, allowed
 from ui import resources
 from ui.errors import shown_once

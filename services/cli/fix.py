@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from db.session import session_scope
 from services.cli.system import system_actor
 from services.errors import ActionBlocked, AuthenticationError, InputError
-from services.orders import normalize_name
+from services.lookup.orders import normalize_name
 
 if TYPE_CHECKING:
     from services.cli.context import Context

@@ -69,7 +69,7 @@ def cmd_discrepancies(ctx: Context) -> int:
 
 
 def cmd_check(ctx: Context) -> int:
-    from services import orders
+    from services.lookup import orders
 
     inventory = live_inventory_or_none(ctx)
     with ctx.engine.connect() as conn:
@@ -96,8 +96,9 @@ def live_inventory_or_none(ctx: Context) -> Any:
     """Live 3PL inventory when a 3PL is configured; None means 'use the stored inventory'."""
     if not ctx.settings.source_configured("shipbob"):
         return None
-    from services import orders, store
-    from services.sources.shipbob_client import fetch_inventory_for_skus  # connectors are optional here
+    from services import store
+    from services.lookup import orders
+    from services.sources.shipbob.client import fetch_inventory_for_skus  # connectors are optional here
 
     with ctx.engine.connect() as conn:
         order_id = orders.find_order_id(conn, ctx.args.name)
@@ -127,8 +128,8 @@ def cmd_metrics(ctx: Context) -> int:
 def cmd_summarize(ctx: Context) -> int:
     from sqlmodel import Session
 
-    from services import orders
     from services.cli.system import system_actor
+    from services.lookup import orders
     from services.summaries import summarize, summary_as_json
 
     with Session(ctx.engine) as session:

@@ -19,7 +19,7 @@ from services.fixes.fulfill_in_store import FIX as FULFILL_IN_STORE
 from services.fixes.push_tracking import FIX as PUSH_TRACKING
 from services.fixes.run import DRY_RUN, EXECUTE, SETTLE, FixResult, dry_run, execute, plan_fix, settle
 from services.fixes.send_to_3pl import FIX as SEND_TO_3PL
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 
 FIXES: dict[str, Fix] = {f.kind: f for f in (CANCEL_AT_3PL, SEND_TO_3PL, FULFILL_IN_STORE, PUSH_TRACKING)}
 KINDS = tuple(FIXES)

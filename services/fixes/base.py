@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from checks.results import CheckResult, Level
 from checks.validations import blocked, passed
 from services import audit
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 from services.settings import Settings
 
 # SPEC §5 checks a fix repeats where they apply, by code (the order's own results are reused).

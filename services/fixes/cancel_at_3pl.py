@@ -15,7 +15,7 @@ from checks.results import CheckResult
 from checks.validations import blocked, passed
 from services.errors import SourceProtocolError
 from services.fixes.base import ORDER_EXISTS, Fix, FixRequest, Sent, stamp
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 from services.settings import Settings
 
 CALL = "POST /2026-07/order/{id}:cancel"
@@ -64,7 +64,7 @@ class CancelAt3pl(Fix):
         )
 
     def send(self, settings: Settings, request: FixRequest, transport: httpx.BaseTransport | None) -> Sent:
-        from services.sources.shipbob_client import ShipBobClient
+        from services.sources.shipbob.client import ShipBobClient
 
         order_id, _ = _target(request)
         with ShipBobClient(settings, transport=transport) as client:
@@ -80,7 +80,7 @@ class CancelAt3pl(Fix):
         )
 
     def landed(self, settings: Settings, request: FixRequest, transport: httpx.BaseTransport | None) -> bool:
-        from services.sources.shipbob_client import ShipBobClient
+        from services.sources.shipbob.client import ShipBobClient
 
         order_id, reference = _target(request)
         with ShipBobClient(settings, transport=transport) as client:

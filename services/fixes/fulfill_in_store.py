@@ -17,9 +17,9 @@ from checks.results import CheckResult
 from checks.validations import blocked, passed
 from services.fixes import shopify_target
 from services.fixes.base import ORDER_EXISTS, Fix, FixRequest, Sent, stamp
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 from services.settings import Settings
-from services.sources.shopify_mutations import (
+from services.sources.shopify.mutations import (
     FULFILLMENT_CREATE_MUTATION,
     FulfillmentOrder,
     fulfillment_create_variables,

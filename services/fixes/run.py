@@ -45,8 +45,8 @@ from services.fixes.base import (
     stamp,
     strip_secrets,
 )
-from services.order_detail import OrderDetail
-from services.orders import missing_order_checks, normalize_name, order_detail
+from services.lookup.detail import OrderDetail
+from services.lookup.orders import missing_order_checks, normalize_name, order_detail
 from services.permissions import Actor, Permission, require
 from services.replacements.execute import Attempt, refresh_from_sources
 from services.settings import Settings

@@ -18,7 +18,7 @@ from checks.model import InventoryItem
 from checks.results import CheckResult
 from checks.validations import ResendItem, blocked, passed
 from services.fixes.base import ORDER_EXISTS, Fix, FixRequest, Sent, stamp
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 from services.replacements.plan import order_body, read_inventory
 from services.settings import Settings
 
@@ -100,7 +100,7 @@ class SendTo3pl(Fix):
         return FixRequest("shipbob", "POST", "/2026-07/order", body, f"store-order:{order.id}")
 
     def send(self, settings: Settings, request: FixRequest, transport: httpx.BaseTransport | None) -> Sent:
-        from services.sources.shipbob_client import DuplicateReference, ShipBobClient
+        from services.sources.shipbob.client import DuplicateReference, ShipBobClient
 
         assert request.body is not None
         with ShipBobClient(settings, transport=transport) as client:
@@ -111,7 +111,7 @@ class SendTo3pl(Fix):
         return Sent("sent", {"id": created.get("id")})
 
     def landed(self, settings: Settings, request: FixRequest, transport: httpx.BaseTransport | None) -> bool:
-        from services.sources.shipbob_client import ShipBobClient
+        from services.sources.shipbob.client import ShipBobClient
 
         assert request.body is not None
         reference = str(request.body["reference_id"])

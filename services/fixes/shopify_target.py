@@ -8,7 +8,7 @@ import httpx
 
 from checks.model import StoreOrder
 from services.settings import Settings
-from services.sources.shopify_mutations import FulfillmentOrder
+from services.sources.shopify.mutations import FulfillmentOrder
 
 
 def fulfillment_orders(
@@ -17,8 +17,8 @@ def fulfillment_orders(
     """The order's fulfillment orders, live; None when Shopify is not configured or has no such order."""
     if not settings.source_configured("shopify"):
         return None
-    from services.sources.shopify_client import ShopifyClient
-    from services.sources.shopify_mutations import fulfillment_orders_call
+    from services.sources.shopify.client import ShopifyClient
+    from services.sources.shopify.mutations import fulfillment_orders_call
 
     with ShopifyClient(settings, transport=transport) as client:
         return client.call(fulfillment_orders_call(order_id))
@@ -28,15 +28,15 @@ def send_mutation(
     settings: Settings, body: dict[str, Any], transport: httpx.BaseTransport | None
 ) -> dict[str, Any]:
     """Send the mutation once; the fulfillment it answers with (MutationRefused on `userErrors`)."""
-    from services.sources.shopify_client import ShopifyClient
-    from services.sources.shopify_mutations import mutation_call
+    from services.sources.shopify.client import ShopifyClient
+    from services.sources.shopify.mutations import mutation_call
 
     with ShopifyClient(settings, transport=transport) as client:
         return client.call(mutation_call(body))
 
 
 def read_order(settings: Settings, order_id: int, transport: httpx.BaseTransport | None) -> StoreOrder | None:
-    from services.sources.shopify_client import ShopifyClient
+    from services.sources.shopify.client import ShopifyClient
 
     with ShopifyClient(settings, transport=transport) as client:
         return client.order(order_id)

@@ -38,7 +38,7 @@ from services.errors import (
     SourceUnavailable,
     StalePlanError,
 )
-from services.orders import normalize_name
+from services.lookup.orders import normalize_name
 from services.permissions import Actor, Permission, require
 from services.replacements import records
 from services.replacements.plan import ReplacementPlan, assess, items_param, make_plan
@@ -46,7 +46,7 @@ from services.settings import Settings
 from services.sources.fields import RecordError
 
 if TYPE_CHECKING:  # the connectors are imported only when a replacement is sent
-    from services.sources.shipbob_client import ShipBobClient
+    from services.sources.shipbob.client import ShipBobClient
 
 EXECUTE = "replacement.execute"
 # SPEC §1 systems by the labels `services.sync.refresh_order` takes.
@@ -300,8 +300,8 @@ def send(
     the call timed out, was cut off or failed server-side after sending, and the lookup found it.
     Raises SourceError when the 3PL refused the request or has no order with the reference.
     """
-    from services.sources.shipbob import parse_order
-    from services.sources.shipbob_client import DuplicateReference, ShipBobClient
+    from services.sources.shipbob.client import DuplicateReference, ShipBobClient
+    from services.sources.shipbob.parse import parse_order
 
     with ShipBobClient(settings, transport=transport) as client:
         unknown: SourceError | None = None

@@ -27,7 +27,7 @@ from checks.results import CheckResult, Level, is_actionable
 from checks.validations import CheckContext, ResendItem, default_resend_items, run_checks, validate_items
 from services import audit, store
 from services.errors import InputError, NotFoundError
-from services.orders import find_order_id, normalize_name
+from services.lookup.orders import find_order_id, normalize_name
 from services.permissions import Actor, Permission, require
 from services.replacements import records
 from services.settings import Settings
@@ -94,7 +94,7 @@ def read_inventory(
     """Live from the 3PL when ShipBob is configured (a failure raises), else the stored copy."""
     wanted = sorted(set(skus))
     if settings.source_configured("shipbob"):
-        from services.sources.shipbob_client import fetch_inventory_for_skus
+        from services.sources.shipbob.client import fetch_inventory_for_skus
 
         return fetch_inventory_for_skus(settings, wanted, transport=transport), "live"
     return store.load_inventory(conn, wanted), "stored"

@@ -20,7 +20,7 @@ from db.session import session_scope
 from services import audit
 from services.database_errors import retry_on_conflict
 from services.errors import ConflictError, InputError, NotFoundError, OrderReconError
-from services.orders import find_order_id, normalize_name
+from services.lookup.orders import find_order_id, normalize_name
 from services.permissions import Actor, Permission, require
 from services.replacements import records
 from services.replacements.execute import Attempt, Clock, at_3pl
@@ -77,7 +77,7 @@ def settle(
             )
         )
     try:
-        from services.sources.shipbob_client import ShipBobClient
+        from services.sources.shipbob.client import ShipBobClient
 
         with ShipBobClient(settings, transport=transport) as client:
             found = at_3pl(client, [c.reference_id for c in pending])

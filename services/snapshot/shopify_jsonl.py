@@ -1,6 +1,6 @@
 """`shopify/orders.jsonl` of a snapshot: the bulk-operation output of the connector's own order query.
 
-Read line by line (`services.sources.shopify_bulk.orders` puts each order back together with its
+Read line by line (`services.sources.shopify.bulk.orders` puts each order back together with its
 `__parentId` children), so memory holds one order, however long the file. Every problem is a
 `SnapshotError` naming the file and the line or record.
 """
@@ -13,9 +13,9 @@ from typing import Any
 
 from checks.model import StoreOrder
 from services.errors import SnapshotError
-from services.sources import shopify_bulk
 from services.sources.fields import RecordError
-from services.sources.shopify_graphql import parse_graphql_order
+from services.sources.shopify import bulk as shopify_bulk
+from services.sources.shopify.graphql import parse_graphql_order
 
 RELATIVE = "shopify/orders.jsonl"
 _BOM = b"\xef\xbb\xbf"

@@ -23,7 +23,7 @@ from checks.model import OrderView, StoreOrder, Tracker, WarehouseOrder
 from checks.policy import SlaPolicy
 from checks.quantities import open_quantity
 from checks.results import Level
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 
 # Bump when the document's shape or the prompt changes: old cached answers then stop matching.
 FACTS_VERSION = 3

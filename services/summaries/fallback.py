@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 from services.summaries.completion import LABELS
 from services.summaries.facts import build_facts
 from services.summaries.redact import redact_facts

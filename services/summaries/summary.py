@@ -13,7 +13,7 @@ from typing import Literal
 from sqlmodel import Session
 
 from db.models.summaries import SummaryCache
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 from services.permissions import Actor
 from services.settings import Settings
 from services.summaries.cache import get_cached_summary, store_summary

@@ -20,10 +20,10 @@ from services.database_errors import as_database_error
 from services.errors import ConflictError, InputError, SourceError
 from services.locks import HeldLock, named_lock
 from services.settings import Settings
-from services.sources.easypost_client import EasyPostClient
+from services.sources.easypost.client import EasyPostClient
 from services.sources.http import SourceClient
-from services.sources.shipbob_client import ShipBobClient
-from services.sources.shopify_client import ShopifyClient
+from services.sources.shipbob.client import ShipBobClient
+from services.sources.shopify.client import ShopifyClient
 from services.sync import runs
 from services.sync.apply import apply_records
 from services.sync.passes import (

@@ -18,9 +18,9 @@ from sqlalchemy.engine import Engine
 from checks.categories import OPEN
 from checks.model import Tracker
 from services import store
-from services.sources.easypost_client import EasyPostClient
-from services.sources.shipbob_client import ShipBobClient
-from services.sources.shopify_client import ShopifyClient
+from services.sources.easypost.client import EasyPostClient
+from services.sources.shipbob.client import ShipBobClient
+from services.sources.shopify.client import ShopifyClient
 from services.store import T_CLASS, T_ORDER, T_TRACKER
 
 # Trackers in these states will not change again; every other stored tracker is asked again each pass.

@@ -30,11 +30,11 @@ from checks.policy import SlaPolicy
 from services import store
 from services.database_errors import as_database_error
 from services.errors import InputError, NotFoundError, SourceError
-from services.orders import find_order_id, normalize_name
+from services.lookup.orders import find_order_id, normalize_name
 from services.settings import Settings
-from services.sources.easypost_client import AsyncEasyPostClient
-from services.sources.shipbob_client import AsyncShipBobClient
-from services.sources.shopify_client import AsyncShopifyClient, order_call
+from services.sources.easypost.client import AsyncEasyPostClient
+from services.sources.shipbob.client import AsyncShipBobClient
+from services.sources.shopify.client import AsyncShopifyClient, order_call
 from services.store import T_CLASS, T_CODES, T_WAREHOUSE
 from services.sync import runs
 from services.sync.apply import apply_records

@@ -29,14 +29,14 @@ class SubscriptionResult:
 def _client(source: str, settings: Settings) -> Any:
     # Imported here: each connector pulls in its HTTP stack.
     if source == "shopify":
-        from services.sources.shopify_client import ShopifyClient
+        from services.sources.shopify.client import ShopifyClient
 
         return ShopifyClient(settings)
     if source == "shipbob":
-        from services.sources.shipbob_client import ShipBobClient
+        from services.sources.shipbob.client import ShipBobClient
 
         return ShipBobClient(settings)
-    from services.sources.easypost_client import EasyPostClient
+    from services.sources.easypost.client import EasyPostClient
 
     return EasyPostClient(settings)
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from db.session import make_engine
-from services import orders
+from services.lookup import orders
 from services.settings import Settings
 from services.store import T_CLASS, T_ORDER
 from tests.e2e.conftest import Console, serve, wait_idle

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from db.models import AuditEntry
 from db.session import session_scope
-from services import orders, queue
+from services import queue
+from services.lookup import orders
 from services.settings import Settings
 from services.store import T_CLASS
 from tests.pages.conftest import ROOT, app, column, page_table, titles

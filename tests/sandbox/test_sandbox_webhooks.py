@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sandbox import records
 from sandbox.scenarios import SB_ORDER_BASE
 from sandbox.webhooks import WebhookFaults, WebhookSender
-from services.sources.shopify import parse_order
+from services.sources.shopify.parse import parse_order
 from services.store import T_ORDER, T_SHIPMENT
 from services.webhooks.events import T_EVENT
 from tests.services.sources.simulator import Sim, simulator

@@ -12,7 +12,7 @@ from db.models import AuditEntry
 from db.session import session_scope
 from services import claims, queue
 from services.errors import ConflictError, NotFoundError, PermissionDenied
-from services.orders import find_order_id
+from services.lookup.orders import find_order_id
 from services.permissions import Actor, Role
 from services.settings import Settings
 from services.snapshot import import_snapshot

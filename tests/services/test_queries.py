@@ -13,7 +13,7 @@ from checks.categories import category_at, classify, is_informational_at
 from checks.discrepancies import discrepancies_at
 from checks.policy import load_policy
 from services import queries, queue, sla, store
-from services.orders import order_detail, search_orders
+from services.lookup.orders import order_detail, search_orders
 from services.permissions import Actor, Role
 from services.snapshot import import_snapshot
 from tests.conftest import SMALL_STORE

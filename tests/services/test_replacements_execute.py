@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from checks.results import Level
 from services import replacements, store, sync
 from services.errors import ActionBlocked, ConfigurationError, SourceError, StalePlanError
-from services.orders import find_order_id
+from services.lookup.orders import find_order_id
 from services.store import T_ORDER
 from tests.services.test_replacements_support import (
     ACTORS_IN_DB,

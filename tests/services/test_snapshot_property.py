@@ -21,8 +21,10 @@ from checks.join import linked_tracking_codes, parse_reference
 from checks.model import OrderView, StoreOrder, Tracker, WarehouseOrder
 from checks.policy import load_policy
 from services.snapshot.jsonstream import JsonStreamError, loads
-from services.sources import easypost, shipbob, shopify
+from services.sources.easypost import parse as easypost
 from services.sources.fields import RecordError
+from services.sources.shipbob import parse as shipbob
+from services.sources.shopify import parse as shopify
 from services.store import T_CLASS, T_DISC
 from tests.conftest import SMALL_STORE
 from tests.services.cli_import import dump_everything, run_import

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from db.migrate import upgrade
 from db.session import make_engine
 from services.errors import SnapshotError
-from services.search import search_orders
+from services.lookup.search import search_orders
 from services.snapshot import import_snapshot
 from services.store import T_ORDER
 from tests.services.test_snapshot_jsonl import NOW, POLICY, _world_snapshot

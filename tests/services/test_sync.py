@@ -16,7 +16,7 @@ from db.session import make_engine
 from sandbox.shopify_graphql import listing
 from services import sync
 from services.errors import ConflictError
-from services.sources.shopify_client import search_since
+from services.sources.shopify.client import search_since
 from services.store import T_CLASS, T_ORDER, T_TRACKER, T_WAREHOUSE
 from services.sync import SyncOptions, SyncProgress, freshness, recent_runs, sync_all, sync_source
 from services.sync.runs import T_RUN

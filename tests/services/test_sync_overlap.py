@@ -18,7 +18,7 @@ from checks.model import StoreOrder
 from services import queries, queue
 from services.errors import ConfigurationError
 from services.settings import Settings
-from services.sources.shopify_client import ShopifyClient
+from services.sources.shopify.client import ShopifyClient
 from services.store import T_CLASS, T_DISC
 from services.sync import apply_records, sync_all, sync_source
 from services.sync.runs import T_RUN

@@ -22,7 +22,7 @@ from db.models.audit import AuditEntry
 from db.session import session_scope
 from services import fixes, queries
 from services.fixes.records import T_FIX
-from services.orders import order_detail
+from services.lookup.orders import order_detail
 from services.permissions import Actor, Role
 from services.settings import Settings
 from services.sync import sync_all

@@ -143,7 +143,7 @@ def test_the_stores_user_errors_are_shown_verbatim(sqlite_engine: Engine, sim: S
     )
     assert first.json()["data"]["fulfillmentCreate"]["userErrors"] == [], first.text
     from services.fixes.fulfill_in_store import FIX
-    from services.sources.shopify_mutations import MutationRefused
+    from services.sources.shopify.mutations import MutationRefused
 
     with pytest.raises(MutationRefused) as refused:
         FIX.send(world.settings, plan.request, None)

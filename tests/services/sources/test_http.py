@@ -7,7 +7,7 @@ import time
 import pytest
 
 from services.errors import SourceError, SourceProtocolError, SourceRateLimited, SourceUnavailable
-from services.sources.shopify_client import ShopifyClient
+from services.sources.shopify.client import ShopifyClient
 from tests.services.sources.simulator import Sim
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("clean_sim")]

@@ -11,10 +11,10 @@ from checks.model import Address
 from sandbox.records import shop_order_bytes
 from sandbox.records.shipbob import sb_order_bytes
 from sandbox.server import make_sim
-from services.sources.shipbob import parse_order as parse_warehouse_order
-from services.sources.shopify import parse_order
-from services.sources.shopify_client import ShopifyClient
-from services.sources.shopify_graphql import parse_graphql_order
+from services.sources.shipbob.parse import parse_order as parse_warehouse_order
+from services.sources.shopify.client import ShopifyClient
+from services.sources.shopify.graphql import parse_graphql_order
+from services.sources.shopify.parse import parse_order
 from tests.services.sources.simulator import simulator
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "shopify" / "graphql_order.json"

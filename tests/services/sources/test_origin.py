@@ -13,7 +13,7 @@ import pytest
 from services.errors import ConfigurationError, SourceProtocolError
 from services.settings import Settings
 from services.sources.http import Call
-from services.sources.shopify_client import ShopifyClient
+from services.sources.shopify.client import ShopifyClient
 from tests.services.sources.simulator import Sim
 
 SIM = {"orders": 5}  # the module's simulator (tests/services/conftest.py)

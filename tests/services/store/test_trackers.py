@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from checks.model import Tracker, TrackingEvent
 from services import store
 from services.bulk import bulk_select
-from services.sources.easypost_client import EasyPostClient
+from services.sources.easypost.client import EasyPostClient
 from tests.services.sources.simulator import simulator
 
 

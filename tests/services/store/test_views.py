@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 from checks.model import StoreOrder
 from services import store
-from services.sources.shopify_client import ShopifyClient
+from services.sources.shopify.client import ShopifyClient
 from tests.services.sources.simulator import simulator
 
 

@@ -40,7 +40,7 @@ from checks.model import (
 )
 from checks.policy import load_policy
 from checks.results import CheckResult, Level
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 from services.settings import DEFAULT_POLICY_PATH
 
 POLICY = load_policy(DEFAULT_POLICY_PATH)

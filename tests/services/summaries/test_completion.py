@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.order_detail import OrderDetail
+from services.lookup.detail import OrderDetail
 from services.summaries.completion import complete, completion_lines, missing_mentions
 from services.summaries.facts import build_facts
 from tests.services.summaries.factories import (

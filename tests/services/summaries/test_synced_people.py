@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services import store
-from services.orders import order_detail
+from services.lookup.orders import order_detail
 from services.store import T_ORDER
 from services.summaries import summarize
 from services.sync import sync_all

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.cli import main
-from services.sources.easypost_client import EasyPostClient
+from services.sources.easypost.client import EasyPostClient
 from services.webhooks.subscribe import subscribe_all
 from tests.services.sources.simulator import Sim
 from tests.services.webhooks.support import SECRETS

@@ -2,8 +2,8 @@
 lookup by reference, webhook subscriptions (the changes from `1.0` are listed in the README).
 
 Calls are flows (see `services.sources.http`), shared by `ShipBobClient` and `AsyncShipBobClient`; how
-replies are read and paged is in `services.sources.shipbob_replies`, subscriptions in
-`services.sources.shipbob_webhooks`. `create_order` and `cancel_order` are never retried once a byte may
+replies are read and paged is in `services.sources.shipbob.replies`, subscriptions in
+`services.sources.shipbob.webhooks`. `create_order` and `cancel_order` are never retried once a byte may
 have reached ShipBob: a timeout raises `SourceUnavailable` and the caller looks the order up by its
 `reference_id`.
 """
@@ -22,8 +22,8 @@ from services.errors import ConfigurationError, SourceError, SourceProtocolError
 from services.settings import Settings
 from services.sources.fields import integer, items, text
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig
-from services.sources.shipbob import parse_inventory_level, parse_order
-from services.sources.shipbob_replies import (
+from services.sources.shipbob.parse import parse_inventory_level, parse_order
+from services.sources.shipbob.replies import (
     SOURCE,
     VERSION,
     EndpointGone,
@@ -36,7 +36,7 @@ from services.sources.shipbob_replies import (
     shape,
     vendor_message,
 )
-from services.sources.shipbob_webhooks import DEFAULT_TOPICS, WebhookSubscription, subscribe_flow
+from services.sources.shipbob.webhooks import DEFAULT_TOPICS, WebhookSubscription, subscribe_flow
 
 ORDERS = f"{VERSION}/order"
 INVENTORY_LEVELS = f"{VERSION}/inventory-level"

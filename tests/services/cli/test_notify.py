@@ -21,7 +21,7 @@ from db.session import make_engine, session_scope
 from tests.services.notify.sinks import SlackSink, SmtpSink
 from tests.services.notify.support import CLOCK, T0, make_snapshot
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PERIOD = ("--from", "2026-10-21", "--to", "2026-11-20")
 
 

@@ -1,7 +1,7 @@
 """The GraphQL Admin API `2026-10` documents the Shopify connector sends, and how a reply is read.
 
 `ORDER_FIELDS` selects exactly what the rules (SPEC §1, §3, §4) and the console need; the mapping into
-records is `services.sources.shopify_graphql`. A reply is read once here for every call: an `errors`
+records is `services.sources.shopify.graphql`. A reply is read once here for every call: an `errors`
 array raises (THROTTLED as `SourceRateLimited`, so the HTTP layer waits and asks again), the cost
 bucket's state is taken from `extensions.cost`, and a mutation's `userErrors` raise.
 
@@ -21,7 +21,7 @@ from typing import Any
 from services.errors import SourceAuthError, SourceError, SourceProtocolError, SourceRateLimited
 from services.sources.fields import field
 from services.sources.http import Reply
-from services.sources.shopify_graphql import nodes
+from services.sources.shopify.graphql import nodes
 
 SOURCE = "shopify"
 API_VERSION = "2026-10"

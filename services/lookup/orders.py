@@ -14,8 +14,8 @@ from checks.model import InventoryItem, OrderView
 from checks.policy import SlaPolicy
 from checks.validations import CheckContext, ResendItem, run_checks
 from services import store
-from services.order_detail import OrderDetail
-from services.search import SearchHit, search_orders
+from services.lookup.detail import OrderDetail
+from services.lookup.search import SearchHit, search_orders
 
 __all__ = ["SearchHit", "normalize_name", "order_detail", "search_orders"]
 from services.store import T_ORDER, T_TRACKER, T_WAREHOUSE

@@ -1,8 +1,8 @@
 """Shopify GraphQL Admin `Order` → `checks.model.StoreOrder` (the one reading of that shape).
 
-The input is an order as the connector's own query selects it (`services.sources.shopify_queries`),
+The input is an order as the connector's own query selects it (`services.sources.shopify.queries`),
 whether it came from a page of the `orders` connection, `order(id:)` or a bulk operation's JSONL
-(reassembled by `services.sources.shopify_bulk`). The output is exactly what the REST reader
+(reassembled by `services.sources.shopify.bulk`). The output is exactly what the REST reader
 (`services.sources.shopify.parse_order`) makes of the same order, with the hold filled in from the
 fulfillment orders. GraphQL ids are GIDs (`gid://shopify/Order/123`); the records keep the number.
 Enums come upper-case (`PARTIALLY_FULFILLED`); the records keep the REST words (`partial`).
@@ -14,7 +14,7 @@ from typing import Any
 
 from checks.model import Address, Fulfillment, LineItem, LineQuantity, Refund, StoreOrder
 from services.sources.fields import RecordError, field, integer, items, text, timestamp
-from services.sources.shopify import customer_record, full_name, tracking_numbers
+from services.sources.shopify.parse import customer_record, full_name, tracking_numbers
 
 # Order.displayFulfillmentStatus → REST `fulfillment_status` (REST says null for unfulfilled).
 _FULFILLMENT_STATUS = {

@@ -10,7 +10,7 @@ from typing import Any
 from services.errors import SourceProtocolError
 from services.sources.fields import items, text
 from services.sources.http import Flow, Reply
-from services.sources.shipbob_replies import SOURCE, VERSION, call, listing, shape, vendor_message
+from services.sources.shipbob.replies import SOURCE, VERSION, call, listing, shape, vendor_message
 
 WEBHOOKS = f"{VERSION}/webhook"
 # ShipBob's 2026-07 topic names for the events the console follows (shipped, delivered, exception,

@@ -13,7 +13,7 @@ import pytest
 
 from sandbox.shopify_graphql import listing
 from services.errors import SourceError, SourceProtocolError
-from services.sources.shopify_client import (
+from services.sources.shopify.client import (
     PAGE_LIMIT,
     WEBHOOK_TOPICS,
     AsyncShopifyClient,
@@ -21,7 +21,7 @@ from services.sources.shopify_client import (
     _query,
     search_since,
 )
-from services.sources.shopify_queries import ORDER_COST, data_of
+from services.sources.shopify.queries import ORDER_COST, data_of
 from tests.services.sources.simulator import Sim
 
 pytestmark = pytest.mark.timeout(120)

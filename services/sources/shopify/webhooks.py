@@ -12,7 +12,7 @@ from typing import Any
 
 from services.sources.fields import field, items
 from services.sources.http import Call, Flow, Reply
-from services.sources.shopify_queries import WEBHOOK_CREATE_MUTATION, WEBHOOKS_QUERY, data_of, payload_of
+from services.sources.shopify.queries import WEBHOOK_CREATE_MUTATION, WEBHOOKS_QUERY, data_of, payload_of
 
 ENDPOINT = "graphql.json"
 GRAPHQL_STATUSES = frozenset({404, 410})

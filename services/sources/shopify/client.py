@@ -1,13 +1,13 @@
 """Shopify GraphQL Admin API `2026-10` connector: order pages, one order, bulk full syncs, webhooks.
 
 Over 400 lines because the blocking and async clients share every call here as flows; the queries
-are shopify_queries.py, the reading shopify_graphql.py, the bulk download shopify_bulk.py.
+are queries.py, the reading graphql.py, the bulk download bulk.py.
 
 Every call is `POST {shop}/admin/api/2026-10/graphql.json` with `X-Shopify-Access-Token`. Calls are
 flows (see `services.sources.http`), so `ShopifyClient` and `AsyncShopifyClient` share every request
 and every reading of a reply. Pacing: `CostPacer` keeps the calculated-cost bucket from running dry,
 from `extensions.cost.throttleStatus` of the last reply; a `THROTTLED` reply is waited out and asked
-again (`services.sources.shopify_queries.data_of`). Each order comes with its fulfillment orders, so
+again (`services.sources.shopify.queries.data_of`). Each order comes with its fulfillment orders, so
 its hold (SPEC §3 rule 7) is known without another call.
 """
 
@@ -26,11 +26,11 @@ import orjson
 from checks.model import StoreOrder
 from services.errors import SourceProtocolError, SourceUnavailable
 from services.settings import Settings
-from services.sources import shopify_bulk as bulk
 from services.sources.fields import RecordError, field, items
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig, _tls
-from services.sources.shopify_graphql import gid_number, nodes, parse_graphql_order
-from services.sources.shopify_queries import (
+from services.sources.shopify import bulk
+from services.sources.shopify.graphql import gid_number, nodes, parse_graphql_order
+from services.sources.shopify.queries import (
     API_VERSION,
     NODES_QUERY,
     ORDER_QUERY,
@@ -42,7 +42,7 @@ from services.sources.shopify_queries import (
     gid,
     truncated,
 )
-from services.sources.shopify_webhooks import WEBHOOK_TOPICS, subscribe_flow
+from services.sources.shopify.webhooks import WEBHOOK_TOPICS, subscribe_flow
 
 ENDPOINT = "graphql.json"
 GRAPHQL_STATUSES = frozenset({404, 410})  # a retired or unknown version: read, then raised by name

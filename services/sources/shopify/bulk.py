@@ -19,7 +19,7 @@ import orjson
 from services.errors import SourceError, SourceProtocolError
 from services.sources.fields import RecordError, field, text
 from services.sources.http import Call, Reply
-from services.sources.shopify_queries import (
+from services.sources.shopify.queries import (
     BULK_RUN_MUTATION,
     BULK_STATUS_QUERY,
     SOURCE,

@@ -14,7 +14,7 @@ from typing import Any
 
 from checks.model import Tracker
 from services.settings import Settings
-from services.sources.easypost import parse_tracker
+from services.sources.easypost.parse import parse_tracker
 from services.sources.fields import RecordError, field, items, text
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig
 

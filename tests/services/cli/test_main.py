@@ -18,7 +18,7 @@ POLICY = str(SMALL_STORE / "sla.toml")
 
 
 def run(db: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    root = str(Path(__file__).resolve().parents[2])
+    root = str(Path(__file__).resolve().parents[3])
     environment = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": root, **(env or {})}
     environment.pop("ORDER_RECON_CONFIG", None)
     # Run beside the database, not in the checkout: the checkout's `.streamlit/secrets.toml` (written

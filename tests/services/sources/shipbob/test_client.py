@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.errors import ConfigurationError, SourceAuthError, SourceUnavailable
-from services.sources.shipbob_client import (
+from services.sources.shipbob.client import (
     DEFAULT_TOPICS,
     AsyncShipBobClient,
     DuplicateReference,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.errors import SourceAuthError
-from services.sources.easypost_client import AsyncEasyPostClient, EasyPostClient
+from services.sources.easypost.client import AsyncEasyPostClient, EasyPostClient
 from tests.services.sources.simulator import Sim
 
 pytestmark = pytest.mark.timeout(60)

@@ -16,8 +16,8 @@ from typing import Any
 from services.errors import SourceProtocolError
 from services.sources.fields import field, items
 from services.sources.http import Call, Reply
-from services.sources.shopify_graphql import gid_number
-from services.sources.shopify_queries import data_of, gid
+from services.sources.shopify.graphql import gid_number
+from services.sources.shopify.queries import data_of, gid
 
 ENDPOINT = "graphql.json"
 GRAPHQL_STATUSES = frozenset({404, 410})

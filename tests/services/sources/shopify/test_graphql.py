@@ -13,10 +13,10 @@ from sandbox.records import fulfillment_orders, shop_order_bytes
 from sandbox.records.shopify_graphql import graphql_order
 from sandbox.server import make_sim
 from services.sources.fields import RecordError
-from services.sources.shopify import parse_on_hold, parse_order
-from services.sources.shopify_graphql import gid_number, parse_graphql_order
+from services.sources.shopify.graphql import gid_number, parse_graphql_order
+from services.sources.shopify.parse import parse_on_hold, parse_order
 
-FIXTURE = Path(__file__).parents[2] / "fixtures" / "shopify" / "graphql_order.json"
+FIXTURE = Path(__file__).parents[3] / "fixtures" / "shopify" / "graphql_order.json"
 
 
 def _fixture() -> dict:
@@ -134,8 +134,8 @@ def test_a_page_sets_aside_an_order_with_more_children_than_it_shows() -> None:
     import httpx
 
     from services.sources.http import SourceConfig, read_reply
-    from services.sources.shopify_client import orders_page_call
-    from services.sources.shopify_queries import LINE_ITEMS
+    from services.sources.shopify.client import orders_page_call
+    from services.sources.shopify.queries import LINE_ITEMS
 
     big, small = _fixture(), _fixture()
     line = big["lineItems"]["nodes"][0]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from services.search import MAX_QUERY, search_orders
+from services.lookup.search import MAX_QUERY, search_orders
 from services.store import T_CODES, T_ORDER, T_WAREHOUSE
 from services.sync import sync_all
 from tests.services.sources.simulator import simulator

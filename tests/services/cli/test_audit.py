@@ -17,7 +17,7 @@ from db.session import make_engine, session_scope
 from services import audit
 from tests.services.audit_tamper import drop_audit_guards
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
