@@ -211,7 +211,7 @@ def _cpu() -> float:
 def _migrated(db: Path) -> tuple[Any, Any]:
     from db.migrate import upgrade
     from db.session import make_engine
-    from services.policy_state import ensure_policy
+    from services.policy_change import ensure_policy
     from services.settings import Settings
 
     engine = make_engine(f"sqlite:///{db}")

@@ -24,7 +24,7 @@ def main() -> None:
     else:
         from db.migrate import upgrade
         from db.session import make_engine
-        from services.policy_state import ensure_policy
+        from services.policy_change import ensure_policy
         from services.settings import Settings
         from services.snapshot import import_snapshot
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 END_OF_DAY = time(23, 59, 59)
 # Due days stop here: the end of the next day would be past year 9999 in UTC for zones west of it,
-# and timestamps are refused from 9999-12-30 UTC on (services.sources.fields).
+# and timestamps are refused from 9999-12-30 UTC on (services.sources.json_fields).
 LAST_DAY = date(9999, 12, 30)
 
 

@@ -181,7 +181,7 @@ def prepare_database(sources: Mapping[str, str]) -> dict[str, str]:
     from db.migrate import upgrade
     from db.session import make_engine, session_scope
     from services import auth, sync
-    from services.policy_state import ensure_policy
+    from services.policy_change import ensure_policy
     from services.settings import Settings
 
     settings = Settings().model_copy(

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from checks.policy import SlaPolicy
 from db.migrate import upgrade
 from db.session import make_engine, session_scope
-from services.policy_state import ensure_policy
+from services.policy_change import ensure_policy
 from services.settings import Settings, get_settings
 
 

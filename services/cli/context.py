@@ -15,7 +15,7 @@ from checks.policy import SlaPolicy
 from db.migrate import upgrade
 from db.session import make_engine
 from services.errors import InputError
-from services.policy_state import ensure_policy
+from services.policy_change import ensure_policy
 from services.settings import Settings
 
 

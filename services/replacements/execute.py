@@ -43,7 +43,7 @@ from services.permissions import Actor, Permission, require
 from services.replacements import records
 from services.replacements.plan import ReplacementPlan, assess, items_param, make_plan
 from services.settings import Settings
-from services.sources.fields import RecordError
+from services.sources.json_fields import RecordError
 
 if TYPE_CHECKING:  # the connectors are imported only when a replacement is sent
     from services.sources.shipbob.client import ShipBobClient

@@ -27,7 +27,7 @@ from services.snapshot.jsonstream import JsonStreamError, iter_array
 from services.snapshot.search_index import deferred_on_first_backfill
 from services.snapshot.uniqueness import SeenKeys, refuse_stored_elsewhere, shown
 from services.sources.easypost import parse as easypost
-from services.sources.fields import RecordError
+from services.sources.json_fields import RecordError
 from services.sources.shipbob import parse as shipbob
 from services.sources.shopify import parse as shopify
 from services.write_lock import write_lock

@@ -2,7 +2,7 @@
 writes (the bulk JSONL is read in the importing process: `services.snapshot.importer._parsed` says why).
 
 Decoding JSON and reading records into domain objects is about a third of an import's CPU time and
-needs no database, so a forked helper (`services.forked`) does it while this process writes and
+needs no database, so a forked helper (`services.snapshot.helper_process`) does it while this process writes and
 classifies the batches before. Batches travel pickled through a pipe, which holds the helper at most a
 batch ahead: memory stays that of a few batches.
 
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from services import forked
+from services.snapshot import helper_process
 
 # Below this many bytes of snapshot the helper's start-up cost is not worth it.
 MIN_BYTES = 8 << 20
@@ -28,18 +28,18 @@ Batches = Iterator[tuple[str, list[Any]]]
 
 def worthwhile(total_bytes: int) -> bool:
     """Two processes pay off for a large snapshot on a machine with a spare core and `fork`."""
-    return total_bytes >= MIN_BYTES and forked.available()
+    return total_bytes >= MIN_BYTES and helper_process.available()
 
 
 @contextmanager
 def batches_in_helper(make_batches: Callable[[], Batches]) -> Iterator[Batches]:
     """`make_batches()` run in a forked helper process; the helper is stopped on leaving the block."""
 
-    def parse(send: forked.Send) -> None:
+    def parse(send: helper_process.Send) -> None:
         for item in make_batches():
             send(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
 
-    helper = forked.Helper(parse, name="snapshot-parser", what="snapshot parser")
+    helper = helper_process.Helper(parse, name="snapshot-parser", what="snapshot parser")
 
     def receive() -> Batches:
         while (data := helper.receive()) is not None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from checks.model import StoreOrder
 from services.errors import SnapshotError
-from services.sources.fields import RecordError
+from services.sources.json_fields import RecordError
 from services.sources.shopify import bulk as shopify_bulk
 from services.sources.shopify.graphql import parse_graphql_order
 

@@ -19,9 +19,9 @@ from sqlalchemy import Column, MetaData, String, Table, Text
 from sqlalchemy.engine import Connection
 
 from checks.model import InventoryItem, StoreOrder, Tracker, WarehouseOrder
-from services.bulk import bulk_select, bulk_write_values
 from services.errors import SnapshotError
 from services.store import T_FULFILLMENT, T_LINE, T_ORDER, T_REFUND, T_SHIPMENT
+from services.store.cursor_io import bulk_select, bulk_write_values
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 

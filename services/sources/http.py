@@ -48,7 +48,7 @@ from services.errors import (
     SourceUnavailable,
 )
 from services.settings import Settings
-from services.sources.fields import RecordError
+from services.sources.json_fields import RecordError
 
 T = TypeVar("T")
 Flow = Generator["Call[Any]", Any, T]

@@ -17,8 +17,8 @@ from checks.model import (
 )
 from checks.policy import SlaPolicy
 from checks.shipping import carrier_name, first_scan_at, handed_over_at, shipped_at, warehouse_name
-from services import bulk
-from services.bulk import (
+from services.store import cursor_io
+from services.store.cursor_io import (
     bulk_select,
     bulk_write_values,
     in_list,
@@ -153,7 +153,7 @@ def write_classifications(conn: Connection, classified: Sequence[OrderClassified
     replace_children(conn, T_CODES, "order_id", ids, ("order_id", "tracking_number"), codes)
     # Re-point the 3PL matches: clear what pointed at these orders, then set the current ones.
     table, column = quote(conn, T_WAREHOUSE.name), quote(conn, "store_order_id")
-    for part in chunks(ids, bulk.IN_CHUNK):
+    for part in chunks(ids, cursor_io.IN_CHUNK):
         conn.exec_driver_sql(
             f"UPDATE {table} SET {column} = NULL WHERE {column} IN {in_list(conn, len(part))}", tuple(part)
         )

@@ -25,7 +25,7 @@ from db.models import (
 from db.models import (
     WarehouseOrder as WarehouseOrderRow,
 )
-from services.bulk import (
+from services.store.cursor_io import (
     bulk_delete,
     bulk_write,
     bulk_write_values,

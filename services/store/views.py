@@ -32,8 +32,8 @@ from checks.model import (
     WarehouseOrder,
     WarehouseProduct,
 )
-from services import bulk
-from services.bulk import (
+from services.store import cursor_io
+from services.store.cursor_io import (
     bulk_select,
     in_list,
     quote,
@@ -404,7 +404,7 @@ def _warehouse_candidates(conn: Connection, orders: Sequence[StoreOrder]) -> lis
     "Originals" is checked here, not in SQL: `replacement_of IS NULL` in the WHERE clause tempts
     SQLite into scanning the replacement_of index (nearly every row) instead of order_number's."""
     found: dict[int, tuple[Any, ...]] = {}
-    half = bulk.IN_CHUNK // 2
+    half = cursor_io.IN_CHUNK // 2
     for start in range(0, len(orders), half):
         part = orders[start : start + half]
         ids, numbers = [o.id for o in part], list(dict.fromkeys(o.number for o in part))

@@ -18,7 +18,7 @@ from checks.model import (
     Tracker,
     WarehouseOrder,
 )
-from services.bulk import (
+from services.store.cursor_io import (
     bulk_select,
     bulk_write_values,
 )

@@ -36,8 +36,8 @@ from checks.join import parse_reference
 from checks.model import InventoryItem, StoreOrder, Tracker, WarehouseOrder
 from checks.policy import SlaPolicy
 from services import store
-from services.bulk import bulk_select
 from services.store import T_CODES, T_ORDER, T_WAREHOUSE, TrackerScans
+from services.store.cursor_io import bulk_select
 from services.write_lock import write_lock
 
 __all__ = ["apply_records", "orders_of_trackers", "orders_of_warehouse", "write_lock"]
@@ -98,7 +98,7 @@ def apply_records(
 
 
 # SPEC §1 joins, from a record to the store orders whose classification reads it. Driver SQL
-# (services.bulk), one statement per chunk of ids, rather than Core's expanding IN.
+# (services.store.cursor_io), one statement per chunk of ids, rather than Core's expanding IN.
 
 
 def orders_of_warehouse(conn: Connection, warehouse: Sequence[WarehouseOrder]) -> set[int]:

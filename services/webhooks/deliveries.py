@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from services.sources.fields import utc_timestamp
+from services.sources.json_fields import utc_timestamp
 
 SOURCES = ("shopify", "shipbob", "easypost")
 

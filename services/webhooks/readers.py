@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from checks.model import StoreOrder, Tracker, WarehouseOrder
 from services.errors import NotFoundError
 from services.sources.easypost import parse as easypost
-from services.sources.fields import RecordError
+from services.sources.json_fields import RecordError
 from services.sources.shipbob import parse as shipbob
 from services.sources.shopify import parse as shopify
 from services.store import T_ORDER, T_WAREHOUSE

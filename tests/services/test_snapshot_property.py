@@ -22,7 +22,7 @@ from checks.model import OrderView, StoreOrder, Tracker, WarehouseOrder
 from checks.policy import load_policy
 from services.snapshot.jsonstream import JsonStreamError, loads
 from services.sources.easypost import parse as easypost
-from services.sources.fields import RecordError
+from services.sources.json_fields import RecordError
 from services.sources.shipbob import parse as shipbob
 from services.sources.shopify import parse as shopify
 from services.store import T_CLASS, T_DISC

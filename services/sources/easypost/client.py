@@ -15,8 +15,8 @@ from typing import Any
 from checks.model import Tracker
 from services.settings import Settings
 from services.sources.easypost.parse import parse_tracker
-from services.sources.fields import RecordError, field, items, text
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig
+from services.sources.json_fields import RecordError, field, items, text
 
 SOURCE = "easypost"
 PAGE_SIZE = 100  # EasyPost's maximum

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks.model import Tracker, TrackingEvent
-from services.sources.fields import field, items, text, timestamp
+from services.sources.json_fields import field, items, text, timestamp
 
 
 def place_name(city: Any, state: Any, country: Any) -> str | None:

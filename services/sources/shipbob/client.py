@@ -20,8 +20,8 @@ import httpx
 from checks.model import InventoryItem, WarehouseOrder
 from services.errors import ConfigurationError, SourceError, SourceProtocolError
 from services.settings import Settings
-from services.sources.fields import integer, items, text
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig
+from services.sources.json_fields import integer, items, text
 from services.sources.shipbob.parse import parse_inventory_level, parse_order
 from services.sources.shipbob.replies import (
     SOURCE,

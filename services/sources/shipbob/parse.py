@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks.model import Address, InventoryItem, Shipment, WarehouseOrder, WarehouseProduct
-from services.sources.fields import field, integer, items, quantity, text, timestamp
+from services.sources.json_fields import field, integer, items, quantity, text, timestamp
 
 
 def parse_order(raw: Any) -> WarehouseOrder:

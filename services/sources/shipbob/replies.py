@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.errors import SourceError, SourceProtocolError
-from services.sources.fields import RecordError, items, text
 from services.sources.http import Call, Flow, Reply
+from services.sources.json_fields import RecordError, items, text
 
 SOURCE = "shipbob"
 VERSION = "2026-07"

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from services.errors import SourceProtocolError
-from services.sources.fields import items, text
 from services.sources.http import Flow, Reply
+from services.sources.json_fields import items, text
 from services.sources.shipbob.replies import SOURCE, VERSION, call, listing, shape, vendor_message
 
 WEBHOOKS = f"{VERSION}/webhook"

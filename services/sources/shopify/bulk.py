@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 
 from services.errors import SourceError, SourceProtocolError
-from services.sources.fields import RecordError, field, text
 from services.sources.http import Call, Reply
+from services.sources.json_fields import RecordError, field, text
 from services.sources.shopify.queries import (
     BULK_RUN_MUTATION,
     BULK_STATUS_QUERY,

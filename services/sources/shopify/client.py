@@ -26,8 +26,8 @@ import orjson
 from checks.model import StoreOrder
 from services.errors import SourceProtocolError, SourceUnavailable
 from services.settings import Settings
-from services.sources.fields import RecordError, field, items
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig, _tls
+from services.sources.json_fields import RecordError, field, items
 from services.sources.shopify import bulk
 from services.sources.shopify.graphql import gid_number, nodes, parse_graphql_order
 from services.sources.shopify.queries import (

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks.model import Address, Fulfillment, LineItem, LineQuantity, Refund, StoreOrder
-from services.sources.fields import RecordError, field, integer, items, text, timestamp
+from services.sources.json_fields import RecordError, field, integer, items, text, timestamp
 from services.sources.shopify.parse import customer_record, full_name, tracking_numbers
 
 # Order.displayFulfillmentStatus → REST `fulfillment_status` (REST says null for unfulfilled).

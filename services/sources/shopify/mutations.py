@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.errors import SourceProtocolError
-from services.sources.fields import field, items
 from services.sources.http import Call, Reply
+from services.sources.json_fields import field, items
 from services.sources.shopify.graphql import gid_number
 from services.sources.shopify.queries import data_of, gid
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from checks.model import Address, Fulfillment, LineItem, LineQuantity, Refund, StoreOrder
-from services.sources.fields import RecordError, field, integer, items, quantity, text, timestamp
+from services.sources.json_fields import RecordError, field, integer, items, quantity, text, timestamp
 
 TRACKING_MAX = 128  # characters of a tracking number the store keeps
 

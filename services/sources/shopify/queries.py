@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.errors import SourceAuthError, SourceError, SourceProtocolError, SourceRateLimited
-from services.sources.fields import field
 from services.sources.http import Reply
+from services.sources.json_fields import field
 from services.sources.shopify.graphql import nodes
 
 SOURCE = "shopify"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from services.sources.fields import field, items
 from services.sources.http import Call, Flow, Reply
+from services.sources.json_fields import field, items
 from services.sources.shopify.queries import WEBHOOK_CREATE_MUTATION, WEBHOOKS_QUERY, data_of, payload_of
 
 ENDPOINT = "graphql.json"

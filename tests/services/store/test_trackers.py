@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 
 from checks.model import Tracker, TrackingEvent
 from services import store
-from services.bulk import bulk_select
 from services.sources.easypost.client import EasyPostClient
+from services.store.cursor_io import bulk_select
 from tests.services.sources.simulator import simulator
 
 

@@ -12,7 +12,7 @@ from checks.model import Address, Fulfillment, LineQuantity, Refund
 from sandbox.records import fulfillment_orders, shop_order_bytes
 from sandbox.records.shopify_graphql import graphql_order
 from sandbox.server import make_sim
-from services.sources.fields import RecordError
+from services.sources.json_fields import RecordError
 from services.sources.shopify.graphql import gid_number, parse_graphql_order
 from services.sources.shopify.parse import parse_on_hold, parse_order
 

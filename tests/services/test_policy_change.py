@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from services import store
-from services.policy_state import POLICY_KEY, ensure_policy, get_state, set_state
+from services.policy_change import POLICY_KEY, ensure_policy, get_state, set_state
 from tests.services.test_replacements_support import NOW, POLICY, seed, shipped_order
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, MetaData, String
 from sqlalchemy.engine import Engine
 
 from db.types import UTCDateTime
-from services.bulk import bulk_select, bulk_write_values
+from services.store.cursor_io import bulk_select, bulk_write_values
 
 META = MetaData()
 T = Table(

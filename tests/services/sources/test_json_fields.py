@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.sources.fields import RecordError, integer, quantity, text, timestamp
+from services.sources.json_fields import RecordError, integer, quantity, text, timestamp
 
 
 @pytest.mark.parametrize(
