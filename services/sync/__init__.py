@@ -55,7 +55,7 @@ How a run works (the plain path: fetch a page, write it, reclassify what changed
 from services.sync.apply import apply_records
 from services.sync.audited import refresh_order_as, sync_all_as
 from services.sync.engine import SYNC_ORDER, SyncProgress, busy_message, lock_name, sync_all, sync_source
-from services.sync.passes import SyncOptions
+from services.sync.pages import SyncOptions
 from services.sync.refresh import RefreshResult, SourceRefresh, refresh_order, refresh_order_async
 from services.sync.runs import SOURCES, RunRecord, SyncRunResult, freshness, recent_runs
 from services.write_lock import write_lock

@@ -26,7 +26,7 @@ from services.sources.shipbob.client import ShipBobClient
 from services.sources.shopify.client import ShopifyClient
 from services.sync import runs
 from services.sync.apply import apply_records
-from services.sync.passes import (
+from services.sync.pages import (
     Event,
     Page,
     PassComplete,
