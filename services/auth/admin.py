@@ -16,7 +16,7 @@ from services.auth import sessions
 from services.auth.credentials import hash_password, valid_email, valid_password, valid_role, valid_username
 from services.auth.users import THROTTLE, USER, UserInfo, find_user, insert_ignore, user_info, user_or_404
 from services.errors import ConflictError
-from services.permissions import Actor, Permission, Role, require
+from services.permissions import Actor, Permission, Role, audit_as, require
 
 DEMO_USERNAMES = ("agent", "ops", "lead", "admin")
 
@@ -250,10 +250,5 @@ def _done(
     session: Session, admin: Actor, action: str, params: dict[str, Any], user: AppUser, now: datetime
 ) -> UserInfo:
     """Audit an admin's change as done, and return the user as it now is."""
-    if admin.os_user is not None:  # the CLI: the `system` actor, naming who ran it
-        params = {**params, "os_user": admin.os_user}
-    audit.append(
-        session, actor=admin.username, role=admin.role if admin.os_user is None else None,
-        action=action, outcome=audit.Outcome.OK, params=params, at=now,
-    )  # fmt: skip
+    audit_as(session, admin, action=action, outcome=audit.Outcome.OK, params=params, at=now)
     return user_info(user)

@@ -28,7 +28,7 @@ from services.notify.digest import CAP, Digest, build_digest
 from services.notify.items import T_ANNOUNCED, Item, new_items, owners_of
 from services.notify.render import email_message, slack_message
 from services.notify.transport import post_slack, send_email
-from services.permissions import Actor
+from services.permissions import Actor, audit_as
 from services.settings import Settings
 
 T_DIGEST: Table = AlertDigest.__table__  # type: ignore[attr-defined]
@@ -190,8 +190,6 @@ def notify(
         "dry_run": dry_run,
         "channels": {o.channel: {"status": o.status, "items": o.items} for o in outcomes},
     }
-    if actor.os_user is not None:  # the CLI: name who ran it
-        params["os_user"] = actor.os_user
     with session_scope(engine) as session:
         if not dry_run:
             session.execute(
@@ -203,10 +201,9 @@ def notify(
                     failed=sum(o.status == "failed" for o in outcomes),
                 )
             )
-        audit.append(
+        audit_as(
             session,
-            actor=actor.username,
-            role=str(actor.role) if actor.os_user is None else None,
+            actor,
             action="alerts.notify",
             outcome=audit.Outcome.OK if result.ok else audit.Outcome.FAILED,
             params=params,

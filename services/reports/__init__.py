@@ -24,7 +24,7 @@ from services import audit
 from services.errors import ConfigurationError, InputError
 from services.notify.config import load_config, report_recipients
 from services.notify.transport import send_email
-from services.permissions import Actor, Permission, require
+from services.permissions import Actor, Permission, audit_as, require
 from services.reports.data import ReportData, report_data
 from services.reports.render import report_html, report_pdf
 from services.settings import Settings
@@ -59,13 +59,10 @@ def report_format(path: Path) -> ReportFormat:
 
 
 def _audit(engine: Engine, actor: Actor, action: str, now: datetime, **params: object) -> None:
-    if actor.os_user is not None:  # the CLI: the `system` actor, naming who ran it
-        params["os_user"] = actor.os_user
     with session_scope(engine) as session:
-        audit.append(
+        audit_as(
             session,
-            actor=actor.username,
-            role=actor.role if actor.os_user is None else None,
+            actor,
             action=action,
             outcome=audit.Outcome.OK,
             params=params,
