@@ -18,7 +18,8 @@ from contextlib import contextmanager
 
 from sqlalchemy.engine import Connection
 
-SEARCH_TABLE = "order_search"
+from db.search_schema import SEARCH_TABLE
+
 _TRIGGERS = (
     "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'store_order' "
     "AND name LIKE 'store_order_search_%' ORDER BY name"
