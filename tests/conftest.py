@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from db.migrate import upgrade
 from db.session import make_engine
@@ -46,45 +46,41 @@ class _Templates:
         shutil.copyfile(self._sqlite, target)
         os.chmod(target, 0o600)
 
-    def postgres_create(self, url: str, schema: str) -> bool:
+    def postgres_create(self, admin: Engine, schema: str) -> bool:
         """Create `schema` as a copy of the migrated template; False when pg_dump is not available."""
         if self._postgres is None:
-            dump = _postgres_template(url)
+            dump = _postgres_template(admin)
             if dump is None:
                 return False
             self._postgres = dump
-        admin = make_engine(url)
+        raw = admin.raw_connection()
         try:
-            raw = admin.raw_connection()
-            try:
-                with raw.cursor() as cursor:
-                    cursor.execute(self._postgres.replace(_TEMPLATE_MARK, schema))
-                raw.commit()
-            finally:
-                raw.close()
+            with raw.cursor() as cursor:
+                cursor.execute(self._postgres.replace(_TEMPLATE_MARK, schema))
+            raw.commit()
         finally:
-            admin.dispose()
+            raw.close()
         return True
 
 
 _TEMPLATE_MARK = "tpl_0rderrecon_template"
 
 
-def _postgres_template(url: str) -> str | None:
+def _postgres_template(admin: Engine) -> str | None:
     """The SQL of a freshly migrated schema named `_TEMPLATE_MARK` (its data too: alembic_version and
     the rows migrations seed), or None when pg_dump is missing."""
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         return None
     schema = f"{_TEMPLATE_MARK}_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(url)
+    url = admin.url.render_as_string(hide_password=False)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     try:
         upgrade(engine)
         engine.dispose()
-        plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        plain = admin.url.set(drivername="postgresql").render_as_string(hide_password=False)
         dump = subprocess.run(
             [pg_dump, "--dbname", plain, "--schema", schema, "--inserts", "--no-comments"],
             check=True,
@@ -94,7 +90,6 @@ def _postgres_template(url: str) -> str | None:
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
     # psql meta-commands (`\restrict`, which newer pg_dump writes) are not SQL; the rest replays as is
     sql = "\n".join(line for line in dump.splitlines() if not line.startswith("\\"))
     return sql.replace(schema, _TEMPLATE_MARK)
@@ -119,7 +114,7 @@ def _postgres_engine(templates: _Templates) -> Iterator[Engine]:
         pytest.skip("TEST_DATABASE_URL is not set")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(url)
-    if not templates.postgres_create(url, schema):
+    if not templates.postgres_create(admin, schema):
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
