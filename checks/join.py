@@ -38,10 +38,6 @@ def parse_reference(reference_id: str) -> tuple[int | None, int | None]:
     return None, None
 
 
-def is_replacement(warehouse: WarehouseOrder) -> bool:
-    return parse_reference(warehouse.reference_id)[1] is not None
-
-
 class WarehouseJoin:
     """3PL orders indexed for joining many store orders at once: `match` and `replacements` answer
     what `join_order` would for each order, without a scan per order."""
