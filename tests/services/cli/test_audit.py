@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,22 +14,13 @@ from db.migrate import upgrade
 from db.session import make_engine, session_scope
 from services import audit
 from tests.services.audit_tamper import drop_audit_guards
+from tests.services.cli.support import run_cli
 
-ROOT = Path(__file__).resolve().parents[3]
 T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
 def run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)}
-    env.pop("ORDER_RECON_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=db.parent,  # not the checkout: its `.streamlit/secrets.toml` is the developer's
-        timeout=120,
-    )
+    return run_cli(db, *args)
 
 
 @pytest.fixture

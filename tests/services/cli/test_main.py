@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SMALL_STORE
+from tests.services.cli.support import run_cli
 from tests.services.snapshots import copy_sample, edit_json
 
 EXPECTED = json.loads((SMALL_STORE / "expected.json").read_text())
@@ -18,19 +17,7 @@ POLICY = str(SMALL_STORE / "sla.toml")
 
 
 def run(db: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    root = str(Path(__file__).resolve().parents[3])
-    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": root, **(env or {})}
-    environment.pop("ORDER_RECON_CONFIG", None)
-    # Run beside the database, not in the checkout: the checkout's `.streamlit/secrets.toml` (written
-    # by `make run`) must not point these runs at a demo simulator.
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=db.parent,
-        timeout=120,
-    )
+    return run_cli(db, *args, env=env)
 
 
 @pytest.fixture(scope="module")

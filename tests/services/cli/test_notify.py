@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from datetime import date, timedelta
 from html.parser import HTMLParser
 from io import BytesIO
@@ -18,26 +16,16 @@ from sqlmodel import col
 
 from db.models.audit import AuditEntry
 from db.session import make_engine, session_scope
+from tests.services.cli.support import run_cli
 from tests.services.notify.sinks import SlackSink, SmtpSink
 from tests.services.notify.support import CLOCK, T0, make_snapshot
 
-ROOT = Path(__file__).resolve().parents[3]
 PERIOD = ("--from", "2026-10-21", "--to", "2026-11-20")
 
 
 def run(db: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT), **(env or {})}
-    for name in ("ORDER_RECON_CONFIG", "SLACK_WEBHOOK_URL", "SMTP_URL", "ALERT_EMAIL_TO", "ALERT_EMAIL_FROM"):
-        if name not in (env or {}):
-            environment.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=db.parent,
-        timeout=180,
-    )
+    unset = ("ORDER_RECON_CONFIG", "SLACK_WEBHOOK_URL", "SMTP_URL", "ALERT_EMAIL_TO", "ALERT_EMAIL_FROM")
+    return run_cli(db, *args, env=env, unset=unset, timeout=180)
 
 
 @pytest.fixture(scope="module")
