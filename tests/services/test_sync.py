@@ -3,7 +3,6 @@ resuming after a failure, auth failures and the per-source lock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,32 +21,17 @@ from services.sync import SyncOptions, SyncProgress, freshness, recent_runs, syn
 from services.sync.runs import T_RUN
 from tests.services.sources.simulator import Sim, canonical_dump, simulator
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.usefixtures("clean_sim")]
+# One simulator whose clock never moves: every test may compare with one reference sync.
+SIM = {"orders": 400}
 NO_RESCAN = SyncOptions(rescan_every=10**6, rescan_after=timedelta(days=3650), backoff_s=0.01)
 
 
 @pytest.fixture(scope="module")
-def still_sim() -> Iterator[Sim]:
-    """A simulator whose clock never moves: every test may compare with one reference sync."""
-    with simulator(orders=400) as running:
-        yield running
-
-
-@pytest.fixture
-def sim(still_sim: Sim) -> Iterator[Sim]:
-    still_sim.clear_faults()
-    still_sim.reset_requests()
-    yield still_sim
-    still_sim.clear_faults()
-
-
-@pytest.fixture(scope="module")
-def reference(
-    still_sim: Sim, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, list[tuple[object, ...]]]:
+def reference(sim: Sim, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[object, ...]]]:
     """What a fault-free full sync of the still simulator stores."""
     engine = _fresh_engine(tmp_path_factory.mktemp("reference"), "reference.db")
-    _full(engine, still_sim, still_sim.now())
+    _full(engine, sim, sim.now())
     dump = canonical_dump(engine)
     engine.dispose()
     return dump
