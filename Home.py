@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import navigation, warmup
+from ui import navigation, resources, warmup
 from ui.auth import sign_out_button, signed_in_actor
+from ui.errors import shown_once
 
 st.set_page_config(page_title="order-recon", page_icon=":material/local_shipping:", layout="wide")
 
@@ -21,6 +22,8 @@ try:
             # Tables and charts need pandas: wait for the background import rather than race
             # it (two threads importing pandas at once can see it half-initialized).
             warmup.start().wait(timeout=60)
-        page.run()
+        with shown_once():  # no page while the orders follow another policy: it says what to run
+            resources.policy()
+            page.run()
 finally:  # once this run's page is drawn (or the sign-in form), not competing with it
     warmup.start()

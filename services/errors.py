@@ -5,6 +5,7 @@ OrderReconError
 │   ├── SnapshotError          a snapshot file or record is not in the expected shape
 │   ├── PolicyError            (checks.policy.PolicyError is re-exported here)
 │   └── ConfigurationError     a missing or invalid setting, named
+│       └── PolicyNotApplied   stored classifications follow another SLA policy (run `order-recon policy apply`)
 ├── NotFoundError              the order (or user, or entry) does not exist
 ├── PermissionDenied           the role may not do this (always audited)
 ├── AuthenticationError        sign-in refused or throttled
@@ -52,6 +53,10 @@ class ConfigurationError(InputError):
     def __init__(self, message: str, *, setting: str | None = None) -> None:
         super().__init__(message)
         self.setting = setting
+
+
+class PolicyNotApplied(ConfigurationError):
+    pass
 
 
 class NotFoundError(OrderReconError):

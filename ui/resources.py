@@ -17,7 +17,7 @@ from sqlmodel import Session
 from checks.policy import SlaPolicy
 from db.migrate import upgrade
 from db.session import make_engine, session_scope
-from services.policy_change import ensure_policy
+from services.policy_change import require_in_step
 from services.settings import Settings, get_settings
 
 
@@ -40,13 +40,14 @@ def engine() -> Engine:
 @st.cache_resource(show_spinner=False)
 def _policy(url: str, config: str | None) -> SlaPolicy:
     policy = settings().policy()
-    with _engine(url).begin() as conn:
-        ensure_policy(conn, policy, datetime.now(UTC))
+    with _engine(url).connect() as conn:
+        require_in_step(conn, policy)  # raised, so not cached: asked again on the next run
     return policy
 
 
 def policy() -> SlaPolicy:
-    """The SLA policy; stored classifications are brought in step with it once per process."""
+    """The SLA policy, once the stored classifications follow it (`PolicyNotApplied` until then: a
+    reclassification of every order is a start-up or CLI step, never part of a page's render)."""
     current = settings()
     return _policy(current.database_url, str(current.order_recon_config or ""))
 

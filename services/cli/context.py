@@ -37,6 +37,7 @@ class Context:
         self.now = datetime.now(UTC)
         self.as_of = parse_as_of(getattr(args, "as_of", None), self.policy, self.now)
         self._engine: Engine | None = None
+        self.reclassified = 0  # orders the policy step reclassified when the database was opened
 
     @property
     def engine(self) -> Engine:
@@ -44,7 +45,7 @@ class Context:
             self._engine = make_engine(self.settings.database_url)
             upgrade(self._engine)
             with self._engine.begin() as conn:
-                ensure_policy(conn, self.policy, self.now)
+                self.reclassified = ensure_policy(conn, self.policy, self.now)
         return self._engine
 
 

@@ -161,11 +161,20 @@ def _extensions() -> list[Extension]:
     from services.cli.audit import register as register_audit
     from services.cli.fix import register as register_fix
     from services.cli.notify import register as register_notify
+    from services.cli.policy import register as register_policy
     from services.cli.sync import register as register_sync
     from services.cli.users import register as register_users
     from services.cli.webhooks import register as register_webhooks
 
-    return [register_sync, register_notify, register_webhooks, register_fix, register_audit, register_users]
+    return [
+        register_sync,
+        register_notify,
+        register_webhooks,
+        register_fix,
+        register_audit,
+        register_users,
+        register_policy,
+    ]
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

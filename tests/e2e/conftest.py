@@ -74,22 +74,24 @@ def _start_simulator() -> tuple[Any, dict[str, str]] | None:
 
 
 def _fill_database(url: str, sources: dict[str, str] | None, work: Path) -> dict[str, str]:
+    from services.policy_change import ensure_policy
     from services.settings import Settings
 
     engine = make_engine(url)
     try:
         upgrade(engine)
         now = datetime.now(UTC)
+        settings = Settings(database_url=url, **(sources or {"order_recon_config": SMALL_STORE / "sla.toml"}))
+        with engine.begin() as conn:  # as `make run` does at start-up: the console serves this policy only
+            ensure_policy(conn, settings.policy(), now)
         if sources:
             from services import sync
 
-            settings = Settings(database_url=url, **sources)
             sync.sync_all(engine, settings, settings.policy(), now=now)
         else:
             from services.snapshot import import_snapshot
 
-            policy = Settings(order_recon_config=SMALL_STORE / "sla.toml").policy()
-            import_snapshot(SMALL_STORE, engine=engine, policy=policy, now=now)
+            import_snapshot(SMALL_STORE, engine=engine, policy=settings.policy(), now=now)
         with session_scope(engine) as session:
             return auth.ensure_demo_users(session, now, demo_mode=True)
     finally:

@@ -25,6 +25,7 @@ from db.models.auth import AppUser
 from db.session import make_engine, session_scope
 from services import auth, settings
 from services.auth import sessions
+from services.policy_change import ensure_policy
 from services.snapshot import import_snapshot
 from tests.conftest import SMALL_STORE
 
@@ -73,6 +74,8 @@ def _console(folder: Path) -> Iterator[Console]:
     engine = make_engine(url)
     upgrade(engine)
     policy = settings.Settings(order_recon_config=SMALL_STORE / "sla.toml").policy()
+    with engine.begin() as conn:  # as `order-recon import` does: the console serves this policy only
+        ensure_policy(conn, policy, datetime.now(UTC))
     import_snapshot(SMALL_STORE, engine=engine, policy=policy, now=datetime(2026, 7, 6, 14, tzinfo=UTC))
     rounds = auth.credentials.BCRYPT_ROUNDS
     auth.credentials.BCRYPT_ROUNDS = 4
@@ -226,6 +229,8 @@ def simulated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Con
         engine = make_engine(url)
         upgrade(engine)
         current = settings.Settings(database_url=url, **{k.lower(): v for k, v in sources.items()})
+        with engine.begin() as conn:
+            ensure_policy(conn, current.policy(), datetime.now(UTC))
         sync_all(engine, current, current.policy(), now=datetime.now(UTC))
         rounds, auth.credentials.BCRYPT_ROUNDS = auth.credentials.BCRYPT_ROUNDS, 4
         try:

@@ -18,6 +18,7 @@ from db.migrate import upgrade
 from db.models import AppUser
 from db.session import make_engine, session_scope
 from services import auth, queue
+from services.policy_change import ensure_policy
 from services.sync import sync_all
 from tests.pages.conftest import Console, app, console_env
 from tests.services.fixes.support import World
@@ -54,6 +55,8 @@ def synced(running: Sim, tmp_path: Path, console_env: Any) -> World:
     finally:
         auth.credentials.BCRYPT_ROUNDS = rounds
     settings = running.settings(database_url=url)
+    with engine.begin() as conn:
+        ensure_policy(conn, settings.policy(), datetime.now(UTC))
     sync_all(engine, settings, settings.policy(), now=datetime.now(UTC), full=True)
     console_env(Console(url, engine, passwords), sources=running.running.settings())
     return World(engine, running)
