@@ -49,7 +49,7 @@ run: $(STAMP)
 	$(BIN)/python -m services.demo run --host $(HOST)
 
 test: $(STAMP) browser lint
-	$(BIN)/pytest -q -p no:cacheprovider -n 2  # one worker per core (pytest-xdist)
+	$(BIN)/pytest -q -p no:cacheprovider -n 4  # four workers on two cores: much of the suite waits on servers and browsers (tests/scheduling.py)
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -x -m "not e2e"

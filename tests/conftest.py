@@ -9,6 +9,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -162,9 +163,15 @@ def _keep_main_module() -> Iterator[None]:
         sys.modules["__main__"] = main
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests last: Playwright keeps an event loop running for the rest of the session."""
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the order its scheduler follows (tests/scheduling.py); otherwise browser tests
+    last, which keeps a failure elsewhere from waiting on them."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # every worker sorts the same collection the same way
+        from tests.scheduling import slowest_first
+
+        items[:] = slowest_first(items)
+    else:
+        items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 
 @pytest.fixture(autouse=True)
@@ -187,3 +194,12 @@ def _no_developer_secrets(
     settings.get_settings.cache_clear()
     yield
     settings.get_settings.cache_clear()
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Whole modules and shared folders per worker, slowest first (see tests/scheduling.py)."""
+    if config.getoption("dist") not in ("load", "loadscope"):
+        return None
+    from tests.scheduling import SharedFixtureScheduling
+
+    return SharedFixtureScheduling(config, log)

@@ -187,13 +187,15 @@ def serve(work: Path, *, live: bool) -> Iterator[Console]:
             simulator[0].stop()
 
 
-@pytest.fixture(scope="session")
+# Package scope: torn down as the last browser test ends, so Playwright's event loop stops with it and
+# later tests on the same worker (tests/scheduling.py runs this folder first) never see it running.
+@pytest.fixture(scope="package")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     with serve(tmp_path_factory.mktemp("e2e-console"), live=True) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed (make browser)")
