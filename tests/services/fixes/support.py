@@ -43,7 +43,9 @@ FIX_CALLS = {
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Sim]:
-    with simulator(orders=1500, seed=7) as running:
+    # 1,000 orders hold at least 12 of each kind (cancel-at-3pl is the rarest), more than a module takes;
+    # at 800 the concurrency tests ran out. Every test syncs the whole world: its size is their cost.
+    with simulator(orders=1000, seed=7) as running:
         yield running
 
 

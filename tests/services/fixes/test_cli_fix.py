@@ -25,7 +25,7 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(scope="module")
 def running() -> Iterator[Sim]:
-    with simulator(orders=1500, seed=7) as sim:
+    with simulator(orders=1000, seed=7) as sim:  # the world of tests/services/fixes/support.py
         yield sim
 
 
