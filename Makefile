@@ -48,8 +48,11 @@ browser:
 run: $(STAMP)
 	$(BIN)/python -m services.demo run --host $(HOST)
 
+# Six workers on two cores: much of the suite waits on simulators, servers and browsers (tests/scheduling.py).
+# Python's bytecode cache stays on even where the environment turns it off (PYTHONDONTWRITEBYTECODE):
+# otherwise every worker and every process a test starts compiles the project, and rewrites the tests' asserts, again.
 test: $(STAMP) browser lint
-	$(BIN)/pytest -q -p no:cacheprovider -n 4  # four workers on two cores: much of the suite waits on servers and browsers (tests/scheduling.py)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -p no:cacheprovider -n 6
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -x -m "not e2e"
