@@ -13,6 +13,9 @@ category, and every stored event must be applied (0 lost). `--quick`: 10 s. `--w
 catch-up `order-recon sync` of a simulated store (2,000 orders, its own process) runs back to back into
 the same database: its first run reads everything, the later ones what changed (a cron every 30 minutes
 runs far less often; this is the worst case of overlap).
+
+Just over 400 lines: the receiver process, the sender, the watcher and the catch-up syncs are one
+measurement on one database, and each is short; apart, every reader would open four files to follow it.
 """
 
 from __future__ import annotations
