@@ -9,11 +9,13 @@ HOST ?= 127.0.0.1
 
 .PHONY: run test test-fast lint format bench bench-1m bench-webhooks setup browser screenshots clean lock audit
 
-# Installs exactly the pinned versions of requirements.lock, each checked against its hashes.
+# Installs exactly the pinned versions of requirements.lock, each checked against its hashes. pip compiles
+# what it installs one file at a time; compileall does it on every core (half the install's time).
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-compile --require-hashes -r requirements.lock
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null || true  # as pip, a file that fails to compile is not an error
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
