@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?=
 # `make run` listens on this machine only; HOST=0.0.0.0 to offer the demo to the network.
 HOST ?= 127.0.0.1
 
-.PHONY: run test test-fast lint format bench bench-1m bench-webhooks setup browser screenshots clean lock audit
+.PHONY: run test pytest test-fast lint format bench bench-1m bench-webhooks setup browser screenshots clean lock audit
 
 # Installs exactly the pinned versions of requirements.lock, each checked against its hashes. pip compiles
 # what it installs one file at a time; compileall does it on every core (half the install's time).
@@ -53,7 +53,10 @@ run: $(STAMP)
 # Six workers on two cores: much of the suite waits on simulators, servers and browsers (tests/scheduling.py).
 # Python's bytecode cache stays on even where the environment turns it off (PYTHONDONTWRITEBYTECODE):
 # otherwise every worker and every process a test starts compiles the project, and rewrites the tests' asserts, again.
-test: $(STAMP) browser lint
+test: $(STAMP) browser
+	@$(MAKE) --no-print-directory -j2 lint pytest  # lint beside the suite's start; either failing fails
+
+pytest: $(STAMP)
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -p no:cacheprovider -n 6
 
 test-fast: $(STAMP)
