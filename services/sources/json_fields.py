@@ -3,8 +3,9 @@ naming the field; unknown fields are ignored."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 _MISSING = object()
 
@@ -15,6 +16,8 @@ QUANTITY_MAX = 2**31 - 1
 # calendar, so the moment is still a date in every store time zone and its due day fits (checks.policy).
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+T = TypeVar("T")
 
 
 class RecordError(ValueError):
@@ -197,3 +200,14 @@ def items(record: Any, key: str, *, path: str = "", optional: bool = True) -> li
             return []
     value = field(record, key, list, path=path, optional=optional)
     return [] if value is None else value
+
+
+def parsed(raws: list[Any], parse: Callable[[Any], T], *, path: str = "") -> list[T]:
+    """Each record of a list read by `parse`; a bad one is named by its place (`{path}[i].field`)."""
+    out = []
+    for i, raw in enumerate(raws):
+        try:
+            out.append(parse(raw))
+        except RecordError as exc:
+            raise RecordError(f"{path}[{i}].{exc.field}", exc.problem) from None
+    return out

@@ -16,7 +16,7 @@ from checks.model import Tracker
 from services.settings import Settings
 from services.sources.easypost.parse import parse_tracker
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig
-from services.sources.json_fields import RecordError, field, items, text
+from services.sources.json_fields import field, items, parsed, text
 
 SOURCE = "easypost"
 PAGE_SIZE = 100  # EasyPost's maximum
@@ -49,13 +49,7 @@ class TrackerPage:
 
 
 def _trackers(reply: Reply) -> list[Tracker]:
-    out = []
-    for i, raw in enumerate(items(reply.body, "trackers", optional=False)):
-        try:
-            out.append(parse_tracker(raw))
-        except RecordError as exc:
-            raise RecordError(f"trackers[{i}].{exc.field}", exc.problem) from None
-    return out
+    return parsed(items(reply.body, "trackers", optional=False), parse_tracker, path="trackers")
 
 
 def _page(reply: Reply) -> TrackerPage:

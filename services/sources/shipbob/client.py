@@ -21,7 +21,7 @@ from checks.model import InventoryItem, WarehouseOrder
 from services.errors import ConfigurationError, SourceError, SourceProtocolError
 from services.settings import Settings
 from services.sources.http import AsyncSourceClient, Call, Flow, Reply, SourceClient, SourceConfig
-from services.sources.json_fields import integer, items, text
+from services.sources.json_fields import integer, items, parsed, text
 from services.sources.shipbob.parse import parse_inventory_level, parse_order
 from services.sources.shipbob.replies import (
     SOURCE,
@@ -32,7 +32,6 @@ from services.sources.shipbob.replies import (
     iso,
     link,
     listing,
-    parsed,
     shape,
     vendor_message,
 )

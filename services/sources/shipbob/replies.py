@@ -16,7 +16,7 @@ from typing import Any
 
 from services.errors import SourceError, SourceProtocolError
 from services.sources.http import Call, Flow, Reply
-from services.sources.json_fields import RecordError, items, text
+from services.sources.json_fields import items, parsed, text
 
 SOURCE = "shipbob"
 VERSION = "2026-07"
@@ -97,16 +97,6 @@ def link(reply: Reply, href: str | None) -> str | None:
     return str(reply.url.copy_with(raw_path=(base + "/" + href.lstrip("/")).encode()))
 
 
-def parsed(raws: list[Any], parse: Callable[[Any], Any]) -> list[Any]:
-    out = []
-    for i, raw in enumerate(raws):
-        try:
-            out.append(parse(raw))
-        except RecordError as exc:
-            raise RecordError(f"[{i}].{exc.field}", exc.problem) from None
-    return out
-
-
 def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
@@ -146,7 +136,6 @@ __all__ = [
     "iso",
     "link",
     "listing",
-    "parsed",
     "shape",
     "vendor_message",
 ]
