@@ -14,7 +14,7 @@ from typing import Any
 
 from checks.model import Address, Fulfillment, LineItem, LineQuantity, Refund, StoreOrder
 from services.sources.json_fields import RecordError, field, integer, items, text, timestamp
-from services.sources.shopify.parse import customer_record, full_name, tracking_numbers
+from services.sources.shopify.parse import address_of, customer_record, full_name, tracking_numbers
 
 # Order.displayFulfillmentStatus → REST `fulfillment_status` (REST says null for unfulfilled).
 _FULFILLMENT_STATUS = {
@@ -182,23 +182,12 @@ def _refund(raw: Any, path: str) -> Refund:
 
 
 def _address(raw: dict[str, Any] | None) -> Address | None:
-    if not raw:
-        return None
-
-    def s(key: str) -> str | None:
-        value = raw.get(key)
-        return value if isinstance(value, str) and value else None
-
-    return Address(
-        name=s("name") or " ".join(p for p in (s("firstName"), s("lastName")) if p) or None,
-        address1=s("address1"),
-        address2=s("address2"),
-        city=s("city"),
-        province_code=s("provinceCode"),
-        country_code=s("countryCodeV2"),
-        zip=s("zip"),
-        phone=s("phone"),
-        company=s("company"),
+    return address_of(
+        raw,
+        first_name="firstName",
+        last_name="lastName",
+        province_code="provinceCode",
+        country_code="countryCodeV2",
     )
 
 

@@ -158,7 +158,15 @@ def _refund(raw: Any, path: str) -> Refund:
     )
 
 
-def address_of(raw: dict[str, Any] | None) -> Address | None:
+def address_of(
+    raw: dict[str, Any] | None,
+    *,
+    first_name: str = "first_name",
+    last_name: str = "last_name",
+    province_code: str = "province_code",
+    country_code: str = "country_code",
+) -> Address | None:
+    """A REST address; the GraphQL reader passes its own names for the four fields spelled otherwise."""
     if not raw:
         return None
 
@@ -166,14 +174,14 @@ def address_of(raw: dict[str, Any] | None) -> Address | None:
         value = raw.get(key)
         return value if isinstance(value, str) and value else None
 
-    name = s("name") or " ".join(p for p in (s("first_name"), s("last_name")) if p) or None
+    name = s("name") or " ".join(p for p in (s(first_name), s(last_name)) if p) or None
     return Address(
         name=name,
         address1=s("address1"),
         address2=s("address2"),
         city=s("city"),
-        province_code=s("province_code"),
-        country_code=s("country_code"),
+        province_code=s(province_code),
+        country_code=s(country_code),
         zip=s("zip"),
         phone=s("phone"),
         company=s("company"),
