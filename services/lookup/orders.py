@@ -12,6 +12,7 @@ from checks.categories import category_at, classify, is_informational_at, vendor
 from checks.discrepancies import discrepancies_at
 from checks.model import InventoryItem, OrderView
 from checks.policy import SlaPolicy
+from checks.results import CheckResult
 from checks.validations import CheckContext, ResendItem, run_checks
 from services import store
 from services.lookup.detail import OrderDetail
@@ -87,7 +88,6 @@ def detail_from_view(
     inventory: dict[str, InventoryItem] | None = None,
     items: tuple[ResendItem, ...] | None = None,
 ) -> OrderDetail:
-    classification = classify(view, policy)
     skus = {li.sku for li in view.store.line_items if li.sku}
     if inventory is None:
         inventory = store.load_inventory(conn, skus)
@@ -101,6 +101,20 @@ def detail_from_view(
             console_replacements=console_replacement_count(conn, view.store.id),
         )
     )
+    return detail_at(view, checks=checks, as_of=as_of, policy=policy, sources_as_of=sources_as_of(conn, view))
+
+
+def detail_at(
+    view: OrderView,
+    *,
+    checks: tuple[CheckResult, ...],
+    as_of: datetime,
+    policy: SlaPolicy,
+    sources_as_of: dict[str, datetime | None],
+) -> OrderDetail:
+    """The rules' answers for one order at `as_of` (classification, category, deadline, discrepancies),
+    around the checks already run and the sources' times: no database."""
+    classification = classify(view, policy)
     return OrderDetail(
         view=view,
         classification=classification,
@@ -110,7 +124,7 @@ def detail_from_view(
         checks=checks,
         as_of=as_of,
         policy=policy,
-        sources_as_of=sources_as_of(conn, view),
+        sources_as_of=sources_as_of,
         informational=is_informational_at(classification, as_of, policy),
         vendor_late=vendor_late_at(classification, as_of, policy),
     )

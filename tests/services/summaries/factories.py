@@ -22,8 +22,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from checks.categories import category_at, classify, is_informational_at, vendor_late_at
-from checks.discrepancies import discrepancies_at
 from checks.model import (
     Address,
     Fulfillment,
@@ -41,6 +39,7 @@ from checks.model import (
 from checks.policy import load_policy
 from checks.results import CheckResult, Level
 from services.lookup.detail import OrderDetail
+from services.lookup.orders import detail_at
 from services.settings import DEFAULT_POLICY_PATH
 
 POLICY = load_policy(DEFAULT_POLICY_PATH)
@@ -146,13 +145,8 @@ def detail_for(
     sources_as_of: dict[str, datetime | None] | None = None,
 ) -> OrderDetail:
     """An OrderDetail whose classification, category, deadline and discrepancies come from the rules."""
-    classification = classify(view, POLICY)
-    return OrderDetail(
-        view=view,
-        classification=classification,
-        category=category_at(classification, as_of, POLICY),
-        due_at=POLICY.due_at(classification.due_day),
-        discrepancies=discrepancies_at(view, classification, as_of, POLICY),
+    return detail_at(
+        view,
         checks=checks,
         as_of=as_of,
         policy=POLICY,
@@ -162,8 +156,6 @@ def detail_for(
             "3pl": as_of - timedelta(minutes=5),
             "carrier": as_of - timedelta(minutes=7),
         },
-        informational=is_informational_at(classification, as_of, POLICY),
-        vendor_late=vendor_late_at(classification, as_of, POLICY),
     )
 
 
