@@ -41,7 +41,7 @@ class MetricRow:
     warehouse: str | None
     shipping_method: str | None
     carrier: str | None
-    created_at: datetime
+    created_at: datetime | None  # None for a row standing for several orders (it has no one time)
     # How many orders this row stands for: 1 for an order, more when the database has grouped orders
     # that share every fact an outcome depends on (see services.sla.metric_rows).
     count: int = 1
@@ -258,9 +258,10 @@ def breaches_by(
 
 
 def time_to_ship_hours(rows: Iterable[MetricRow]) -> list[ShipTime]:
-    """Hours from created_at to shipped_at of each shipped row (fulfilled or sync_delay), in row order."""
+    """Hours from created_at to shipped_at of each shipped row (fulfilled or sync_delay), in row order;
+    a row without a creation time is left out."""
     return [
         ShipTime(row.order_name, (row.shipped_at - row.created_at).total_seconds() / 3600)
         for row in rows
-        if is_shipped(row) and row.shipped_at is not None
+        if is_shipped(row) and row.shipped_at is not None and row.created_at is not None
     ]

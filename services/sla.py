@@ -1,17 +1,18 @@
 """SLA metrics over stored classifications (SPEC §6) and the series behind the leadership charts.
 
-The database groups the period's orders by every fact an outcome depends on (due day, category,
-shipped on time / late / not at all, and the breakdown columns), so a month of a million-order store
-reaches Python as a few thousand weighted rows; the pure rules in `checks.metrics` do the rest.
+The database keeps the orders counted by every fact an outcome depends on (due day, category, shipped
+on time / late / not at all, and the breakdown columns), so a month of a million-order store reaches
+Python as a few thousand weighted rows, read without touching the orders; the pure rules in
+`checks.metrics` do the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -19,7 +20,7 @@ from checks.metrics import MetricRow, SlaMetrics, compute_metrics
 from checks.policy import SlaPolicy
 from services.permissions import Actor, Permission, require
 from services.queries import informational_counts
-from services.store import T_CLASS
+from services.store import T_CLASS, T_DAY_TOTAL
 
 # Rows the population can contain; the others are filtered in SQL to keep the read small.
 _CANDIDATES = ("open", "sync_delay", "fulfilled")
@@ -35,46 +36,37 @@ def _period(date_from: date, date_to: date):  # type: ignore[no-untyped-def]
 
 
 def metric_rows(conn: Connection, *, date_from: date, date_to: date) -> list[MetricRow]:
-    """The period's candidate orders as weighted rows (one per group of orders with equal outcome facts).
+    """The period's candidate orders as weighted rows: one per group of orders with equal outcome facts,
+    read from the totals the database keeps per due day (`sla_day_total`, migration 0016).
 
-    Within a group every order has the same due day and so the same due_at; the row carries the
-    group's latest on-time shipment or earliest late one, which decides the outcome the same way.
+    A group stands for orders shipped by their `due_at`, after it, or not at all; its row carries the
+    boundary instant of that outcome as its shipped time (`due_at`, or the microsecond after it), which
+    `checks.metrics.outcome` judges as it would each order's. It has no one creation time.
     """
-    c = T_CLASS.c
-    shipped = case((c.shipped_at.is_(None), "none"), (c.shipped_at <= c.due_at, "on_time"), else_="late")
-    query = (
-        select(
-            c.due_day,
-            c.base_category,
-            c.warehouse_name,
-            c.shipping_method,
-            c.carrier,
-            shipped.label("shipped"),
-            func.min(c.due_at).label("due_at"),
-            func.min(c.created_at).label("created_at"),
-            func.max(c.shipped_at).label("latest"),
-            func.min(c.shipped_at).label("earliest"),
-            func.min(c.order_name).label("example"),
-            func.count().label("n"),
-        )
-        .where(*_period(date_from, date_to))
-        .group_by(c.due_day, c.base_category, c.warehouse_name, c.shipping_method, c.carrier, shipped)
-    )
+    d = T_DAY_TOTAL.c
+    query = select(T_DAY_TOTAL).where(d.due_day >= date_from, d.due_day <= date_to, d.orders > 0)
     return [
         MetricRow(
-            order_name=r.example if r.n == 1 else f"{r.example} and {r.n - 1} more",
+            order_name=f"{r.orders} order(s) due {r.due_day}",
             due_day=r.due_day,
             due_at=r.due_at,
             base_category=r.base_category,
-            shipped_at=r.latest if r.shipped == "on_time" else r.earliest,
-            warehouse=r.warehouse_name,
-            shipping_method=r.shipping_method,
-            carrier=r.carrier,
-            created_at=r.created_at,
-            count=r.n,
+            shipped_at=_SHIPPED_AT[r.shipped](r.due_at),
+            warehouse=r.warehouse_name or None,
+            shipping_method=r.shipping_method or None,
+            carrier=r.carrier or None,
+            created_at=None,
+            count=r.orders,
         )
         for r in conn.execute(query)
     ]
+
+
+_SHIPPED_AT: dict[str, Callable[[datetime], datetime | None]] = {
+    "none": lambda due_at: None,
+    "on_time": lambda due_at: due_at,
+    "late": lambda due_at: due_at + timedelta(microseconds=1),
+}
 
 
 def ship_time_histogram(conn: Connection, *, date_from: date, date_to: date) -> list[tuple[int, int]]:

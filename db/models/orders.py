@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Date, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, Column, Date, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from db.types import UTCDateTime
@@ -216,6 +216,26 @@ class OrderClassification(SQLModel, table=True):
     stalled_tracking_code: str | None = None
     policy_fingerprint: str = ""
     classified_at: datetime = _ts(nullable=False)
+
+
+class SlaDayTotal(SQLModel, table=True):
+    """How many orders of the SLA population share one due day and every fact their SPEC §6 outcome and
+    breakdowns depend on, so a period's metrics read a few thousand rows instead of every order due in it.
+
+    Kept by the database itself (triggers on `order_classification`, migration 0016), so every writer
+    (import, sync, refresh, webhook, reclassification, a cascading delete) keeps it whole. Text columns
+    hold '' for "none": a key column must not be NULL for the upsert to find its row."""
+
+    __tablename__ = "sla_day_total"
+
+    due_day: date = Field(sa_column=Column(Date, primary_key=True))
+    base_category: str = Field(sa_column=Column(String(32), primary_key=True))
+    warehouse_name: str = Field(sa_column=Column(String, primary_key=True))
+    shipping_method: str = Field(sa_column=Column(String, primary_key=True))
+    carrier: str = Field(sa_column=Column(String, primary_key=True))
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    shipped: str = Field(sa_column=Column(String(8), primary_key=True))  # none, on_time or late
+    orders: int = Field(sa_column=Column(Integer, nullable=False))
 
 
 class OrderDiscrepancy(SQLModel, table=True):

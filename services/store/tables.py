@@ -14,6 +14,7 @@ from db.models import (
     OrderClassification,
     OrderDiscrepancy,
     OrderTrackingNumber,
+    SlaDayTotal,
     StoreFulfillment,
     StoreLineItem,
     StoreRefund,
@@ -42,6 +43,8 @@ T_INVENTORY: Table = InventoryLevel.__table__  # type: ignore[attr-defined]
 T_CLASS: Table = OrderClassification.__table__  # type: ignore[attr-defined]
 T_DISC: Table = OrderDiscrepancy.__table__  # type: ignore[attr-defined]
 T_CODES: Table = OrderTrackingNumber.__table__  # type: ignore[attr-defined]
+# Kept by the database's own triggers (migration 0016): read, never written, by the services.
+T_DAY_TOTAL: Table = SlaDayTotal.__table__  # type: ignore[attr-defined]
 
 # SQLite allows 32766 bound parameters per statement; keep IN lists well below it.
 IN_CHUNK = 900
