@@ -21,7 +21,7 @@ from checks.policy import SlaPolicy
 from services.claims import T_CLAIM
 from services.paging import count_rows, page
 from services.queries import FIXABLE_CODES, STATIC_CODES, discrepancy_codes_for
-from services.store import T_CLASS, T_DISC
+from services.store import T_CLASS, T_DAY_TOTAL, T_DISC
 
 Owner = Literal["anyone", "me", "unclaimed"]
 
@@ -187,12 +187,13 @@ def count_overdue(
 
 
 def queue_filter_values(conn: Connection) -> dict[str, list[str]]:
-    """The shipping methods and warehouses of open orders: the choices of the queue's filters."""
+    """The shipping methods and warehouses of open orders: the choices of the queue's filters.
+
+    Read from the per-day totals (`sla_day_total`), which count every open order by both: a few thousand
+    rows rather than every open order (a third of a second at a million orders)."""
     values: dict[str, list[str]] = {}
-    for key, column in (
-        ("shipping_method", T_CLASS.c.shipping_method),
-        ("warehouse", T_CLASS.c.warehouse_name),
-    ):
-        query = select(column).where(T_CLASS.c.base_category == OPEN, column.is_not(None)).distinct()
+    d = T_DAY_TOTAL.c
+    for key, column in (("shipping_method", d.shipping_method), ("warehouse", d.warehouse_name)):
+        query = select(column).where(d.base_category == OPEN, d.orders > 0, column != "").distinct()
         values[key] = sorted(conn.scalars(query))
     return values
