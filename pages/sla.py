@@ -87,7 +87,7 @@ with shown_once():
                     charts.show(charts.breach_chart(report.breaches[key], title), f"sla.{key}")
     if ship_time.open:
         with ship_time:
-            charts.show(charts.ship_time_chart(report.ship_hours), "sla.ship_time")
+            charts.show(charts.ship_time_chart(sla_report.ship_hours(date_from, date_to)), "sla.ship_time")
     if stages.open:
         with stages:
             report_download.stage_chart(date_from, date_to)
