@@ -108,7 +108,10 @@ class Pacer(Protocol):
     """Slows a client down before the source's rate limit is hit (Shopify's call-limit bucket)."""
 
     def delay(self) -> float:
-        """Seconds to wait before the next request."""
+        """Seconds to wait before asking again; 0.0 means send now (the request is counted in).
+
+        Clients ask until it says 0.0, so a pacer shared by requests in flight side by side can let one
+        go as soon as another's reply shows room, rather than each sleeping a wait fixed in advance."""
         ...
 
     def observe(self, response: httpx.Response) -> None: ...
@@ -365,7 +368,7 @@ class SourceClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(self, call: Call[T]) -> T:
-        if self.pacer is not None and (delay := self.pacer.delay()) > 0:
+        while self.pacer is not None and (delay := self.pacer.delay()) > 0:
             self.stats.count(wait=delay)
             self._sleep(delay)
         self.stats.count(request=True)
@@ -427,7 +430,7 @@ class AsyncSourceClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(self, call: Call[T]) -> T:
-        if self.pacer is not None and (delay := self.pacer.delay()) > 0:
+        while self.pacer is not None and (delay := self.pacer.delay()) > 0:
             self.stats.count(wait=delay)
             await self._sleep(delay)
         self.stats.count(request=True)

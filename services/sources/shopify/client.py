@@ -67,9 +67,13 @@ class CostPacer:
     """Waits before a query the cost bucket could not take, so that THROTTLED stays rare.
 
     After each reply it keeps the bucket's level and restore rate (`extensions.cost.throttleStatus`) and
-    the query's requested cost; before the next query it waits until the bucket, restored since, holds
-    that cost again (with 5 % and 10 ms to spare), then counts the query in.
+    the query's requested cost. A query goes when the bucket, restored since, holds that cost, and is
+    counted in as it goes; otherwise `delay` says how long until it would, at most
+    `RECHECK_S`, and the client asks again. Shared by queries in flight together (a bulk refresh), a
+    reply that refunds the unused part of its cost lets the next query go at once.
     """
+
+    RECHECK_S = 0.25
 
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -100,12 +104,11 @@ class CostPacer:
                 return 0.0
             now = self._clock()
             level = min(self._maximum, self._available + (now - self._at) * self._restore)
-            wait = 0.0
-            if level < self._requested:
-                wait = (self._requested - level) / self._restore * 1.05 + 0.01
-            # Count this query in, as of when it will be sent.
-            self._available, self._at = level + wait * self._restore - self._requested, now + wait
-            return wait
+            needed = min(self._requested, self._maximum)  # a query the bucket can never hold goes
+            if level < needed:
+                return min(self.RECHECK_S, (needed - level) / self._restore * 1.05 + 0.01)
+            self._available, self._at = level - self._requested, now  # counted in as it goes
+            return 0.0
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from services.sources.shopify.client import (
     PAGE_LIMIT,
     WEBHOOK_TOPICS,
     AsyncShopifyClient,
+    CostPacer,
     ShopifyClient,
     _query,
     search_since,
@@ -195,3 +196,26 @@ def test_the_retired_rest_orders_endpoint_is_gone(sim: Sim) -> None:
     token = {"X-Shopify-Access-Token": sim.running.settings()["SHOPIFY_ACCESS_TOKEN"]}
     for path in ("/admin/api/2024-10/orders.json", "/admin/api/2024-10/orders/1.json"):
         assert httpx.get(base + path, headers=token).status_code == 404
+
+
+def _reply(available: float, requested: float = 249, maximum: float = 2000) -> httpx.Response:
+    status = {"maximumAvailable": maximum, "currentlyAvailable": available, "restoreRate": 100.0}
+    cost = {"requestedQueryCost": requested, "actualQueryCost": 20, "throttleStatus": status}
+    return httpx.Response(200, json={"data": {}, "extensions": {"cost": cost}})
+
+
+def test_a_shared_pacer_counts_queries_in_flight_and_lets_one_go_when_a_reply_shows_room() -> None:
+    now = [0.0]
+    pacer = CostPacer(clock=lambda: now[0])
+    assert pacer.delay() == 0.0  # nothing known yet
+    pacer.observe(_reply(available=600))
+    assert [pacer.delay() for _ in range(2)] == [0.0, 0.0]  # 600 → 351 → 102: each counted in
+    assert 0 < pacer.delay() <= CostPacer.RECHECK_S  # 102 cannot take 249: ask again shortly
+    pacer.observe(_reply(available=1900))  # a reply: the server refunded what the queries did not use
+    assert pacer.delay() == 0.0
+
+
+def test_a_query_bigger_than_the_bucket_is_not_held_forever() -> None:
+    pacer = CostPacer(clock=lambda: 0.0)
+    pacer.observe(_reply(available=1000, requested=1500, maximum=1000))
+    assert pacer.delay() == 0.0  # the source answers it (MAX_COST_EXCEEDED) rather than the pacer waiting
