@@ -2,8 +2,9 @@
 
 Built on the public per-order refresh (`services.sync.refresh_order_async`): each order is refreshed
 exactly as the lookup page's buttons do it. At most `concurrency` orders are in flight, so the sources
-see a bounded number of calls at a time; each client still paces itself and retries a rate-limited call
-(`services.sources.http`). A cancel stops new orders from starting; the ones in flight finish.
+see a bounded number of calls at a time. The store's clients share one pacer, since the shop has one
+query-cost bucket for all of them (16 order queries at once ask for twice what a standard bucket
+holds); each client still retries a rate-limited call (`services.sources.http`). A cancel stops new orders from starting; the ones in flight finish.
 
 At the end it says what changed for the people working the queue: which orders left the overdue queue
 and which gained a discrepancy (SPEC §3, §4), measured before and after at the same as-of time.
@@ -29,6 +30,7 @@ from services.lookup.orders import normalize_name
 from services.permissions import Actor, Permission, audit_as, require
 from services.queries import discrepancy_codes_for
 from services.settings import Settings
+from services.sources.shopify.client import CostPacer
 from services.store import T_CLASS
 
 DEFAULT_CONCURRENCY = 16
@@ -109,6 +111,8 @@ async def bulk_refresh_async(
     before = order_states(engine, unique, as_of=now, policy=policy)
     started = time.perf_counter()
     gate = asyncio.Semaphore(max(1, concurrency))
+    # One shop, one query-cost bucket: the refreshes in flight pace their store queries together.
+    store_pacer = CostPacer()
 
     def report() -> None:
         if progress is not None:
@@ -122,7 +126,14 @@ async def bulk_refresh_async(
                 return
             try:
                 result = await sync.refresh_order_async(
-                    engine, settings, policy, name, sources=EVERY_SOURCE, now=now, transport=transport
+                    engine,
+                    settings,
+                    policy,
+                    name,
+                    sources=EVERY_SOURCE,
+                    now=now,
+                    transport=transport,
+                    store_pacer=store_pacer,
                 )
                 ok = result.ok
             except Exception:  # one order's failure is reported with the others, never ends the batch

@@ -33,6 +33,7 @@ from services.errors import InputError, NotFoundError, SourceError
 from services.lookup.orders import find_order_id, normalize_name
 from services.settings import Settings
 from services.sources.easypost.client import AsyncEasyPostClient
+from services.sources.http import Pacer
 from services.sources.shipbob.client import AsyncShipBobClient
 from services.sources.shopify.client import AsyncShopifyClient, order_call
 from services.store import T_CLASS, T_CODES, T_WAREHOUSE
@@ -116,7 +117,10 @@ async def refresh_order_async(
     sources: Sequence[str] = ROLES,
     now: datetime | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    store_pacer: Pacer | None = None,
 ) -> RefreshResult:
+    """As `refresh_order`. `store_pacer`: the store client's pacer, shared by refreshes running side by
+    side (`services.bulk_refresh`) so that together they stay within the shop's one query-cost bucket."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     name = normalize_name(name)
@@ -126,7 +130,7 @@ async def refresh_order_async(
     stored = _load(engine, name)
     clients: dict[str, Any] = {}
     if "store" in roles:
-        clients["store"] = AsyncShopifyClient(settings, transport=transport)
+        clients["store"] = AsyncShopifyClient(settings, transport=transport, pacer=store_pacer)
     if "3pl" in roles:
         clients["3pl"] = AsyncShipBobClient(settings, transport=transport)
     if "carrier" in roles:

@@ -86,3 +86,17 @@ def test_cancel_stops_new_orders_from_starting(engine: Engine, slow: Sim) -> Non
     assert outcome.cancelled
     assert 0 < len(outcome.refreshed) < len(names)
     assert sorted(outcome.refreshed + outcome.failed + outcome.not_started) == sorted(names)
+
+
+def test_refreshes_side_by_side_stay_within_the_shops_query_budget(engine: Engine) -> None:
+    """Sixteen order queries at once ask for twice what the shop's cost bucket holds (2,000 points,
+    restoring 100 a second, 249 asked per order query): paced together, none is refused for good."""
+    with simulator(
+        orders=300, latency_ms=LATENCY_MS, shopify_graphql_bucket=2000.0, shopify_graphql_restore_per_s=100.0
+    ) as sim:
+        _synced(engine, sim)
+        with engine.connect() as conn:
+            names = list(conn.scalars(select(T_CLASS.c.order_name).order_by(T_CLASS.c.order_name).limit(100)))
+        settings = sim.settings()
+        outcome = bulk_refresh(engine, settings, settings.policy(), names, now=sim.now(), concurrency=16)
+        assert outcome.refreshed == names and not outcome.failed
