@@ -248,6 +248,9 @@ def sign_in(page: Any, console: Console, username: str) -> None:
             if attempt == 2:
                 raise
     wait_idle(page)
+    # The session cookie is written by a component in a run after the sign-in's own: a test that opens
+    # an address next (a new session, resumed from that cookie) waits for it, as a person's click would.
+    page.wait_for_function("() => document.cookie.includes('order_recon_session=')", timeout=30_000)
 
 
 def shoot(page: Any, name: str, folder: Path = SCREENSHOTS) -> Path:
