@@ -4,7 +4,8 @@ Built on the public per-order refresh (`services.sync.refresh_order_async`): eac
 exactly as the lookup page's buttons do it. At most `concurrency` orders are in flight, so the sources
 see a bounded number of calls at a time. The store's clients share one pacer, since the shop has one
 query-cost bucket for all of them (16 order queries at once ask for twice what a standard bucket
-holds); each client still retries a rate-limited call (`services.sources.http`). A cancel stops new orders from starting; the ones in flight finish.
+holds); each client still retries a rate-limited call (`services.sources.http`). A cancel stops new
+orders from starting; the ones in flight finish.
 
 At the end it says what changed for the people working the queue: which orders left the overdue queue
 and which gained a discrepancy (SPEC §3, §4), measured before and after at the same as-of time.

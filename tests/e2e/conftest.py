@@ -30,6 +30,7 @@ from db.session import make_engine, session_scope
 from services import auth, queue
 from services.demo import render_secrets
 from tests.conftest import SMALL_STORE
+from ui.auth import COOKIE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -250,7 +251,7 @@ def sign_in(page: Any, console: Console, username: str) -> None:
     wait_idle(page)
     # The session cookie is written by a component in a run after the sign-in's own: a test that opens
     # an address next (a new session, resumed from that cookie) waits for it, as a person's click would.
-    page.wait_for_function("() => document.cookie.includes('order_recon_session=')", timeout=30_000)
+    page.wait_for_function(f"() => document.cookie.includes('{COOKIE_NAME}=')", timeout=30_000)
 
 
 def shoot(page: Any, name: str, folder: Path = SCREENSHOTS) -> Path:

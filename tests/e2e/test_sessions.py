@@ -14,15 +14,15 @@ from db.session import make_engine, session_scope
 from services import audit, auth
 from services.permissions import Actor, Role
 from tests.e2e.conftest import Console, sign_in, wait_idle
+from ui.auth import COOKIE_NAME
 
 pytestmark = pytest.mark.e2e
-COOKIE = "order_recon_session"
 SYSTEM = Actor("system", Role.ADMIN, os_user="e2e")
 
 
 def _session_cookie(page: Any) -> dict[str, Any]:
-    page.wait_for_function(f"() => document.cookie.includes('{COOKIE}=')", timeout=20_000)
-    [cookie] = [c for c in page.context.cookies() if c["name"] == COOKIE]
+    """The session cookie of a page `sign_in` has signed in (it waits for the cookie to be written)."""
+    [cookie] = [c for c in page.context.cookies() if c["name"] == COOKIE_NAME]
     return cookie
 
 
