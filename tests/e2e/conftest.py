@@ -233,11 +233,15 @@ def sign_in(page: Any, console: Console, username: str) -> None:
     wait_idle(page)
     heading = page.get_by_role("heading", name="Order lookup")
     username_box = page.get_by_role("textbox", name="Username")
+    # A cookie of an ended session stays in the browser until the sign-in replaces it.
+    before = _cookie_value(page)
+    submitted = False
     for attempt in range(3):
         # On a loaded machine the previous submit may land late: only fill the form if it is still there.
         heading.or_(username_box).first.wait_for(timeout=30_000)
         if heading.is_visible():
             break
+        submitted = True
         username_box.fill(username)
         page.get_by_role("textbox", name="Password").fill(console.passwords[username])
         page.get_by_role("button", name="Sign in").click()
@@ -251,7 +255,16 @@ def sign_in(page: Any, console: Console, username: str) -> None:
     wait_idle(page)
     # The session cookie is written by a component in a run after the sign-in's own: a test that opens
     # an address next (a new session, resumed from that cookie) waits for it, as a person's click would.
-    page.wait_for_function(f"() => document.cookie.includes('{COOKIE_NAME}=')", timeout=30_000)
+    page.wait_for_function(
+        """([name, before]) => document.cookie.split('; ').some(
+               c => c.startsWith(name + '=') && c !== name + '=' + before)""",
+        arg=[COOKIE_NAME, before if submitted else ""],
+        timeout=30_000,
+    )
+
+
+def _cookie_value(page: Any) -> str:
+    return next((c["value"] for c in page.context.cookies() if c["name"] == COOKIE_NAME), "")
 
 
 def shoot(page: Any, name: str, folder: Path = SCREENSHOTS) -> Path:
