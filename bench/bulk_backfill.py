@@ -18,7 +18,7 @@ against 94 s; CPU 135 s against 30 s).
 What changed, each measured on 20,000-50,000 compact orders: the collector ran about 60 times per 1,000
 orders and found nothing (`services.snapshot.collections_paced`: a fifth to a quarter of the CPU); the
 search index of a first backfill is rebuilt once at the end rather than one FTS insert per order
-(`services.snapshot.search_index`: about 9%); and the JSONL is read in the importing process, since
+(`services.snapshot.first_backfill`: about 9%; the SLA day totals, likewise, about 10%); and the JSONL is read in the importing process, since
 taking its records from a helper process cost more than reading them.
 
 Where a compact order's time goes now (about 130 µs of CPU, against the floor's 30-40 µs): reading it (line

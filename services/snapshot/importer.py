@@ -23,8 +23,8 @@ from services import store
 from services.errors import SnapshotError
 from services.snapshot import pipeline, shopify_jsonl
 from services.snapshot.collections_paced import fewer_collections
+from services.snapshot.first_backfill import deferred_on_first_backfill
 from services.snapshot.jsonstream import JsonStreamError, iter_array
-from services.snapshot.search_index import deferred_on_first_backfill
 from services.snapshot.uniqueness import SeenKeys, refuse_stored_elsewhere, shown
 from services.sources.easypost import parse as easypost
 from services.sources.json_fields import RecordError

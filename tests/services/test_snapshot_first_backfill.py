@@ -1,6 +1,7 @@
-"""A first backfill into an empty store defers the search index (`services.snapshot.search_index`):
-search must find exactly what it finds when the index followed every write, and keep following later
-writes. Both databases (PostgreSQL keeps its indexes as they are: the same answers either way)."""
+"""A first backfill into an empty store defers the search index and the SLA day totals
+(`services.snapshot.first_backfill`): search must find exactly what it finds when the index followed
+every write, the totals must be those the triggers keep, and both must keep following later writes.
+Both databases (PostgreSQL keeps its indexes and trigger as they are: the same answers either way)."""
 
 from __future__ import annotations
 
@@ -48,28 +49,44 @@ def _keep_first(src: Path, dst: Path, orders: int) -> None:
     (dst / "shopify" / "orders.jsonl").write_text("".join(lines[: starts[orders]]))
 
 
-def _search_triggers(engine: Engine) -> int:
+def _triggers(engine: Engine, prefix: str) -> int:
     with engine.connect() as conn:
         return int(
             conn.scalar(
-                text(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'store_order_search_%'"
-                )
+                text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE :like"),
+                {"like": f"{prefix}%"},
             )
             or 0
         )
 
 
-def test_search_after_a_first_backfill_finds_what_a_store_written_order_by_order_finds(
-    engine: Engine, tmp_path: Path
-) -> None:
+def _search_triggers(engine: Engine) -> int:
+    return _triggers(engine, "store_order_search_")
+
+
+def _totals(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        return [
+            tuple(r) for r in conn.execute(text("SELECT * FROM sla_day_total ORDER BY 1, 2, 3, 4, 5, 6, 7"))
+        ]
+
+
+def _backfilled_beside_a_store_written_order_by_order(engine: Engine, tmp_path: Path) -> Engine:
+    """`engine`'s empty store given a 150-order snapshot (deferred on SQLite), and another store given
+    ten of them first, then all: there the triggers followed every write. Returns the other store."""
     _world_snapshot(tmp_path / "all", orders=150)
     _keep_first(tmp_path / "all", tmp_path / "some", 10)
-    # The other store: ten orders first, so the whole snapshot then goes in with the index kept per write.
     other = _other_engine(engine, tmp_path)
     import_snapshot(tmp_path / "some", engine=other, policy=POLICY, now=NOW)
     import_snapshot(tmp_path / "all", engine=other, policy=POLICY, now=NOW)
-    import_snapshot(tmp_path / "all", engine=engine, policy=POLICY, now=NOW)  # empty: deferred on SQLite
+    import_snapshot(tmp_path / "all", engine=engine, policy=POLICY, now=NOW)
+    return other
+
+
+def test_search_after_a_first_backfill_finds_what_a_store_written_order_by_order_finds(
+    engine: Engine, tmp_path: Path
+) -> None:
+    other = _backfilled_beside_a_store_written_order_by_order(engine, tmp_path)
     queries = _queries(engine)
     found = _found(engine, queries)
     assert found == _found(other, queries) and all(found.values())
@@ -78,6 +95,32 @@ def test_search_after_a_first_backfill_finds_what_a_store_written_order_by_order
         with engine.begin() as conn:  # FTS5 compares the index with the table
             conn.execute(text("INSERT INTO order_search(order_search) VALUES ('integrity-check')"))
     other.dispose()
+
+
+def test_the_sla_totals_of_a_first_backfill_are_those_the_triggers_keep(
+    engine: Engine, tmp_path: Path
+) -> None:
+    other = _backfilled_beside_a_store_written_order_by_order(engine, tmp_path)
+    totals = _totals(engine)
+    assert totals == _totals(other)
+    assert sum(row[-1] for row in totals) > 100  # most of the 150 orders are in the SLA population
+    assert _triggers(engine, "sla_day_total_") == 3
+    other.dispose()
+
+
+def test_the_totals_follow_writes_after_a_first_backfill(engine: Engine, tmp_path: Path) -> None:
+    _world_snapshot(tmp_path, orders=40)
+    import_snapshot(tmp_path, engine=engine, policy=POLICY, now=NOW)
+    before = sum(row[-1] for row in _totals(engine))
+    with engine.begin() as conn:  # an order leaves the store: its classification goes with it
+        conn.execute(
+            text(
+                "DELETE FROM order_classification WHERE base_category IN ('open', 'fulfilled') "
+                "AND order_id = (SELECT min(order_id) FROM order_classification "
+                "WHERE base_category IN ('open', 'fulfilled'))"
+            )
+        )
+    assert sum(row[-1] for row in _totals(engine)) == before - 1
 
 
 def test_the_index_follows_writes_after_a_first_backfill(engine: Engine, tmp_path: Path) -> None:
@@ -103,6 +146,7 @@ def test_a_failed_first_backfill_leaves_the_search_index_as_it_was(engine: Engin
         import_snapshot(tmp_path, engine=engine, policy=POLICY, now=NOW)
     if engine.dialect.name == "sqlite":
         assert _search_triggers(engine) == 3
+        assert _triggers(engine, "sla_day_total_") == 3
 
 
 def _other_engine(engine: Engine, tmp_path: Path) -> Engine:
