@@ -33,7 +33,7 @@ def fresh_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]
 def _sign_in_here(page: Any, console: Console, username: str) -> None:
     """Fill the sign-in form on whatever page it is drawn (the page asked for stays the URL)."""
     box = page.get_by_role("textbox", name="Username")
-    box.wait_for()
+    box.first.wait_for()  # a rerun may briefly show the form twice (the old one stale)
     page.wait_for_timeout(1000)  # the cookie component's first rerun comes once its frame has loaded
     wait_idle(page)
     box.fill(username)
@@ -161,7 +161,7 @@ def test_the_console_follows_a_dark_system_theme(fresh_console, browser) -> None
     try:
         tab = context.new_page()
         tab.goto(fresh_console.base_url)
-        tab.get_by_role("textbox", name="Username").wait_for(timeout=30_000)
+        tab.get_by_role("textbox", name="Username").first.wait_for(timeout=30_000)
         background = tab.evaluate(
             "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor"
         )

@@ -39,7 +39,8 @@ def _open(page, name: str) -> None:
 
 def test_docs_screenshots(console, page) -> None:
     page.goto(console.base_url)
-    page.get_by_role("textbox", name="Username").wait_for()  # the sign-in form (no cookie component on it)
+    # The sign-in form (no cookie component on it).
+    page.get_by_role("textbox", name="Username").first.wait_for()
     wait_idle(page)
     shoot(page, "sign-in", DOCS)
 

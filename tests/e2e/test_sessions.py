@@ -58,7 +58,7 @@ def test_a_copied_cookie_stops_working_after_sign_out(page: Any, browser: Any, c
     try:
         assert _signed_in(copied, console)  # the cookie alone opens the console elsewhere…
         page.get_by_role("button", name="Sign out").click()
-        page.get_by_role("textbox", name="Username").wait_for()
+        page.get_by_role("textbox", name="Username").first.wait_for()
         assert not _signed_in(copied, console)  # …until its owner signs out
     finally:
         copied.context.close()
@@ -83,7 +83,7 @@ def test_a_password_reset_and_a_disable_end_the_session(page: Any, browser: Any,
         )
         assert not _signed_in(copied, console)  # disabled and enabled again: the old session stays ended
         page.reload()
-        page.get_by_role("textbox", name="Username").wait_for()
+        page.get_by_role("textbox", name="Username").first.wait_for()
     finally:
         copied.context.close()
 
