@@ -8,25 +8,23 @@ most 2x the floor's time with less peak memory.
 
 Each side reports its wall time and its CPU time (its own process and any helper it waited for).
 
-Figures (100,000 orders, 7 December 2026 15:01-15:05 UTC, this 2-core machine shared with other work,
-load average 6-9): compact 3.66x the floor's time (25.4 s against 6.9 s; CPU 15.2 s against 4.2 s) at
-0.43x its memory (113 MB against 266 MB); full 1.70x (104 s against 61 s; CPU 64 s against 37 s) at
-0.08x (189 MB against 2.3 GB). The full shape meets the goal; the compact one does not. Earlier the same
-day, at load 7-11: compact 8.87x (63.2 s against 7.1 s; CPU 29.1 s against 3.7 s), full 3.02x (284 s
-against 94 s; CPU 135 s against 30 s).
+Figures (100,000 orders, 7 December 2026 23:57 UTC, an otherwise idle 2-core machine): compact 4.05x
+the floor's time (19.3 s against 4.8 s) at 0.43x its memory (116 MB against 266 MB); full 1.73x (71.7 s
+against 41.4 s) at 0.08x (191 MB against 2.3 GB). The full shape meets the goal; the compact one does not.
 
-What changed, each measured on 20,000-50,000 compact orders: the collector ran about 60 times per 1,000
-orders and found nothing (`services.snapshot.collections_paced`: a fifth to a quarter of the CPU); the
-search index of a first backfill is rebuilt once at the end rather than one FTS insert per order
-(`services.snapshot.first_backfill`: about 9%; the SLA day totals, likewise, about 10%); and the JSONL is read in the importing process, since
-taking its records from a helper process cost more than reading them.
+What changed, each measured on 20,000-100,000 compact orders: the collector ran about 60 times per 1,000
+orders and found nothing (`services.snapshot.collections_paced`: a fifth to a quarter of the CPU); a first
+backfill drops the triggers that follow each order and makes their results once at the end
+(`services.snapshot.first_backfill`: the search index about 9%, the SLA day totals about 15%); and the
+JSONL is read in the importing process, since taking its records from a helper process cost more than
+reading them.
 
-Where a compact order's time goes now (about 130 µs of CPU, against the floor's 30-40 µs): reading it (line
-assembly, orjson and the record mapping into `checks.model`) about 40 µs; the store's writes (orders,
-children, classifications, with their indexes) about 45 µs; views and classification (the SPEC's rules,
-`checks`) about 20 µs; the uniqueness checks of SPEC §1 "Records" about 12 µs. The floor writes four
-narrow tables and classifies nothing, so each of these alone is a large part of it; 2x would need the
-rules and the record mapping to cost about as little as `json.loads` does.
+Where a compact order's time goes now (about 180 µs, against the floor's ~45): reading it (orjson, the
+`__parentId` children put back, the record mapping into `checks.model`) about 55 µs; the store's and the
+classification's writes about 60 (SQLite about 50 of it); views and classification (the SPEC's rules,
+`checks`) about 28; the uniqueness checks of SPEC §1 "Records" about 18. The floor writes four narrow
+tables and classifies nothing, so each of these alone is a large part of it; 2x would need the rules and
+the record mapping to cost about as little as `json.loads` does.
 
     python -m bench.bulk_backfill [--orders 100000]
 """
