@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,10 +125,13 @@ def _wait_healthy(base_url: str, process: subprocess.Popen[Any], log: Path, time
 
 
 @contextmanager
-def serve(work: Path, *, live: bool) -> Iterator[Console]:
+def serve(
+    work: Path, *, live: bool, more_secrets: Callable[[str], Mapping[str, Any]] | None = None
+) -> Iterator[Console]:
     """A console server in `work` (its own config, secrets and database), on a free loopback port.
 
     `live`: data synced from a running simulator (refresh works); otherwise the small-store sample.
+    `more_secrets(base_url)`: secrets added to the console's own (e.g. a sign-in provider's `[auth]`).
     """
     (work / ".streamlit").mkdir()
     shutil.copy(ROOT / ".streamlit" / "config.toml", work / ".streamlit" / "config.toml")
@@ -143,6 +146,10 @@ def serve(work: Path, *, live: bool) -> Iterator[Console]:
         **(sources or {}),
         "demo_users": passwords,
     }
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    if more_secrets is not None:
+        secrets |= more_secrets(base_url)
     (work / ".streamlit" / "secrets.toml").write_text(render_secrets(secrets))
     env = {
         k: v
@@ -152,7 +159,6 @@ def serve(work: Path, *, live: bool) -> Iterator[Console]:
     env |= {"PYTHONPATH": str(ROOT), "DATABASE_URL": url, "DEMO_MODE": "true"}
     if policy_path:
         env["ORDER_RECON_CONFIG"] = str(policy_path)
-    port = free_port()
     log = work / "streamlit.log"
     command = [
         sys.executable,
@@ -174,7 +180,6 @@ def serve(work: Path, *, live: bool) -> Iterator[Console]:
     ]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base_url, process, log)
         yield Console(base_url, passwords, bool(sources), _first_overdue(url, policy_path), log, url)
