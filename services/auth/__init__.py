@@ -1,7 +1,6 @@
 """Users, passwords and sign-in throttling, all in the database.
 
-Passwords are stored as bcrypt hashes only. Streamlit-authenticator receives those hashes
-(`authenticator_credentials`, to be used with `auto_hash=False`); `verify_password` serves the CLI and tests.
+Passwords are stored as bcrypt hashes only; `verify_password` checks one (the sign-in form, the CLI).
 
 Throttle: after 5 consecutive failed sign-ins for a username, sign-in is refused for 30 s, doubling with
 each further failure and capped at 15 minutes; a success resets it. Counters live in `login_throttle`,
@@ -25,13 +24,11 @@ from services.auth.sign_in import (
     GENERIC_FAILURE,
     check_login_allowed,
     lock_seconds,
-    record_login,
     verify_password,
 )
 from services.auth.users import (
     UserInfo,
     actor_for_email,
-    authenticator_credentials,
     get_active_user,
     list_users,
     role_for_email,
@@ -44,14 +41,12 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "UserInfo",
     "actor_for_email",
-    "authenticator_credentials",
     "check_login_allowed",
     "create_user",
     "ensure_demo_users",
     "get_active_user",
     "list_users",
     "lock_seconds",
-    "record_login",
     "reset_password",
     "role_for_email",
     "set_disabled",

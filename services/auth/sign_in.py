@@ -18,7 +18,7 @@ from services.auth import throttle
 from services.auth.credentials import dummy_hash, normal_username, password_matches
 from services.auth.throttle import FREE_FAILURES, lock_seconds
 from services.auth.users import actor_of, find_user
-from services.errors import AuthenticationError, InputError
+from services.errors import AuthenticationError
 from services.permissions import Actor
 
 GENERIC_FAILURE = "Wrong username or password."
@@ -28,7 +28,6 @@ __all__ = [
     "GENERIC_FAILURE",
     "check_login_allowed",
     "lock_seconds",
-    "record_login",
     "verify_password",
 ]
 
@@ -46,32 +45,6 @@ def _key(username: str) -> str:
 def check_login_allowed(session: Session, username: str, now: datetime, client: str | None = None) -> None:
     """Raise AuthenticationError while this username (from this client) is held back."""
     throttle.check(session, _key(username), client, now)
-
-
-def record_login(
-    session: Session,
-    *,
-    username: str,
-    success: bool,
-    now: datetime,
-    reason: str | None = None,
-    client: str | None = None,
-    via: str = "password",
-) -> None:
-    """Count a sign-in attempt and audit `sign_in` ok/failed, in the caller's transaction (for callers that
-    check the password themselves). A success clears the counter; a failure adds one."""
-    name = normal_username(username)
-    if success:
-        if name is None:
-            raise InputError(f"Not a username: {username[:70]!r}.")
-        throttle.release(session, name, client)
-        _audit(session, username, success=True, now=now, via=via)
-        return
-    try:
-        counts = throttle.reserve(session, _key(username), client, now)
-    except AuthenticationError:
-        counts = []
-    _audit(session, username, success=False, now=now, reason=reason, counts=counts, via=via)
 
 
 def _audit(

@@ -1,4 +1,4 @@
-"""Reading users: who someone is, as pages and the authenticator see them (never a password hash)."""
+"""Reading users: who someone is, as pages and the sign-in see them (never a password hash)."""
 
 from __future__ import annotations
 
@@ -88,24 +88,6 @@ def actor_for_email(session: Session, email: str) -> Actor | None:
 def role_for_email(session: Session, email: str) -> Role | None:
     actor = actor_for_email(session, email)
     return actor.role if actor is not None else None
-
-
-def authenticator_credentials(session: Session) -> dict[str, Any]:
-    """Active users in streamlit-authenticator 0.4's shape, with bcrypt hashes (use `auto_hash=False`)."""
-    users = session.execute(
-        select(AppUser).where(USER.c.disabled.is_(False)).order_by(USER.c.username)
-    ).scalars()
-    return {
-        "usernames": {
-            u.username: {
-                "name": u.display_name or u.username,
-                "email": u.email or "",
-                "password": u.password_hash,
-                "roles": [u.role],
-            }
-            for u in users
-        }
-    }
 
 
 def insert_ignore(session: Session, table: Table, values: Mapping[str, Any], *, key: str) -> bool:

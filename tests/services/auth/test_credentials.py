@@ -1,20 +1,17 @@
-"""Passwords are stored, and handed to the authenticator, as bcrypt hashes only."""
+"""Passwords are stored as bcrypt hashes only."""
 
 from __future__ import annotations
-
-import json
 
 import bcrypt
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from db.session import session_scope
 from services import auth
 from tests.services.auth.support import ADMIN, NOW, PASSWORD
 
 
-def test_passwords_are_stored_and_handed_out_as_bcrypt_hashes(engine: Engine, demo: dict[str, str]) -> None:
+def test_passwords_are_stored_as_bcrypt_hashes_only(engine: Engine, demo: dict[str, str]) -> None:
     with session_scope(engine) as session:
         auth.create_user(session, username="dana", password=PASSWORD, role="ops", actor=ADMIN, now=NOW)
     with engine.connect() as conn:
@@ -23,16 +20,3 @@ def test_passwords_are_stored_and_handed_out_as_bcrypt_hashes(engine: Engine, de
     for name, password in plain.items():
         assert stored[name].startswith("$2") and password not in stored[name]
         assert bcrypt.checkpw(password.encode(), stored[name].encode())
-    with Session(engine) as session:
-        credentials = auth.authenticator_credentials(session)
-    assert set(credentials) == {"usernames"}
-    assert credentials["usernames"]["dana"] == {
-        "name": "dana",
-        "email": "",
-        "password": stored["dana"],
-        "roles": ["ops"],
-    }
-    assert credentials["usernames"]["lead"]["roles"] == ["lead"]
-    dumped = json.dumps(credentials)
-    assert not any(password in dumped for password in plain.values())
-    assert set(credentials["usernames"]) == set(plain)

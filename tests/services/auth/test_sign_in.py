@@ -51,6 +51,10 @@ def test_five_failures_lock_for_thirty_seconds(engine: Engine, demo: dict[str, s
         auth.verify_password(session, "ops", demo["ops"], NOW + timedelta(seconds=10))  # even the right one
     assert _locked_for(engine, "ops", NOW + timedelta(seconds=30)) is None
     assert _locked_for(engine, "agent", NOW) is None  # other users are not affected
+    with Session(engine) as session:  # the audit says which failure locked the user, and for how long
+        details = [e.detail for e in audit.list_entries(session, actor="ops", outcome="failed")]
+    assert details[0] == "Too many failed sign-ins for ops; try again in 20 s"  # newest first
+    assert details[1].endswith("5 in a row; locked for 30 s") and details[2].endswith("4 in a row")
 
 
 def test_each_further_failure_doubles_up_to_fifteen_minutes(engine: Engine, demo: dict[str, str]) -> None:
@@ -93,24 +97,6 @@ def test_throttle_state_survives_a_new_engine(engine: Engine, demo: dict[str, st
 def test_unknown_usernames_are_throttled_alike(engine: Engine, demo: dict[str, str]) -> None:
     _fail(engine, "nobody", NOW, times=5)
     assert _locked_for(engine, "nobody", NOW) == "Too many failed sign-ins for nobody; try again in 30 s"
-
-
-def test_record_login_counts_and_audits(engine: Engine, demo: dict[str, str]) -> None:
-    """The streamlit-authenticator path: the page checks, the widget verifies, the page records."""
-    with session_scope(engine) as session:
-        for _ in range(5):
-            auth.record_login(session, username="ops", success=False, now=NOW, reason="wrong password")
-    assert _locked_for(engine, "ops", NOW) is not None
-    with session_scope(engine) as session:
-        auth.record_login(session, username="ops", success=True, now=NOW + timedelta(minutes=1))
-    assert _locked_for(engine, "ops", NOW + timedelta(minutes=1)) is None
-    assert entries(engine, action="sign_in") == [("ops", "sign_in", "failed")] * 5 + [
-        ("ops", "sign_in", "ok")
-    ]
-    with Session(engine) as session:
-        [locked] = audit.list_entries(session, outcome="failed", limit=1)
-        assert locked.detail == "wrong password; 5 in a row; locked for 30 s"
-        assert locked.role == "ops"
 
 
 def test_failed_sign_ins_of_odd_usernames_are_audited_verbatim(engine: Engine) -> None:
