@@ -90,55 +90,57 @@ class Provider:
         }
 
 
-def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:  # quiet: the test's output is the test's
-            pass
+class _Server(ThreadingHTTPServer):
+    provider: Provider
 
-        def _json(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, *args: Any) -> None:  # quiet: the test's output is the test's
+        pass
+
+    def _json(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        provider, url = self.server.provider, urlparse(self.path)
+        if url.path == "/.well-known/openid-configuration":
+            self._json(200, provider.discovery())
+        elif url.path == "/jwks":
+            self._json(200, {"keys": [provider.key.as_dict(private=False)]})
+        elif url.path == "/authorize":
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            self.send_response(302)
+            self.send_header("Location", provider.authorize(query))
+            self.send_header("Content-Length", "0")
             self.end_headers()
-            self.wfile.write(data)
+        else:
+            self._json(404, {"error": "not_found"})
 
-        def do_GET(self) -> None:
-            url = urlparse(self.path)
-            if url.path == "/.well-known/openid-configuration":
-                self._json(200, provider.discovery())
-            elif url.path == "/jwks":
-                self._json(200, {"keys": [provider.key.as_dict(private=False)]})
-            elif url.path == "/authorize":
-                query = {k: v[0] for k, v in parse_qs(url.query).items()}
-                self.send_response(302)
-                self.send_header("Location", provider.authorize(query))
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-            else:
-                self._json(404, {"error": "not_found"})
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-            answer = provider.token(form) if urlparse(self.path).path == "/token" else None
-            if answer is None:
-                self._json(400, {"error": "invalid_grant"})
-            else:
-                self._json(200, answer)
-
-    return Handler
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        answer = self.server.provider.token(form) if urlparse(self.path).path == "/token" else None
+        if answer is None:
+            self._json(400, {"error": "invalid_grant"})
+        else:
+            self._json(200, answer)
 
 
 @contextmanager
 def running_provider() -> Iterator[Provider]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Provider("")))
-    provider = Provider(f"http://127.0.0.1:{server.server_address[1]}")
-    server.RequestHandlerClass = _handler(provider)
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.provider = Provider(f"http://127.0.0.1:{server.server_address[1]}")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield provider
+        yield server.provider
     finally:
         server.shutdown()
         server.server_close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,38 +46,37 @@ def sso_console(tmp_path_factory: pytest.TempPathFactory, provider: Provider) ->
         yield running
 
 
-def _company_sign_in(browser: Any, console: Console) -> Any:
+@contextmanager
+def _company_sign_in(browser: Any, console: Console) -> Iterator[Any]:
+    """A new browser's tab, its "Sign in with your company account" clicked; closed on leaving."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(30_000)
-    tab.goto(console.base_url)
-    wait_idle(tab)
-    tab.get_by_role("button", name="Sign in with your company account").click()
-    return tab
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(30_000)
+        tab.goto(console.base_url)
+        wait_idle(tab)
+        tab.get_by_role("button", name="Sign in with your company account").click()
+        yield tab
+    finally:
+        context.close()
 
 
 def test_company_sign_in_maps_the_providers_email_to_a_role(
     browser: Any, sso_console: Console, provider: Provider
 ) -> None:
     provider.email = "erin@example.com"
-    tab = _company_sign_in(browser, sso_console)
-    try:
+    with _company_sign_in(browser, sso_console) as tab:
         tab.get_by_role("heading", name="Order lookup").wait_for()
         tab.get_by_text(re.compile("lead")).first.wait_for()
-        [asked] = provider.authorize_requests[-1:]
-        assert asked["client_id"] == CLIENT_ID and asked["response_type"] == "code" and asked["nonce"]
-        assert asked["redirect_uri"] == f"{sso_console.base_url}/oauth2callback"
-    finally:
-        tab.context.close()
+    [asked] = provider.authorize_requests[-1:]
+    assert asked["client_id"] == CLIENT_ID and asked["response_type"] == "code" and asked["nonce"]
+    assert asked["redirect_uri"] == f"{sso_console.base_url}/oauth2callback"
 
 
 def test_company_sign_in_refuses_an_email_no_user_has(
     browser: Any, sso_console: Console, provider: Provider
 ) -> None:
     provider.email = "nobody@example.com"
-    tab = _company_sign_in(browser, sso_console)
-    try:
+    with _company_sign_in(browser, sso_console) as tab:
         tab.get_by_text(re.compile("nobody@example.com has no role in order-recon")).wait_for()
         assert not tab.get_by_role("heading", name="Order lookup").is_visible()
-    finally:
-        tab.context.close()
